@@ -1,0 +1,150 @@
+//! The stored alert: one honeypot event in PEBA's document shape.
+
+use super::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// A stored alert. Field names on the wire are PEBA's (including the misspelt `recievedTime`);
+/// serialising an `Alert` yields exactly the legacy Elasticsearch `_source` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Document id (`_id`); not part of `_source`.
+    #[serde(skip)]
+    pub id: String,
+    /// Source ISO country code, `PIR` for private ranges, `-` when unknown.
+    pub country: String,
+    /// Source country name, `IANA Private IP Range`, or `-`.
+    #[serde(rename = "countryName")]
+    pub country_name: String,
+    /// CVE id(s) reported by the sensor, `""` when none.
+    pub vulnid: String,
+    /// The request, URL, command input or `Attack on port …` text.
+    #[serde(rename = "originalRequestString")]
+    pub original_request_string: String,
+    /// Source autonomous system, `AS<n> <org>`, `IANA`, or `-`.
+    #[serde(rename = "sourceEntryAS")]
+    pub source_entry_as: String,
+    /// Attack time reported by the honeypot, converted to UTC.
+    #[serde(rename = "createTime", with = "legacy_time")]
+    pub create_time: Timestamp,
+    /// `true` for community data, `false` for private data.
+    #[serde(rename = "clientDomain")]
+    pub client_domain: bool,
+    /// The sensor's id (`Analyzer/@id`).
+    #[serde(rename = "peerIdent")]
+    pub peer_ident: String,
+    /// The honeypot classification, e.g. `SSH/console(cowrie)`.
+    #[serde(rename = "peerType")]
+    pub peer_type: String,
+    /// Always `-`.
+    pub client: String,
+    /// Source coordinates as `<lat> , <lon>`.
+    pub location: String,
+    /// Target coordinates as `<lat> , <lon>`.
+    #[serde(rename = "locationDestination")]
+    pub location_destination: String,
+    /// Attacker address.
+    #[serde(rename = "sourceEntryIp")]
+    pub source_entry_ip: IpAddr,
+    /// Attacker port as sent (`None` when absent).
+    #[serde(rename = "sourceEntryPort")]
+    pub source_entry_port: Option<String>,
+    /// JSON text of the extra data (`{}` when empty).
+    #[serde(rename = "additionalData")]
+    pub additional_data: String,
+    /// Honeypot address.
+    #[serde(rename = "targetEntryIp")]
+    pub target_entry_ip: IpAddr,
+    /// Honeypot port as sent; may be non-numeric.
+    #[serde(rename = "targetEntryPort")]
+    pub target_entry_port: Option<String>,
+    /// Target ISO country code.
+    #[serde(rename = "targetCountry")]
+    pub target_country: String,
+    /// Target country name.
+    #[serde(rename = "targetCountryName")]
+    pub target_country_name: String,
+    /// Target autonomous system.
+    #[serde(rename = "targetEntryAS")]
+    pub target_entry_as: String,
+    /// Login name tried, if any.
+    pub username: Option<String>,
+    /// Password tried, if any.
+    pub password: Option<String>,
+    /// Login outcome (`Success` / `Fail`), if any.
+    pub login: Option<String>,
+    /// The transport protocol (`Source/@protocol`) despite the legacy name.
+    pub targetport: Option<String>,
+    /// Client software version (cowrie).
+    #[serde(rename = "clientVersion")]
+    pub client_version: Option<String>,
+    /// Session start, `""` when absent.
+    #[serde(rename = "sessionStart")]
+    pub session_start: String,
+    /// Session end, `""` when absent.
+    #[serde(rename = "sessionEnd")]
+    pub session_end: String,
+    /// UTC time at which the backend processed the alert.
+    #[serde(rename = "recievedTime", with = "legacy_time")]
+    pub recieved_time: Timestamp,
+    /// The sensor's external address (default `1.1.1.1`).
+    #[serde(rename = "externalIP", default = "default_sensor_ip")]
+    pub external_ip: String,
+    /// The sensor's internal address (default `1.1.1.1`).
+    #[serde(rename = "internalIP", default = "default_sensor_ip")]
+    pub internal_ip: String,
+    /// The sensor's host name (default `undefined`).
+    #[serde(default = "default_hostname")]
+    pub hostname: String,
+    /// Decoded raw HTTP request, or `-`.
+    #[serde(default = "default_rawhttp")]
+    pub rawhttp: String,
+}
+
+/// Sensor address stored when the sensor sends none.
+pub const DEFAULT_SENSOR_IP: &str = "1.1.1.1";
+
+fn default_sensor_ip() -> String {
+    DEFAULT_SENSOR_IP.to_owned()
+}
+
+fn default_hostname() -> String {
+    UNDEFINED_HOSTNAME.to_owned()
+}
+
+fn default_rawhttp() -> String {
+    "-".to_owned()
+}
+
+/// Placeholder host name of sensors that do not send one (pre T-Pot 17.10).
+pub const UNDEFINED_HOSTNAME: &str = "undefined";
+
+impl Alert {
+    /// The legacy `_source` document.
+    pub fn to_document(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Serde adapter for the legacy `YYYY-MM-DD HH:MM:SS` form (reads every mapping format).
+mod legacy_time {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format_legacy())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Millis(i64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(text) => Timestamp::parse_mapping_format(&text).map_err(D::Error::custom),
+            Raw::Millis(ms) => Ok(Timestamp::from_unix(ms.div_euclid(1000))),
+        }
+    }
+}

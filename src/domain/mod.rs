@@ -1,0 +1,17 @@
+//! Domain types: the alert, its data domain, time, users, and the typed queries and results
+//! that flow between the front ends, the query layer and the stores.
+
+mod alert;
+mod data_domain;
+mod query;
+mod time;
+mod user;
+
+pub use alert::{Alert, DEFAULT_SENSOR_IP, UNDEFINED_HOSTNAME};
+pub use data_domain::DataDomain;
+pub use query::{
+    AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, TimeField, rank_terms,
+};
+pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
+pub use user::{TokenHash, User, UserName, UserNameError};

@@ -1,0 +1,156 @@
+//! The questions the query layer asks of a store, and the shapes of their answers.
+//!
+//! Both front ends (legacy REST and GraphQL) express every read as one of these typed
+//! queries; a store answers them without knowing which front end asked.
+
+use super::{DataDomain, TimeRange, Timestamp};
+use ipnet::IpNet;
+
+/// A field alerts can be grouped or matched by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TermField {
+    /// `peerType`, the honeypot classification.
+    PeerType,
+    /// `peerIdent`, the sensor id.
+    PeerIdent,
+    /// `country` (label: `countryName`).
+    SourceCountry,
+    /// `targetCountry` (label: `targetCountryName`).
+    TargetCountry,
+    /// `location`, the source `lat , lon` string.
+    SourceLocation,
+    /// `locationDestination`, the target `lat , lon` string.
+    TargetLocation,
+    /// `sourceEntryIp`.
+    SourceIp,
+    /// `originalRequestString`.
+    RequestString,
+    /// `targetEntryPort`.
+    TargetPort,
+    /// `hostname`.
+    Hostname,
+}
+
+/// Which timestamp of an alert a window or histogram refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeField {
+    /// `createTime`: when the honeypot saw the attack.
+    Created,
+    /// `recievedTime`: when the backend processed the alert.
+    Received,
+}
+
+/// Which alerts a query looks at. All conditions must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct AlertFilter {
+    /// Data domain.
+    pub domain: DataDomain,
+    /// Window on `recievedTime`.
+    pub received: TimeRange,
+    /// Window on `createTime`.
+    pub created: TimeRange,
+    /// Exact matches on term fields (every pair must match).
+    pub equals: Vec<(TermField, String)>,
+    /// Source address inside this network.
+    pub source_net: Option<IpNet>,
+}
+
+impl AlertFilter {
+    /// All alerts of a domain.
+    pub fn domain(domain: DataDomain) -> Self {
+        AlertFilter {
+            domain,
+            ..Default::default()
+        }
+    }
+
+    /// Adds a window on one of the time fields.
+    pub fn within(mut self, field: TimeField, range: TimeRange) -> Self {
+        match field {
+            TimeField::Created => self.created = range,
+            TimeField::Received => self.received = range,
+        }
+        self
+    }
+
+    /// Adds an exact match on a term field.
+    pub fn matching(mut self, field: TermField, value: impl Into<String>) -> Self {
+        self.equals.push((field, value.into()));
+        self
+    }
+}
+
+/// One group of a terms aggregation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermCount {
+    /// The grouped value.
+    pub key: String,
+    /// How many alerts carry it.
+    pub count: u64,
+    /// A display label taken from one of those alerts (the country name for country fields).
+    pub label: Option<String>,
+}
+
+/// Order of a terms result: count descending, then key ascending (Elasticsearch's default).
+pub fn rank_terms(terms: &mut [TermCount]) {
+    terms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+}
+
+/// A date histogram request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HistogramQuery {
+    /// Which alerts.
+    pub filter: AlertFilter,
+    /// Which timestamp is bucketed.
+    pub field: TimeField,
+    /// Bucket width in seconds; buckets are aligned to the epoch (a day to UTC midnight).
+    pub interval_seconds: i64,
+    /// Group each bucket further by this field, keeping the top `n` groups.
+    pub split: Option<(TermField, usize)>,
+}
+
+/// One non-empty bucket of a histogram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistogramBucket {
+    /// Bucket start.
+    pub start: Timestamp,
+    /// Alerts in the bucket.
+    pub count: u64,
+    /// Top groups inside the bucket when a split was asked for, ranked.
+    pub split: Vec<TermCount>,
+}
+
+/// Sort order of an alert listing: newest first by the given time, then by id descending.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlertPage {
+    /// Which alerts.
+    pub filter: AlertFilter,
+    /// The time that orders the listing.
+    pub order_by: TimeField,
+    /// Page size.
+    pub limit: usize,
+    /// Continue after this position (exclusive).
+    pub after: Option<AlertCursor>,
+}
+
+/// A position in an alert listing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlertCursor {
+    /// The ordering time of the last alert seen.
+    pub time: Timestamp,
+    /// Its id.
+    pub id: String,
+}
+
+/// A T-Pot installation seen in a window, for the community statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    /// The sensor's host name, or `None` for pre-17.10 sensors (then `target_ip` identifies it).
+    pub hostname: Option<String>,
+    /// Identifying target address when there is no host name.
+    pub target_ip: Option<String>,
+    /// Alerts per sensor id (`peerIdent`), ranked.
+    pub daemons: Vec<TermCount>,
+    /// The honeypot types it produced, sorted.
+    pub peer_types: Vec<String>,
+}

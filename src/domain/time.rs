@@ -1,0 +1,199 @@
+//! UTC timestamps with one-second precision, in the legacy `YYYY-MM-DD HH:MM:SS` form.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::fmt;
+
+/// The one textual form PEBA stores and compares timestamps in.
+pub const LEGACY_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Seconds since the Unix epoch, UTC. The only time type the store and the queries see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// A timestamp that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a timestamp of the form YYYY-MM-DD HH:MM:SS: {0:?}")]
+pub struct TimestampError(pub String);
+
+impl Timestamp {
+    /// Seconds in a UTC day.
+    pub const DAY: i64 = 86_400;
+
+    /// From seconds since the epoch.
+    pub const fn from_unix(seconds: i64) -> Self {
+        Timestamp(seconds)
+    }
+
+    /// Seconds since the epoch.
+    pub const fn unix(self) -> i64 {
+        self.0
+    }
+
+    /// The current wall-clock time, truncated to the second.
+    pub fn now() -> Self {
+        Timestamp(Utc::now().timestamp())
+    }
+
+    /// Reads exactly `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub fn parse_legacy(text: &str) -> Result<Self, TimestampError> {
+        NaiveDateTime::parse_from_str(text, LEGACY_FORMAT)
+            .ok()
+            .filter(|_| text.len() == 19)
+            .map(|t| Timestamp(t.and_utc().timestamp()))
+            .ok_or_else(|| TimestampError(text.to_owned()))
+    }
+
+    /// Reads any of the formats of the legacy Elasticsearch mapping:
+    /// `yyyy-MM-dd HH:mm:ss`, `yyyy-MM-dd` or epoch milliseconds.
+    pub fn parse_mapping_format(text: &str) -> Result<Self, TimestampError> {
+        if let Ok(t) = Self::parse_legacy(text) {
+            return Ok(t);
+        }
+        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            if text.len() == 10 {
+                return Ok(Timestamp(
+                    day.and_time(Default::default()).and_utc().timestamp(),
+                ));
+            }
+        }
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(millis) = text.parse::<i64>() {
+                return Ok(Timestamp(millis.div_euclid(1000)));
+            }
+        }
+        Err(TimestampError(text.to_owned()))
+    }
+
+    /// The legacy textual form, `YYYY-MM-DD HH:MM:SS`.
+    pub fn format_legacy(self) -> String {
+        self.to_datetime().format(LEGACY_FORMAT).to_string()
+    }
+
+    /// As a chrono date-time in UTC.
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.0, 0).unwrap_or_default()
+    }
+
+    /// Midnight (UTC) of this timestamp's day.
+    pub fn start_of_day(self) -> Self {
+        Timestamp(self.0 - self.0.rem_euclid(Self::DAY))
+    }
+
+    /// This timestamp moved by `seconds` (negative: back).
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Timestamp(self.0.saturating_add(seconds))
+    }
+
+    /// The start of the bucket of width `interval_seconds` (aligned to the epoch) holding this timestamp.
+    pub fn floor_to(self, interval_seconds: i64) -> Self {
+        Timestamp(self.0 - self.0.rem_euclid(interval_seconds))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.format_legacy())
+    }
+}
+
+/// A half-open interval `[from, to)`; a missing bound is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TimeRange {
+    /// Inclusive lower bound.
+    pub from: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub to: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// No bounds at all.
+    pub const ALL: TimeRange = TimeRange {
+        from: None,
+        to: None,
+    };
+
+    /// Everything at or after `from`.
+    pub fn since(from: Timestamp) -> Self {
+        TimeRange {
+            from: Some(from),
+            to: None,
+        }
+    }
+
+    /// `[from, to)`.
+    pub fn between(from: Timestamp, to: Timestamp) -> Self {
+        TimeRange {
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+
+    /// Whether `t` lies inside.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|from| t >= from) && self.to.is_none_or(|to| t < to)
+    }
+
+    /// Whether the range is unbounded on both sides.
+    pub fn is_unbounded(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_form_round_trips() {
+        let t = Timestamp::parse_legacy("2024-06-24 12:00:00").unwrap();
+        assert_eq!(t.unix(), 1_719_230_400);
+        assert_eq!(t.format_legacy(), "2024-06-24 12:00:00");
+    }
+
+    #[test]
+    fn legacy_form_is_strict() {
+        for bad in [
+            "2024-06-24",
+            "2024-06-24T12:00:00",
+            "2024-6-24 12:00:00",
+            " 2024-06-24 12:00:00",
+            "2024-02-30 00:00:00",
+        ] {
+            assert!(Timestamp::parse_legacy(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mapping_formats_are_accepted() {
+        assert_eq!(
+            Timestamp::parse_mapping_format("2024-06-24")
+                .unwrap()
+                .format_legacy(),
+            "2024-06-24 00:00:00"
+        );
+        assert_eq!(
+            Timestamp::parse_mapping_format("1719230400123")
+                .unwrap()
+                .unix(),
+            1_719_230_400
+        );
+        assert!(Timestamp::parse_mapping_format("yesterday").is_err());
+    }
+
+    #[test]
+    fn rounding_is_utc() {
+        let t = Timestamp::parse_legacy("2024-06-24 13:45:10").unwrap();
+        assert_eq!(t.start_of_day().format_legacy(), "2024-06-24 00:00:00");
+        assert_eq!(t.floor_to(6 * 3600).format_legacy(), "2024-06-24 12:00:00");
+    }
+
+    #[test]
+    fn ranges_are_half_open() {
+        let a = Timestamp::from_unix(10);
+        let b = Timestamp::from_unix(20);
+        let r = TimeRange::between(a, b);
+        assert!(r.contains(a));
+        assert!(!r.contains(b));
+        assert!(TimeRange::ALL.contains(b));
+    }
+}
