@@ -5,5 +5,10 @@
 //! - [`domain`]: the alert, data domains, time, users, and the typed queries and results.
 //! - [`store`]: the [`store::Store`] trait and its backends.
 
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
 pub mod domain;
+pub mod ingest;
 pub mod store;
