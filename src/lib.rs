@@ -2,13 +2,26 @@
 //!
 //! How the crate is laid out:
 //!
-//! - [`domain`]: the alert, data domains, time, users, and the typed queries and results.
-//! - [`store`]: the [`store::Store`] trait and its backends.
+//! - [`domain`]: the alert, data domains, time, users, and the typed queries and results that
+//!   flow between the front ends, the query layer and the stores.
+//! - [`ingest`]: EWS XML parsing, classification, GeoIP enrichment, and the group-commit
+//!   writer that acknowledges a submission only once it is durable.
+//! - [`store`]: the [`store::Store`] trait and its backends ([`store::embedded`], SQLite).
+//! - [`compat`]: the legacy PEBA REST routes (ingest and reads), byte-compatible.
+//! - [`auth`]: credential checks for senders and readers.
+//! - [`http`]: the router, middleware and server; [`app`]: the state handlers share.
+//! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
+//!   [`clock`]: where "now" comes from.
+//! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
 
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod domain;
+pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod store;

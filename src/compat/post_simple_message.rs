@@ -1,0 +1,94 @@
+//! `/ews-0.1/alert/postSimpleMessage`: where ewsposter delivers EWS-SimpleMessage batches.
+//!
+//! POST answers `OK` (200) only once every accepted alert is durable; a store failure answers
+//! `Handling failed` (503) so that ewsposter spools the message and retries, which is safe
+//! because document ids are deterministic. Unparsable or hostile bodies get 400, oversized ones
+//! 413, bad credentials 403, each with a `Result` body (a 2xx without `StatusCode` would crash
+//! ewsposter). Incomplete alerts are skipped without failing the message.
+
+use crate::app::AppState;
+use crate::auth::AuthError;
+use crate::ingest::{BuildContext, build_alerts, parse_message};
+use crate::store::WriteBatch;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The exact body of a successful submission.
+pub const OK_BODY: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
+
+/// `POST`: parse, authenticate, build, store, acknowledge.
+pub async fn post(State(state): State<AppState>, body: Body) -> Response {
+    let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return result(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Message too large",
+                &format!("the body exceeds {} bytes", state.settings.max_body_bytes),
+            );
+        }
+    };
+    let message = match parse_message(&body) {
+        Ok(message) => message,
+        Err(error) => return result(StatusCode::BAD_REQUEST, "Invalid message", &error.to_string()),
+    };
+    let Some(credentials) = &message.credentials else {
+        return result(StatusCode::FORBIDDEN, "Authentication failed", "username and token are required");
+    };
+    let sender = match state.auth.sender(&credentials.username, &credentials.token).await {
+        Ok(sender) => sender,
+        Err(AuthError::Store(error)) => {
+            tracing::warn!(%error, "user lookup failed during ingest");
+            return result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "");
+        }
+        Err(error) => return result(StatusCode::FORBIDDEN, "Authentication failed", &error.to_string()),
+    };
+    let built = build_alerts(
+        &message,
+        &BuildContext {
+            client_domain: sender.client_domain(),
+            received: state.clock.now(),
+            classification: state.settings.classification,
+            geoip: &state.geoip,
+        },
+    );
+    for skipped in &built.skipped {
+        tracing::debug!(position = skipped.position, reason = %skipped.reason, "incomplete alert skipped");
+    }
+    let accepted = built.alerts.len();
+    match state.writer.submit(WriteBatch { alerts: built.alerts, cve_copies: built.cve_copies }).await {
+        Ok(()) => {
+            tracing::debug!(accepted, skipped = built.skipped.len(), "message stored");
+            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], OK_BODY).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, accepted, "message not stored");
+            result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "")
+        }
+    }
+}
+
+/// `GET`: PEBA's answer to a POST turned into a GET by a redirect.
+pub async fn get() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "POST is required for this action.",
+    )
+        .into_response()
+}
+
+fn result(status: StatusCode, code: &str, text: &str) -> Response {
+    let body = format!(
+        "<Result><StatusCode>{}</StatusCode><Text>{}</Text></Result>",
+        escape(code),
+        escape(text)
+    );
+    (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

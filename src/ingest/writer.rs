@@ -1,0 +1,127 @@
+//! Group commit: concurrent submissions are gathered into one store write, and every
+//! submitter is answered only once that write is durable.
+
+use crate::store::{Store, StoreError, WriteBatch};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Limits of the batching writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterLimits {
+    /// Most alerts committed in one store write.
+    pub max_batch_alerts: usize,
+    /// Most alerts waiting for a write before the writer reports itself unhealthy.
+    pub max_backlog_alerts: usize,
+    /// How long a submission may wait for room in the queue.
+    pub enqueue_timeout: Duration,
+}
+
+impl Default for WriterLimits {
+    fn default() -> Self {
+        WriterLimits { max_batch_alerts: 10_000, max_backlog_alerts: 200_000, enqueue_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// Why a submission was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The store failed; nothing of the submission is acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The writer is overloaded or has stopped.
+    #[error("writer unavailable: {0}")]
+    Unavailable(&'static str),
+}
+
+struct Job {
+    batch: WriteBatch,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A handle to the background writer task.
+pub struct BatchWriter {
+    queue: mpsc::Sender<Job>,
+    backlog: Arc<AtomicUsize>,
+    running: Arc<AtomicBool>,
+    limits: WriterLimits,
+}
+
+impl BatchWriter {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Arc<dyn Store>, limits: WriterLimits) -> Self {
+        let (queue, jobs) = mpsc::channel(4096);
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicBool::new(true));
+        tokio::spawn(run(store, jobs, backlog.clone(), running.clone(), limits));
+        BatchWriter { queue, backlog, running, limits }
+    }
+
+    /// Stores `batch` together with whatever else is waiting; returns once it is durable.
+    pub async fn submit(&self, batch: WriteBatch) -> Result<(), WriteError> {
+        if batch.alerts.is_empty() && batch.cve_copies.is_empty() {
+            return Ok(());
+        }
+        let size = batch.alerts.len() + batch.cve_copies.len();
+        let (done, answer) = oneshot::channel();
+        self.backlog.fetch_add(size, Ordering::Relaxed);
+        let sent = tokio::time::timeout(self.limits.enqueue_timeout, self.queue.send(Job { batch, done })).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            self.backlog.fetch_sub(size, Ordering::Relaxed);
+            return Err(WriteError::Unavailable(if sent.is_err() { "queue full" } else { "writer stopped" }));
+        }
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(WriteError::Store(StoreError::Unavailable(message))),
+            Err(_) => Err(WriteError::Unavailable("writer stopped")),
+        }
+    }
+
+    /// Whether the writer runs and its backlog is under the limit.
+    pub fn is_healthy(&self) -> bool {
+        self.running.load(Ordering::Relaxed) && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
+    }
+
+    /// Alerts accepted but not yet written.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    mut jobs: mpsc::Receiver<Job>,
+    backlog: Arc<AtomicUsize>,
+    running: Arc<AtomicBool>,
+    limits: WriterLimits,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        let mut size = group[0].batch.alerts.len();
+        while size < limits.max_batch_alerts {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    size += job.batch.alerts.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut merged = WriteBatch::default();
+        for job in &mut group {
+            merged.alerts.append(&mut job.batch.alerts);
+            merged.cve_copies.append(&mut job.batch.cve_copies);
+        }
+        let written = merged.alerts.len() + merged.cve_copies.len();
+        let result = store.write(merged).await.map(|_| ()).map_err(|e| e.to_string());
+        if let Err(message) = &result {
+            tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
+        }
+        backlog.fetch_sub(written, Ordering::Relaxed);
+        for job in group {
+            let _ = job.done.send(result.clone());
+        }
+    }
+    running.store(false, Ordering::Relaxed);
+}

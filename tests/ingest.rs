@@ -1,0 +1,208 @@
+//! The ingest route against a real server and store: happy paths, bad input, credentials,
+//! idempotence and durability.
+
+mod support;
+
+use peba::domain::{TokenHash, User, UserName};
+use peba::store::Store;
+use sha2::{Digest, Sha512};
+use support::*;
+
+const OK: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
+const ROUTE: &str = "/ews-0.1/alert/postSimpleMessage";
+
+fn community(alerts: &str) -> String {
+    message(COMMUNITY_USER, COMMUNITY_TOKEN, alerts)
+}
+
+#[tokio::test]
+async fn community_alerts_are_stored_and_acknowledged() {
+    let app = spawn_app(&[("clock", "2024-06-24 12:00:07")]).await;
+    let (status, body) = app.submit(community(&alert("8.8.8.8", 50522, "2024-06-24 12:00:00"))).await;
+    assert_eq!((status, body.as_str()), (200, OK));
+
+    let stored = stored_alerts(&app.data_path()).await;
+    assert_eq!(stored.len(), 1);
+    let a = &stored[0];
+    assert_eq!(a.id, "5810f151a2059bd3ec40d64302df67ab", "PEBA's document id");
+    assert!(a.client_domain);
+    assert_eq!(a.peer_type, "Network(honeytrap)");
+    assert_eq!(a.original_request_string, "Attack on port 445/tcp");
+    assert_eq!(a.recieved_time.format_legacy(), "2024-06-24 12:00:07");
+    assert_eq!(a.create_time.format_legacy(), "2024-06-24 12:00:00");
+}
+
+#[tokio::test]
+async fn the_ok_answer_has_the_legacy_content_type() {
+    let app = spawn_app(&[]).await;
+    let response = app.post(ROUTE, community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00"))).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/xml; charset=utf-8");
+}
+
+#[tokio::test]
+async fn get_answers_like_peba() {
+    let app = spawn_app(&[]).await;
+    let response = app.get(ROUTE).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(response.text().await.unwrap(), "POST is required for this action.");
+}
+
+#[tokio::test]
+async fn resubmission_does_not_duplicate() {
+    let app = spawn_app(&[]).await;
+    let alerts: String = (0..20).map(|i| alert("8.8.8.8", 1000 + i, "2024-06-24 12:00:00")).collect();
+    for _ in 0..3 {
+        assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
+    }
+    assert_eq!(stored_alerts(&app.data_path()).await.len(), 20);
+}
+
+/// Hostile and broken bodies: each gets a clear non-OK `Result`, nothing is stored, and the
+/// server keeps serving.
+#[tokio::test]
+async fn bad_bodies_are_refused_and_change_nothing() {
+    let app = spawn_app(&[("max_body_bytes", "65536")]).await;
+    let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
+    let bomb = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>{}",
+        community(&valid.replace("8.8.8.8", "&lol2;"))
+    );
+    let external = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>{}",
+        community(&valid.replace("tcp", "&xxe;"))
+    );
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("empty", Vec::new(), 400),
+        ("not xml", b"hello".to_vec(), 400),
+        ("unclosed", community(&valid).replace("</EWS-SimpleMessage>", "").into_bytes(), 400),
+        ("mismatched", community(&valid).replace("</Alert>", "</Alarm>").into_bytes(), 400),
+        ("entity bomb", bomb.into_bytes(), 400),
+        ("external entity", external.into_bytes(), 400),
+        ("not utf-8", [community("").as_bytes(), &[0xff, 0xfe]].concat(), 400),
+        ("oversized", community(&valid.repeat(200)).into_bytes(), 413),
+        ("no authentication", format!("<EWS-SimpleMessage>{valid}</EWS-SimpleMessage>").into_bytes(), 403),
+        ("wrong token", message(COMMUNITY_USER, "wrong", &valid).into_bytes(), 403),
+        ("unknown user", message("mallory", "secret", &valid).into_bytes(), 403),
+        ("empty token", message(COMMUNITY_USER, "", &valid).into_bytes(), 403),
+    ];
+    for (name, body, expected) in cases {
+        let (status, text) = app.submit(body).await;
+        assert_eq!(status, expected, "{name}: {text}");
+        assert!(text.contains("<StatusCode>") && !text.contains("<StatusCode>OK<"), "{name}: {text}");
+    }
+    assert!(stored_alerts(&app.data_path()).await.is_empty());
+    assert_eq!(app.submit(community(&valid)).await, (200, OK.to_owned()), "still serving");
+}
+
+/// Alerts with invalid addresses or timestamps are skipped; their valid neighbours are stored.
+#[tokio::test]
+async fn incomplete_alerts_are_skipped_without_failing_the_message() {
+    let app = spawn_app(&[]).await;
+    let alerts = [
+        alert("8.8.8.8", 1, "2024-06-24 12:00:00"),
+        alert("not-an-ip", 2, "2024-06-24 12:00:00"),
+        alert("2001:db8::1", 3, "2024-06-24 12:00:00"),
+        alert("8.8.4.4", 4, "yesterday"),
+        alert("8.8.4.4", 5, "2024-06-24 12:00:00").replace("tz=\"+0000\"", "tz=\"UTC\"").replace("honeytrap", "cowrie"),
+        alert("8.8.4.4", 6, "2024-06-24 12:00:00").replace("<Analyzer id=\"honeytrap-community-01\"/>", "<Analyzer/>"),
+        alert("1.2.3.4", 7, "2024-06-24 12:00:00"),
+    ]
+    .concat();
+    assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
+    let mut sources: Vec<String> =
+        stored_alerts(&app.data_path()).await.iter().map(|a| a.source_entry_ip.to_string()).collect();
+    sources.sort();
+    assert_eq!(sources, ["1.2.3.4", "8.8.8.8"]);
+}
+
+fn legacy_user(name: &str, token: &str, read_only: bool) -> User {
+    User {
+        name: UserName::parse(name).unwrap(),
+        token: TokenHash::Sha512Hex(hex::encode(Sha512::digest(token.as_bytes()))),
+        read_only,
+        community_only: false,
+        email: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn stored_users_submit_private_alerts_and_read_only_users_cannot() {
+    let app = spawn_app(&[]).await;
+    {
+        let store = peba::store::embedded::EmbeddedStore::open(&app.data_path()).unwrap();
+        store.add_user(&legacy_user("dtag-sensor", "s3cret", false)).await.unwrap();
+        store.add_user(&legacy_user("reader", "r3ad", true)).await.unwrap();
+    }
+    let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
+    assert_eq!(app.submit(message("dtag-sensor", "s3cret", &valid)).await, (200, OK.to_owned()));
+    assert_eq!(app.submit(message("dtag-sensor", "wrong", &valid)).await.0, 403);
+    assert_eq!(app.submit(message("reader", "r3ad", &alert("8.8.4.4", 1, "2024-06-24 12:00:00"))).await.0, 403);
+    let stored = stored_alerts(&app.data_path()).await;
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].client_domain, "private domain");
+}
+
+#[tokio::test]
+async fn users_added_on_the_command_line_can_submit_at_once() {
+    let app = spawn_app(&[]).await;
+    let out = app.peba(&["user", "add", "sensor-7", "--token", "t0ken", "--email", "ops@example.org"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = String::from_utf8(app.peba(&["user", "list"]).stdout).unwrap();
+    assert!(list.contains("sensor-7") && list.contains("argon2id") && list.contains("ops@example.org"), "{list}");
+    let again = app.peba(&["user", "add", "sensor-7", "--token", "x"]);
+    assert!(!again.status.success());
+
+    let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
+    assert_eq!(app.submit(message("sensor-7", "t0ken", &valid)).await, (200, OK.to_owned()));
+    assert_eq!(app.submit(message("sensor-7", "other", &valid)).await.0, 403);
+
+    assert!(app.peba(&["user", "remove", "sensor-7"]).status.success());
+    assert!(!app.peba(&["user", "remove", "sensor-7"]).status.success());
+    let list = String::from_utf8(app.peba(&["user", "list"]).stdout).unwrap();
+    assert!(!list.contains("sensor-7"), "{list}");
+}
+
+/// Acknowledged alerts survive `kill -9` and a restart, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_alerts_survive_a_hard_kill() {
+    let mut app = spawn_app(&[]).await;
+    let mut senders = Vec::new();
+    for sender in 0..8u16 {
+        let client = app.client.clone();
+        let url = app.url(ROUTE);
+        senders.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for batch in 0..40u16 {
+                let ports: Vec<u16> = (0..25).map(|i| sender * 10_000 + batch * 25 + i).collect();
+                let alerts: String = ports.iter().map(|p| alert("8.8.8.8", *p, "2024-06-24 12:00:00")).collect();
+                let response = client.post(&url).body(community(&alerts)).send().await;
+                match response {
+                    Ok(r) if r.status() == 200 && r.text().await.is_ok_and(|t| t == OK) => acknowledged.extend(ports),
+                    _ => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.kill_hard();
+    let mut acknowledged = Vec::new();
+    for sender in senders {
+        acknowledged.extend(sender.await.unwrap());
+    }
+    app.restart();
+    let stored = stored_alerts(&app.data_path()).await;
+    let mut stored_ports: Vec<u16> =
+        stored.iter().map(|a| a.source_entry_port.as_deref().unwrap().parse().unwrap()).collect();
+    stored_ports.sort();
+    let unique = stored_ports.len();
+    stored_ports.dedup();
+    assert_eq!(unique, stored_ports.len(), "no alert stored twice");
+    for port in &acknowledged {
+        assert!(stored_ports.binary_search(port).is_ok(), "acknowledged alert {port} lost");
+    }
+    assert!(!acknowledged.is_empty(), "some alerts were acknowledged before the kill");
+    assert_eq!(app.submit(community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00"))).await.0, 200);
+}

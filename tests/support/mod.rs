@@ -1,0 +1,148 @@
+//! Test harness: each test gets its own real `peba` process, on a free loopback port, with its
+//! own data directory.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The community credentials every T-Pot ships with.
+pub const COMMUNITY_USER: &str = "community-01-user";
+pub const COMMUNITY_TOKEN: &str = "foth{a5maiCee8fineu7";
+
+/// A running server and the directory it stores into.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    settings: Vec<(String, String)>,
+    child: Child,
+}
+
+/// Starts `peba serve` with the given extra settings (`key`, `value`).
+pub async fn spawn_app(settings: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let settings: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let (child, addr) = start(data_dir.path(), &settings);
+    TestApp { addr, data_dir, client: reqwest::Client::new(), settings, child }
+}
+
+fn start(data_dir: &Path, settings: &[(String, String)]) -> (Child, SocketAddr) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_peba"));
+    command.arg("serve").arg("--bind").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir);
+    for (key, value) in settings {
+        command.arg("--set").arg(format!("{key}={value}"));
+    }
+    command.env_remove("PEBA_ELASTICSEARCH_HOST").env("PEBA_LOG", "warn");
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("peba starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("peba prints its address");
+    let addr = line
+        .trim()
+        .strip_prefix("peba listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .expect("an address");
+    (child, addr)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Content-Type", "text/xml")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Posts an EWS message to the ingest route; returns status and body.
+    pub async fn submit(&self, xml: impl Into<reqwest::Body>) -> (u16, String) {
+        let response = self.post("/ews-0.1/alert/postSimpleMessage", xml).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Kills the server without warning (SIGKILL).
+    pub fn kill_hard(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+
+    /// Starts the server again on the same data directory (new port).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, addr) = start(self.data_dir.path(), &self.settings);
+        self.child = child;
+        self.addr = addr;
+    }
+
+    /// Runs a `peba` subcommand on this app's data directory.
+    pub fn peba(&self, args: &[&str]) -> std::process::Output {
+        peba_command(self.data_dir.path(), args)
+    }
+
+    pub fn data_path(&self) -> PathBuf {
+        self.data_dir.path().to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `peba ARGS` with `data_dir` as its store.
+pub fn peba_command(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_peba"))
+        .args(args)
+        .env("PEBA_DATA_DIR", data_dir)
+        .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .output()
+        .expect("peba runs")
+}
+
+/// An EWS message with the given credentials around the given `<Alert>` elements.
+pub fn message(user: &str, token: &str, alerts: &str) -> String {
+    format!(
+        "<EWS-SimpleMessage version=\"3.0\"><Authentication><username>{user}</username><token>{token}</token></Authentication>{alerts}</EWS-SimpleMessage>"
+    )
+}
+
+/// A minimal complete honeytrap-style alert.
+pub fn alert(source: &str, port: u16, create_time: &str) -> String {
+    format!(
+        "<Alert><Analyzer id=\"honeytrap-community-01\"/><CreateTime tz=\"+0000\">{create_time}</CreateTime>\
+         <Source category=\"ipv4\" port=\"{port}\" protocol=\"tcp\">{source}</Source>\
+         <Target category=\"ipv4\" port=\"445\" protocol=\"tcp\">87.150.238.182</Target>\
+         <Request type=\"description\">NetworkHoneypot Honeytrap v1.1</Request></Alert>"
+    )
+}
+
+/// Every stored alert (all domains), newest first, read through the embedded store.
+pub async fn stored_alerts(data_dir: &Path) -> Vec<peba::domain::Alert> {
+    use peba::domain::{AlertFilter, AlertPage, DataDomain, TimeField};
+    use peba::store::Store;
+    let store = peba::store::embedded::EmbeddedStore::open(data_dir).expect("store opens");
+    let page = AlertPage {
+        filter: AlertFilter::domain(DataDomain::All),
+        order_by: TimeField::Received,
+        limit: 100_000,
+        after: None,
+    };
+    store.alerts(&page).await.expect("alerts")
+}
