@@ -18,8 +18,10 @@
 pub mod address;
 pub mod classify;
 pub mod ews;
+pub mod geoip;
 pub mod pyfmt;
 
 pub use address::{is_global, is_private};
 pub use classify::{Classification, classify};
 pub use ews::{AlertChild, Credentials, Endpoint, EwsError, EwsMessage, RawAlert, parse_message};
+pub use geoip::{GeoInfo, GeoIp, GeoIpError};
