@@ -17,11 +17,16 @@
 
 pub mod address;
 pub mod classify;
+pub mod document;
 pub mod ews;
 pub mod geoip;
 pub mod pyfmt;
 
 pub use address::{is_global, is_private};
 pub use classify::{Classification, classify};
+pub use document::{
+    BuildContext, BuiltAlerts, KIND_ALERT, KIND_CVE, SkipReason, SkippedAlert, build_alert,
+    build_alerts, document_id,
+};
 pub use ews::{AlertChild, Credentials, Endpoint, EwsError, EwsMessage, RawAlert, parse_message};
 pub use geoip::{GeoInfo, GeoIp, GeoIpError};
