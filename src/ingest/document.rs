@@ -659,10 +659,10 @@ mod tests {
             "2024-06-24 12:00:00"
         );
         // Only an Analyzer *before* CreateTime counts.
-        let body = format!(
+        let body = String::from(
             r#"<r><Alert><CreateTime tz="+0200">2024-06-24 12:00:00</CreateTime>
 <Analyzer id="honeytrap-community-01"/>
-<Source port="1" protocol="tcp">8.8.8.8</Source><Target port="2">1.2.3.4</Target></Alert></r>"#
+<Source port="1" protocol="tcp">8.8.8.8</Source><Target port="2">1.2.3.4</Target></Alert></r>"#,
         );
         assert_eq!(
             one(&body).create_time.format_legacy(),

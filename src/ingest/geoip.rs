@@ -183,13 +183,16 @@ impl GeoIp {
 
     fn lookup_uncached(&self, ip: IpAddr) -> GeoInfo {
         let mut info = GeoInfo::unknown();
-        if let Some(record) = self.asn.as_ref().and_then(|r| decode::<AsnRecord>(r, ip)) {
-            if let Some(number) = record.autonomous_system_number {
-                info.asn = match record.autonomous_system_organization {
-                    Some(organisation) => format!("AS{number} {organisation}"),
-                    None => format!("AS{number}"),
-                };
-            }
+        let asn = self.asn.as_ref().and_then(|r| decode::<AsnRecord>(r, ip));
+        if let Some(AsnRecord {
+            autonomous_system_number: Some(number),
+            autonomous_system_organization: organisation,
+        }) = asn
+        {
+            info.asn = match organisation {
+                Some(organisation) => format!("AS{number} {organisation}"),
+                None => format!("AS{number}"),
+            };
         }
         if let Some(record) = self.city.as_ref().and_then(|r| decode::<CityRecord>(r, ip)) {
             let (mut latitude, mut longitude) = ("0.0".to_owned(), "0.0".to_owned());

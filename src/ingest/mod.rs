@@ -22,6 +22,9 @@ pub mod ews;
 pub mod geoip;
 pub mod pyfmt;
 
+#[cfg(test)]
+mod fixture_tests;
+
 pub use address::{is_global, is_private};
 pub use classify::{Classification, classify};
 pub use document::{
