@@ -351,20 +351,23 @@ fn open_element(
                         state.token = Some(None);
                         Role::Credential(CredentialPart::Token)
                     }
-                    Role::Alert(alert) => match alert_child(name, &attributes) {
-                        Some(child) => {
-                            let raw = &mut state.alerts[alert];
+                    Role::Alert(alert) => match (
+                        alert_child(name, &attributes),
+                        state.alerts.get_mut(alert),
+                        state.texts.get_mut(alert),
+                    ) {
+                        (Some(child), Some(raw), Some(texts)) => {
                             if raw.children.len() >= MAX_ALERT_CHILDREN {
                                 return Err(EwsError::TooManyAlertChildren);
                             }
                             raw.children.push(child);
-                            state.texts[alert].push(None);
+                            texts.push(None);
                             Role::AlertChild {
                                 alert,
                                 child: raw.children.len() - 1,
                             }
                         }
-                        None => Role::Other,
+                        _ => Role::Other,
                     },
                     _ => Role::Other,
                 }
