@@ -4,7 +4,7 @@
 //! are loaded as statistics documents. Ids and timestamps are kept.
 
 use crate::domain::Alert;
-use crate::ingest::legacy_document_id;
+use crate::ingest::{KIND_ALERT, document_id};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch};
 use serde_json::Value;
 use std::io::BufRead;
@@ -115,6 +115,6 @@ fn parse_line(line: &str, statistics_index: &str) -> Result<Parsed, String> {
     }
     let mut alert: Alert =
         serde_json::from_value(Value::Object(source)).map_err(|e| format!("not an alert document: {e}"))?;
-    alert.id = id.unwrap_or_else(|| legacy_document_id(&alert));
+    alert.id = id.unwrap_or_else(|| document_id(&alert, KIND_ALERT, None));
     Ok(Parsed::Alert(alert))
 }
