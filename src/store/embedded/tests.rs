@@ -128,10 +128,15 @@ async fn replace_does_not_double_count() {
     assert_eq!((out.created, out.replaced), (0, 2));
     let all = AlertFilter::domain(DataDomain::All);
     assert_eq!(store.count(&all).await.unwrap(), 1);
-    let day = AlertFilter::domain(DataDomain::Community)
-        .within(TimeField::Received, TimeRange::between(ts(T0), ts(T0 + 86_400)));
+    let day = AlertFilter::domain(DataDomain::Community).within(
+        TimeField::Received,
+        TimeRange::between(ts(T0), ts(T0 + 86_400)),
+    );
     assert_eq!(store.count(&day).await.unwrap(), 0);
-    let terms = store.terms(&all, TermField::SourceCountry, 10).await.unwrap();
+    let terms = store
+        .terms(&all, TermField::SourceCountry, 10)
+        .await
+        .unwrap();
     assert_eq!(
         terms,
         vec![TermCount {
@@ -207,7 +212,12 @@ async fn cursor_paging_and_networks() {
         seen.extend(page);
     }
     assert_eq!(seen, expected);
-    for (net, n) in [("10.0.0.0/16", 13), ("10.0.4.0/22", 2), ("2001:db8::/32", 12), ("0.0.0.0/0", 13)] {
+    for (net, n) in [
+        ("10.0.0.0/16", 13),
+        ("10.0.4.0/22", 2),
+        ("2001:db8::/32", 12),
+        ("0.0.0.0/0", 13),
+    ] {
         let mut f = AlertFilter::domain(DataDomain::All);
         f.source_net = Some(net.parse::<IpNet>().unwrap());
         assert_eq!(store.count(&f).await.unwrap(), n, "{net}");
@@ -239,7 +249,13 @@ async fn statistics_by_range() {
     let from = Timestamp::parse_legacy("2019-01-22 15:00:00").unwrap();
     let to = Timestamp::parse_legacy("2019-01-22 15:05:00").unwrap();
     let got = store.statistics(from, to).await.unwrap();
-    assert_eq!(got, vec![doc("2019-01-22 15:00:00", 2.0), doc("2019-01-22 15:05:00", 5.0)]);
+    assert_eq!(
+        got,
+        vec![
+            doc("2019-01-22 15:00:00", 2.0),
+            doc("2019-01-22 15:05:00", 5.0)
+        ]
+    );
 }
 
 #[tokio::test]
@@ -258,7 +274,10 @@ async fn users_add_remove_list() {
         store.add_user(&user("bob")).await,
         Err(StoreError::UserExists(_))
     ));
-    assert_eq!(store.users().await.unwrap(), vec![user("alice"), user("bob")]);
+    assert_eq!(
+        store.users().await.unwrap(),
+        vec![user("alice"), user("bob")]
+    );
     let bob = UserName::parse("bob").unwrap();
     assert_eq!(store.user(&bob).await.unwrap(), Some(user("bob")));
     assert!(store.remove_user(&bob).await.unwrap());
@@ -279,23 +298,74 @@ async fn survives_reopen() {
         store.alerts_by_id(&["a1".into()]).await.unwrap(),
         vec![full_alert("a1")]
     );
-    assert_eq!(store.count(&AlertFilter::domain(DataDomain::Community)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count(&AlertFilter::domain(DataDomain::Community))
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[test]
 fn windows_split_into_buckets_and_edges() {
     use rollup::{DAY, HOUR, Span, decompose};
-    let p = decompose(Span { lo: DAY - 10, hi: 3 * DAY + HOUR + 5 }, &[DAY, HOUR]);
-    assert_eq!(p.rollups, vec![
-        (DAY, Span { lo: DAY, hi: 3 * DAY }),
-        (HOUR, Span { lo: 3 * DAY, hi: 3 * DAY + HOUR }),
-    ]);
-    assert_eq!(p.raws, vec![
-        Span { lo: DAY - 10, hi: DAY },
-        Span { lo: 3 * DAY + HOUR, hi: 3 * DAY + HOUR + 5 },
-    ]);
-    let open = decompose(Span { lo: i64::MIN, hi: i64::MAX }, &[DAY, HOUR]);
-    assert_eq!(open.rollups, vec![(DAY, Span { lo: i64::MIN, hi: i64::MAX })]);
+    let p = decompose(
+        Span {
+            lo: DAY - 10,
+            hi: 3 * DAY + HOUR + 5,
+        },
+        &[DAY, HOUR],
+    );
+    assert_eq!(
+        p.rollups,
+        vec![
+            (
+                DAY,
+                Span {
+                    lo: DAY,
+                    hi: 3 * DAY
+                }
+            ),
+            (
+                HOUR,
+                Span {
+                    lo: 3 * DAY,
+                    hi: 3 * DAY + HOUR
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        p.raws,
+        vec![
+            Span {
+                lo: DAY - 10,
+                hi: DAY
+            },
+            Span {
+                lo: 3 * DAY + HOUR,
+                hi: 3 * DAY + HOUR + 5
+            },
+        ]
+    );
+    let open = decompose(
+        Span {
+            lo: i64::MIN,
+            hi: i64::MAX,
+        },
+        &[DAY, HOUR],
+    );
+    assert_eq!(
+        open.rollups,
+        vec![(
+            DAY,
+            Span {
+                lo: i64::MIN,
+                hi: i64::MAX
+            }
+        )]
+    );
     assert!(open.raws.is_empty());
 }
 
@@ -324,10 +394,30 @@ impl XorShift {
     }
 }
 
-const TYPES: &[&str] = &["Webpage", "SSH/console(cowrie)", "Network(Dionaea)", "Passwords(heralding)", "Unclassified"];
-const COUNTRIES: &[(&str, &str)] = &[("CN", "China"), ("US", "United States"), ("DE", "Germany"), ("PIR", "IANA Private IP Range"), ("-", "-"), ("XX", "Xa"), ("XX", "Xb")];
+const TYPES: &[&str] = &[
+    "Webpage",
+    "SSH/console(cowrie)",
+    "Network(Dionaea)",
+    "Passwords(heralding)",
+    "Unclassified",
+];
+const COUNTRIES: &[(&str, &str)] = &[
+    ("CN", "China"),
+    ("US", "United States"),
+    ("DE", "Germany"),
+    ("PIR", "IANA Private IP Range"),
+    ("-", "-"),
+    ("XX", "Xa"),
+    ("XX", "Xb"),
+];
 const PORTS: &[&str] = &["22", "80", "445", "23", "undefined"];
-const REQUESTS: &[&str] = &["/", "/wp-login.php", "/xmlrpc.php", "", "Attack on port 445/tcp"];
+const REQUESTS: &[&str] = &[
+    "/",
+    "/wp-login.php",
+    "/xmlrpc.php",
+    "",
+    "Attack on port 445/tcp",
+];
 const LOCATIONS: &[&str] = &["39.9 , 116.4", "0.0 , 0.0", "37.7 , -97.8", "51.0 , 8.7"];
 const HOSTS: &[&str] = &["undefined", "undefined", "tpot-a", "tpot-b", "tpot-c"];
 const TARGETS: &[&str] = &["87.150.238.1", "87.150.238.2", "192.0.2.7"];
@@ -354,7 +444,9 @@ fn random_alert(rng: &mut XorShift, id: String) -> Alert {
     a.target_entry_ip = rng.pick(TARGETS).parse().unwrap();
     a.peer_ident = rng.pick(IDENTS).to_string();
     a.source_entry_ip = if rng.chance(90) {
-        format!("10.{}.{}.{}", rng.below(3), rng.below(4), rng.below(20)).parse().unwrap()
+        format!("10.{}.{}.{}", rng.below(3), rng.below(4), rng.below(20))
+            .parse()
+            .unwrap()
     } else {
         format!("2001:db8::{:x}", rng.below(30)).parse().unwrap()
     };
@@ -398,10 +490,15 @@ fn matches(a: &Alert, f: &AlertFilter) -> bool {
         && f.equals
             .iter()
             .all(|(field, v)| value_of(a, *field).as_deref() == Some(v.as_str()))
-        && f.source_net.is_none_or(|n: IpNet| n.contains(&a.source_entry_ip))
+        && f.source_net
+            .is_none_or(|n: IpNet| n.contains(&a.source_entry_ip))
 }
 
-fn bf_terms<'a>(alerts: impl Iterator<Item = &'a Alert>, field: TermField, limit: usize) -> Vec<TermCount> {
+fn bf_terms<'a>(
+    alerts: impl Iterator<Item = &'a Alert>,
+    field: TermField,
+    limit: usize,
+) -> Vec<TermCount> {
     let mut map: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
     for a in alerts {
         if let Some(key) = value_of(a, field) {
@@ -516,9 +613,16 @@ async fn rollups_agree_with_brute_force() {
     let all = AlertFilter::domain(DataDomain::All);
     assert_eq!(store.count(&all).await.unwrap(), alerts.len() as u64);
     let fields = [
-        TermField::PeerType, TermField::PeerIdent, TermField::SourceCountry, TermField::TargetCountry,
-        TermField::SourceLocation, TermField::TargetLocation, TermField::SourceIp,
-        TermField::RequestString, TermField::TargetPort, TermField::Hostname,
+        TermField::PeerType,
+        TermField::PeerIdent,
+        TermField::SourceCountry,
+        TermField::TargetCountry,
+        TermField::SourceLocation,
+        TermField::TargetLocation,
+        TermField::SourceIp,
+        TermField::RequestString,
+        TermField::TargetPort,
+        TermField::Hostname,
     ];
     for round in 0..150 {
         let domain = *rng.pick(&[DataDomain::Community, DataDomain::Private, DataDomain::All]);
@@ -526,39 +630,85 @@ async fn rollups_agree_with_brute_force() {
         let mut filter = AlertFilter::domain(domain).within(tf, random_range(&mut rng));
         if round % 10 == 9 {
             // Both windows: the raw path.
-            let other = if tf == TimeField::Received { TimeField::Created } else { TimeField::Received };
+            let other = if tf == TimeField::Received {
+                TimeField::Created
+            } else {
+                TimeField::Received
+            };
             filter = filter.within(other, random_range(&mut rng));
         }
         if round % 7 == 6 {
-            filter.source_net = Some(rng.pick(&["10.1.0.0/16", "10.0.2.0/23", "2001:db8::/120"]).parse().unwrap());
+            filter.source_net = Some(
+                rng.pick(&["10.1.0.0/16", "10.0.2.0/23", "2001:db8::/120"])
+                    .parse()
+                    .unwrap(),
+            );
         }
-        let sel = |f: &AlertFilter| alerts.iter().copied().filter(|a| matches(a, f)).collect::<Vec<_>>();
+        let sel = |f: &AlertFilter| {
+            alerts
+                .iter()
+                .copied()
+                .filter(|a| matches(a, f))
+                .collect::<Vec<_>>()
+        };
         let ctx = format!("round {round}: {filter:?}");
 
         // Counts, plain and with the equals conditions rollups absorb.
         let mut variants = vec![filter.clone()];
-        variants.push(filter.clone().matching(TermField::PeerType, *rng.pick(TYPES)));
-        variants.push(filter.clone().matching(TermField::SourceCountry, rng.pick(COUNTRIES).0));
-        variants.push(filter.clone().matching(TermField::TargetPort, *rng.pick(PORTS)));
-        variants.push(filter.clone().matching(TermField::SourceLocation, *rng.pick(LOCATIONS)));
         variants.push(
-            filter.clone()
+            filter
+                .clone()
+                .matching(TermField::PeerType, *rng.pick(TYPES)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::SourceCountry, rng.pick(COUNTRIES).0),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::TargetPort, *rng.pick(PORTS)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::SourceLocation, *rng.pick(LOCATIONS)),
+        );
+        variants.push(
+            filter
+                .clone()
                 .matching(TermField::PeerType, "Webpage")
                 .matching(TermField::RequestString, *rng.pick(REQUESTS)),
         );
-        variants.push(filter.clone().matching(TermField::Hostname, *rng.pick(HOSTS)));
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::Hostname, *rng.pick(HOSTS)),
+        );
         for f in &variants {
-            assert_eq!(store.count(f).await.unwrap(), sel(f).len() as u64, "count {ctx} {f:?}");
+            assert_eq!(
+                store.count(f).await.unwrap(),
+                sel(f).len() as u64,
+                "count {ctx} {f:?}"
+            );
         }
 
         for field in fields {
             let limit = 1 + rng.below(12) as usize;
             let expected = bf_terms(sel(&filter).into_iter(), field, limit);
-            assert_eq!(store.terms(&filter, field, limit).await.unwrap(), expected, "terms {field:?} {ctx}");
+            assert_eq!(
+                store.terms(&filter, field, limit).await.unwrap(),
+                expected,
+                "terms {field:?} {ctx}"
+            );
         }
         let web = filter.clone().matching(TermField::PeerType, "Webpage");
         assert_eq!(
-            store.terms(&web, TermField::RequestString, 30).await.unwrap(),
+            store
+                .terms(&web, TermField::RequestString, 30)
+                .await
+                .unwrap(),
             bf_terms(sel(&web).into_iter(), TermField::RequestString, 30),
             "web requests {ctx}"
         );
@@ -573,11 +723,19 @@ async fn rollups_agree_with_brute_force() {
             for hist_filter in [&filter, &variants[5]] {
                 let q = HistogramQuery {
                     filter: hist_filter.clone(),
-                    field: if rng.chance(80) { tf } else { TimeField::Received },
+                    field: if rng.chance(80) {
+                        tf
+                    } else {
+                        TimeField::Received
+                    },
                     interval_seconds: interval,
                     split,
                 };
-                assert_eq!(store.histogram(&q).await.unwrap(), bf_histogram(&alerts, &q), "histogram {q:?}");
+                assert_eq!(
+                    store.histogram(&q).await.unwrap(),
+                    bf_histogram(&alerts, &q),
+                    "histogram {q:?}"
+                );
             }
         }
 
@@ -589,9 +747,18 @@ async fn rollups_agree_with_brute_force() {
 
         let limit = 1 + rng.below(20) as usize;
         let mut listing = sel(&filter);
-        listing.sort_by(|a, b| time_of(b, tf).cmp(&time_of(a, tf)).then_with(|| b.id.cmp(&a.id)));
+        listing.sort_by(|a, b| {
+            time_of(b, tf)
+                .cmp(&time_of(a, tf))
+                .then_with(|| b.id.cmp(&a.id))
+        });
         let page = store
-            .alerts(&AlertPage { filter: filter.clone(), order_by: tf, limit, after: None })
+            .alerts(&AlertPage {
+                filter: filter.clone(),
+                order_by: tf,
+                limit,
+                after: None,
+            })
             .await
             .unwrap();
         let expected: Vec<Alert> = listing.iter().take(limit).map(|a| (*a).clone()).collect();
@@ -601,10 +768,16 @@ async fn rollups_agree_with_brute_force() {
 
 #[test]
 fn ip_keys_order_like_addresses() {
-    let mut ips: Vec<IpAddr> = ["10.0.0.1", "9.255.255.255", "10.0.1.0", "::1", "2001:db8::1"]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let mut ips: Vec<IpAddr> = [
+        "10.0.0.1",
+        "9.255.255.255",
+        "10.0.1.0",
+        "::1",
+        "2001:db8::1",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
     ips.sort();
     let keys: Vec<Vec<u8>> = ips.iter().map(|ip| codec::ip_key(*ip)).collect();
     let mut sorted = keys.clone();
@@ -626,15 +799,23 @@ async fn typical_questions_use_rollups() {
     let received = AlertFilter::domain(DataDomain::Community).within(TimeField::Received, day);
     let created = AlertFilter::domain(DataDomain::Community).within(TimeField::Created, day);
     assert_eq!(store.count(&received).await.unwrap(), 1001);
-    let types = store.terms(&received, TermField::PeerType, 10).await.unwrap();
+    let types = store
+        .terms(&received, TermField::PeerType, 10)
+        .await
+        .unwrap();
     assert_eq!(types[0].count, 1001);
-    let locations = store.terms(&created, TermField::SourceLocation, 10).await.unwrap();
+    let locations = store
+        .terms(&created, TermField::SourceLocation, 10)
+        .await
+        .unwrap();
     assert_eq!(locations[0].count, 1001);
     let inst = store.installations(&received).await.unwrap();
     assert_eq!(inst[0].daemons[0].count, 1001);
     // Raw scans of edges: a window inside one hour sees the real row.
-    let inside = AlertFilter::domain(DataDomain::Community)
-        .within(TimeField::Received, TimeRange::between(ts(T0 + 5 * 3_600), ts(T0 + 5 * 3_600 + 60)));
+    let inside = AlertFilter::domain(DataDomain::Community).within(
+        TimeField::Received,
+        TimeRange::between(ts(T0 + 5 * 3_600), ts(T0 + 5 * 3_600 + 60)),
+    );
     assert_eq!(store.count(&inside).await.unwrap(), 1);
     let plan = |sql: &str| -> String {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
@@ -648,4 +829,349 @@ async fn typical_questions_use_rollups() {
     assert!(keyed.contains("rollup_keyed"), "{keyed}");
     let latest = plan("SELECT id FROM alerts WHERE dom = 1 ORDER BY rt DESC, id DESC LIMIT 5");
     assert!(latest.contains("alerts_rt"), "{latest}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurement: `PEBA_BENCH_ALERTS=1000000 cargo test --release --lib bench_ -- --ignored --nocapture`
+
+fn bench_alert(rng: &mut XorShift, rt: i64) -> Alert {
+    let mut a = full_alert(&format!("{:016x}{:016x}", rng.next(), rng.next()));
+    a.recieved_time = ts(rt);
+    a.create_time = ts(rt - rng.below(600) as i64);
+    a.client_domain = rng.chance(90);
+    let ty = rng.below(20);
+    a.peer_type = if ty < 3 {
+        "Webpage".into()
+    } else {
+        format!("Type{ty}")
+    };
+    let c = rng.below(200).min(rng.below(200));
+    a.country = format!("C{c}");
+    a.country_name = format!("Country {c}");
+    let c = rng.below(50);
+    a.target_country = format!("T{c}");
+    a.target_country_name = format!("Target {c}");
+    a.target_entry_port = rng
+        .chance(95)
+        .then(|| rng.below(300).min(rng.below(300)).to_string());
+    a.original_request_string = format!("/path/{}", rng.below(500).min(rng.below(500)));
+    a.location = format!("{} , {}", rng.below(2000), 7);
+    a.location_destination = format!("{} , {}", rng.below(300), 9);
+    let host = rng.below(220);
+    a.hostname = if host < 20 {
+        UNDEFINED_HOSTNAME.into()
+    } else {
+        format!("tpot-{host}")
+    };
+    a.target_entry_ip = format!("87.150.{}.{}", host, rng.below(2)).parse().unwrap();
+    a.peer_ident = format!("{}-{host}", a.peer_type);
+    let ip = rng.below(50_000);
+    a.source_entry_ip = format!("45.{}.{}.{}", ip >> 16, (ip >> 8) & 255, ip & 255)
+        .parse()
+        .unwrap();
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_ingest_and_queries() {
+    use std::time::Instant;
+    let n: i64 = std::env::var("PEBA_BENCH_ALERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let now = Timestamp::now().unix();
+    let start = now - 40 * 86_400;
+    let step = (40 * 86_400) as f64 / n as f64;
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let began = Instant::now();
+    let mut last = Instant::now();
+    let mut i = 0i64;
+    while i < n {
+        let batch: Vec<Alert> = (i..(i + 1000).min(n))
+            .map(|k| bench_alert(&mut rng, start + (k as f64 * step) as i64))
+            .collect();
+        i += batch.len() as i64;
+        put(&store, batch).await;
+        if i % (n / 10).max(1000) == 0 {
+            let dt = last.elapsed().as_secs_f64();
+            eprintln!(
+                "ingested {i}: {:.0} alerts/s over the last {}",
+                (n / 10).max(1000) as f64 / dt,
+                (n / 10).max(1000)
+            );
+            last = Instant::now();
+        }
+    }
+    eprintln!(
+        "ingest total: {n} in {:.1}s = {:.0} alerts/s",
+        began.elapsed().as_secs_f64(),
+        n as f64 / began.elapsed().as_secs_f64()
+    );
+    let size = std::fs::metadata(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .len();
+    eprintln!("database size: {} MB", size / 1_000_000);
+
+    // Keep ingesting (1000-alert batches, current times) while the queries run.
+    let writer = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut rng = XorShift(7);
+            let mut written = 0u64;
+            let t = Instant::now();
+            while t.elapsed().as_secs() < 3600 {
+                let batch: Vec<Alert> = (0..1000)
+                    .map(|_| bench_alert(&mut rng, Timestamp::now().unix()))
+                    .collect();
+                if store
+                    .write(WriteBatch {
+                        alerts: batch,
+                        cve_copies: vec![],
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                written += 1000;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                if STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+            }
+            (written, t.elapsed().as_secs_f64())
+        })
+    };
+    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    let now_ts = ts(now);
+    let comm = || AlertFilter::domain(DataDomain::Community);
+    let since = |m: i64| comm().within(TimeField::Received, TimeRange::since(ts(now - m * 60)));
+    macro_rules! time {
+        ($label:expr, $e:expr) => {{
+            let t = Instant::now();
+            let r = $e;
+            eprintln!(
+                "{:>55}: {:>7.1} ms",
+                $label,
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            r
+        }};
+    }
+    for m in [1, 5, 60, 1440, 46080] {
+        time!(
+            format!("count received last {m} min"),
+            store.count(&since(m)).await.unwrap()
+        );
+    }
+    time!(
+        "count since midnight",
+        store
+            .count(&comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day())))
+            .await
+            .unwrap()
+    );
+    time!(
+        "terms peerType last 1440 min",
+        store
+            .terms(&since(1440), TermField::PeerType, 10)
+            .await
+            .unwrap()
+    );
+    let month_ago = ts(now - 30 * 86_400).start_of_day();
+    for split in [None, Some((TermField::PeerType, 10))] {
+        time!(
+            format!(
+                "histogram created per day, month, split {}",
+                split.is_some()
+            ),
+            store
+                .histogram(&HistogramQuery {
+                    filter: comm().within(TimeField::Created, TimeRange::since(month_ago)),
+                    field: TimeField::Created,
+                    interval_seconds: 86_400,
+                    split
+                })
+                .await
+                .unwrap()
+        );
+    }
+    let month = {
+        use chrono::Datelike;
+        let d = now_ts.to_datetime();
+        let first = chrono::NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap();
+        let prev = first - chrono::Months::new(1);
+        TimeRange::between(
+            ts(prev.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
+            ts(first.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
+        )
+    };
+    for field in [TermField::SourceCountry, TermField::TargetCountry] {
+        time!(
+            format!("terms {field:?} previous month"),
+            store
+                .terms(&comm().within(TimeField::Received, month), field, 10)
+                .await
+                .unwrap()
+        );
+        time!(
+            format!("terms {field:?} this month"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Received,
+                        TimeRange::since(ts(month.to.unwrap().unix()))
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+    }
+    for field in [TermField::SourceLocation, TermField::TargetLocation] {
+        time!(
+            format!("terms {field:?} last 24h created"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Created,
+                        TimeRange::between(ts(now - 86_400), now_ts)
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+        let day = now_ts.start_of_day().plus_seconds(-86_400);
+        time!(
+            format!("terms {field:?} yesterday created"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Created,
+                        TimeRange::between(day, day.plus_seconds(86_400))
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+    }
+    for m in [15, 120] {
+        let ips = time!(
+            format!("terms sourceIp last {m} min"),
+            store
+                .terms(&since(m), TermField::SourceIp, 1_000_000)
+                .await
+                .unwrap()
+        );
+        eprintln!("{:>55}  ({} addresses)", "", ips.len());
+    }
+    let latest = time!(
+        "latest 35 by received",
+        store
+            .alerts(&AlertPage {
+                filter: comm(),
+                order_by: TimeField::Received,
+                limit: 35,
+                after: None
+            })
+            .await
+            .unwrap()
+    );
+    let ip = latest[0].source_entry_ip.to_string();
+    time!(
+        "latest 5 of one source IP by created",
+        store
+            .alerts(&AlertPage {
+                filter: comm().matching(TermField::SourceIp, ip),
+                order_by: TimeField::Created,
+                limit: 5,
+                after: None
+            })
+            .await
+            .unwrap()
+    );
+    let day = now_ts.start_of_day().plus_seconds(-86_400);
+    let inst = time!(
+        "installations of yesterday",
+        store
+            .installations(&comm().within(
+                TimeField::Received,
+                TimeRange::between(day, day.plus_seconds(86_400))
+            ))
+            .await
+            .unwrap()
+    );
+    eprintln!("{:>55}  ({} installations)", "", inst.len());
+    time!(
+        "installations of today so far",
+        store
+            .installations(
+                &comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day()))
+            )
+            .await
+            .unwrap()
+    );
+    for (days, interval, start) in [
+        (1, 3_600, ts(now - 86_400)),
+        (
+            7,
+            6 * 3_600,
+            now_ts.start_of_day().plus_seconds(-6 * 86_400),
+        ),
+        (28, 86_400, now_ts.start_of_day().plus_seconds(-27 * 86_400)),
+    ] {
+        for (field, extra) in [
+            (TermField::RequestString, true),
+            (TermField::TargetPort, false),
+        ] {
+            let t = Instant::now();
+            let mut filter = AlertFilter::domain(DataDomain::All)
+                .within(TimeField::Received, TimeRange::since(start));
+            if extra {
+                filter = filter.matching(TermField::PeerType, "Webpage");
+            }
+            let top = store.terms(&filter, field, 30).await.unwrap();
+            let t_terms = t.elapsed().as_secs_f64() * 1000.0;
+            for term in &top {
+                store
+                    .histogram(&HistogramQuery {
+                        filter: filter.clone().matching(field, term.key.clone()),
+                        field: TimeField::Received,
+                        interval_seconds: interval,
+                        split: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+            eprintln!(
+                "{:>55}: {:>7.1} ms (terms {:.1} ms)",
+                format!("tops {field:?} {days}d: top 30 + 30 histograms"),
+                t.elapsed().as_secs_f64() * 1000.0,
+                t_terms
+            );
+        }
+    }
+    time!(
+        "count with both windows (raw)",
+        store
+            .count(
+                &comm()
+                    .within(TimeField::Received, TimeRange::since(ts(now - 3_600)))
+                    .within(TimeField::Created, TimeRange::since(ts(now - 7_200)))
+            )
+            .await
+            .unwrap()
+    );
+    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (written, secs) = writer.await.unwrap();
+    eprintln!("concurrent ingest during queries: {written} alerts in {secs:.1}s");
 }
