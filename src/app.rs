@@ -35,7 +35,9 @@ pub enum StartupError {
     #[error("cannot open the GeoIP databases: {0}")]
     GeoIp(String),
     /// The Elasticsearch backend was selected.
-    #[error("elasticsearch_host is set ({0}), but this build supports only the embedded store; unset PEBA_ELASTICSEARCH_HOST")]
+    #[error(
+        "elasticsearch_host is set ({0}), but this build supports only the embedded store; unset PEBA_ELASTICSEARCH_HOST"
+    )]
     ElasticsearchUnsupported(String),
 }
 
@@ -51,8 +53,11 @@ impl AppState {
     /// Assembles the state; must run inside a tokio runtime (it starts the writer task).
     pub fn build(settings: Settings) -> Result<AppState, StartupError> {
         let store = open_store(&settings)?;
-        let geoip = GeoIp::open(settings.geoip_city.as_deref(), settings.geoip_asn.as_deref())
-            .map_err(|e| StartupError::GeoIp(e.to_string()))?;
+        let geoip = GeoIp::open(
+            settings.geoip_city.as_deref(),
+            settings.geoip_asn.as_deref(),
+        )
+        .map_err(|e| StartupError::GeoIp(e.to_string()))?;
         let auth = Authenticator::new(
             store.clone(),
             settings.community_user.clone(),

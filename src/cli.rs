@@ -87,9 +87,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let mut overrides = cli.overrides.clone();
     if let Command::Serve { bind, data_dir } = &cli.command {
         overrides.extend(bind.iter().map(|b| ("bindhost".to_owned(), b.clone())));
-        overrides.extend(data_dir.iter().map(|d| ("data_dir".to_owned(), d.display().to_string())));
+        overrides.extend(
+            data_dir
+                .iter()
+                .map(|d| ("data_dir".to_owned(), d.display().to_string())),
+        );
     }
-    let settings = Settings::from_env(cli.config.as_deref(), &overrides).map_err(|e| e.to_string())?;
+    let settings =
+        Settings::from_env(cli.config.as_deref(), &overrides).map_err(|e| e.to_string())?;
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
@@ -100,27 +105,46 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let bind = settings.bind;
     let state = AppState::build(settings).map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %local, "peba listening");
     println!("peba listening on http://{local}");
-    crate::http::serve(listener, state).await.map_err(|e| e.to_string())
+    crate::http::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
     let store = open_store(&settings).map_err(|e| e.to_string())?;
     match command {
-        UserCommand::Add { name, token, read_only, community_only, email } => {
+        UserCommand::Add {
+            name,
+            token,
+            read_only,
+            community_only,
+            email,
+        } => {
             let name = UserName::parse(&name).map_err(|e| e.to_string())?;
             if token.is_empty() {
                 return Err("the token must not be empty".to_owned());
             }
-            let user = User { name, token: hash_token(&token)?, read_only, community_only, email };
+            let user = User {
+                name,
+                token: hash_token(&token)?,
+                read_only,
+                community_only,
+                email,
+            };
             store.add_user(&user).await.map_err(|e| e.to_string())?;
             println!("added user {}", user.name);
         }
         UserCommand::List => {
-            println!("{:<32} {:<8} {:<9} {:<14} email", "name", "hash", "read-only", "community-only");
+            println!(
+                "{:<32} {:<8} {:<9} {:<14} email",
+                "name", "hash", "read-only", "community-only"
+            );
             for user in store.users().await.map_err(|e| e.to_string())? {
                 let hash = match user.token {
                     TokenHash::Sha512Hex(_) => "sha512",
@@ -150,9 +174,13 @@ async fn import_file(settings: Settings, file: &str) -> Result<(), String> {
     let input: Box<dyn BufRead> = if file == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
-        Box::new(BufReader::new(std::fs::File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?))
+        Box::new(BufReader::new(
+            std::fs::File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?,
+        ))
     };
-    let report = import(input, store.as_ref(), &settings.statistic_index).await.map_err(|e| e.to_string())?;
+    let report = import(input, store.as_ref(), &settings.statistic_index)
+        .await
+        .map_err(|e| e.to_string())?;
     for skipped in &report.skipped {
         eprintln!("line {}: skipped: {}", skipped.line, skipped.reason);
     }

@@ -46,7 +46,7 @@ pub enum ImportError {
 }
 
 enum Parsed {
-    Alert(Alert),
+    Alert(Box<Alert>),
     Statistics(String, StatisticsDocument),
 }
 
@@ -65,9 +65,12 @@ pub async fn import(
             continue;
         }
         match parse_line(&line, statistics_index) {
-            Ok(Parsed::Alert(alert)) => alerts.push(alert),
+            Ok(Parsed::Alert(alert)) => alerts.push(*alert),
             Ok(Parsed::Statistics(id, document)) => statistics.push((id, document)),
-            Err(reason) => report.skipped.push(SkippedLine { line: index + 1, reason }),
+            Err(reason) => report.skipped.push(SkippedLine {
+                line: index + 1,
+                reason,
+            }),
         }
         if alerts.len() >= CHUNK {
             flush(store, &mut alerts, &mut report).await?;
@@ -80,11 +83,18 @@ pub async fn import(
     Ok(report)
 }
 
-async fn flush(store: &dyn Store, alerts: &mut Vec<Alert>, report: &mut ImportReport) -> Result<(), StoreError> {
+async fn flush(
+    store: &dyn Store,
+    alerts: &mut Vec<Alert>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
     if alerts.is_empty() {
         return Ok(());
     }
-    let batch = WriteBatch { alerts: std::mem::take(alerts), cve_copies: Vec::new() };
+    let batch = WriteBatch {
+        alerts: std::mem::take(alerts),
+        cve_copies: Vec::new(),
+    };
     let outcome = store.write(batch).await?;
     report.imported += outcome.created;
     report.duplicates += outcome.replaced;
@@ -103,7 +113,11 @@ fn parse_line(line: &str, statistics_index: &str) -> Result<Parsed, String> {
                 None => None,
                 Some(_) => return Err("_id is not a non-empty string".to_owned()),
             };
-            let index = object.get("_index").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let index = object
+                .get("_index")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             (id, source, index)
         }
         Some(_) => return Err("_source is not an object".to_owned()),
@@ -113,8 +127,8 @@ fn parse_line(line: &str, statistics_index: &str) -> Result<Parsed, String> {
         let id = id.ok_or("a statistics document needs an _id")?;
         return Ok(Parsed::Statistics(id, source));
     }
-    let mut alert: Alert =
-        serde_json::from_value(Value::Object(source)).map_err(|e| format!("not an alert document: {e}"))?;
+    let mut alert: Alert = serde_json::from_value(Value::Object(source))
+        .map_err(|e| format!("not an alert document: {e}"))?;
     alert.id = id.unwrap_or_else(|| document_id(&alert, KIND_ALERT, None));
-    Ok(Parsed::Alert(alert))
+    Ok(Parsed::Alert(Box::new(alert)))
 }

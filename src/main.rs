@@ -6,7 +6,8 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PEBA_LOG").unwrap_or_else(|_| "peba=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("PEBA_LOG")
+                .unwrap_or_else(|_| "peba=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -18,13 +18,18 @@ fn community(alerts: &str) -> String {
 #[tokio::test]
 async fn community_alerts_are_stored_and_acknowledged() {
     let app = spawn_app(&[("clock", "2024-06-24 12:00:07")]).await;
-    let (status, body) = app.submit(community(&alert("8.8.8.8", 50522, "2024-06-24 12:00:00"))).await;
+    let (status, body) = app
+        .submit(community(&alert("8.8.8.8", 50522, "2024-06-24 12:00:00")))
+        .await;
     assert_eq!((status, body.as_str()), (200, OK));
 
     let stored = stored_alerts(&app.data_path()).await;
     assert_eq!(stored.len(), 1);
     let a = &stored[0];
-    assert_eq!(a.id, "5810f151a2059bd3ec40d64302df67ab", "PEBA's document id");
+    assert_eq!(
+        a.id, "5810f151a2059bd3ec40d64302df67ab",
+        "PEBA's document id"
+    );
     assert!(a.client_domain);
     assert_eq!(a.peer_type, "Network(honeytrap)");
     assert_eq!(a.original_request_string, "Attack on port 445/tcp");
@@ -35,9 +40,17 @@ async fn community_alerts_are_stored_and_acknowledged() {
 #[tokio::test]
 async fn the_ok_answer_has_the_legacy_content_type() {
     let app = spawn_app(&[]).await;
-    let response = app.post(ROUTE, community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00"))).await;
+    let response = app
+        .post(
+            ROUTE,
+            community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00")),
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/xml; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/xml; charset=utf-8"
+    );
 }
 
 #[tokio::test]
@@ -45,14 +58,22 @@ async fn get_answers_like_peba() {
     let app = spawn_app(&[]).await;
     let response = app.get(ROUTE).await;
     assert_eq!(response.status(), 500);
-    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
-    assert_eq!(response.text().await.unwrap(), "POST is required for this action.");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        "POST is required for this action."
+    );
 }
 
 #[tokio::test]
 async fn resubmission_does_not_duplicate() {
     let app = spawn_app(&[]).await;
-    let alerts: String = (0..20).map(|i| alert("8.8.8.8", 1000 + i, "2024-06-24 12:00:00")).collect();
+    let alerts: String = (0..20)
+        .map(|i| alert(&format!("8.8.8.{i}"), 1000, "2024-06-24 12:00:00"))
+        .collect();
     for _ in 0..3 {
         assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
     }
@@ -76,24 +97,63 @@ async fn bad_bodies_are_refused_and_change_nothing() {
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("empty", Vec::new(), 400),
         ("not xml", b"hello".to_vec(), 400),
-        ("unclosed", community(&valid).replace("</EWS-SimpleMessage>", "").into_bytes(), 400),
-        ("mismatched", community(&valid).replace("</Alert>", "</Alarm>").into_bytes(), 400),
+        (
+            "unclosed",
+            community(&valid)
+                .replace("</EWS-SimpleMessage>", "")
+                .into_bytes(),
+            400,
+        ),
+        (
+            "mismatched",
+            community(&valid)
+                .replace("</Alert>", "</Alarm>")
+                .into_bytes(),
+            400,
+        ),
         ("entity bomb", bomb.into_bytes(), 400),
         ("external entity", external.into_bytes(), 400),
-        ("not utf-8", [community("").as_bytes(), &[0xff, 0xfe]].concat(), 400),
-        ("oversized", community(&valid.repeat(200)).into_bytes(), 413),
-        ("no authentication", format!("<EWS-SimpleMessage>{valid}</EWS-SimpleMessage>").into_bytes(), 403),
-        ("wrong token", message(COMMUNITY_USER, "wrong", &valid).into_bytes(), 403),
-        ("unknown user", message("mallory", "secret", &valid).into_bytes(), 403),
-        ("empty token", message(COMMUNITY_USER, "", &valid).into_bytes(), 403),
+        (
+            "not utf-8",
+            [community("").as_bytes(), &[0xff, 0xfe]].concat(),
+            400,
+        ),
+        ("oversized", community(&valid.repeat(400)).into_bytes(), 413),
+        (
+            "no authentication",
+            format!("<EWS-SimpleMessage>{valid}</EWS-SimpleMessage>").into_bytes(),
+            403,
+        ),
+        (
+            "wrong token",
+            message(COMMUNITY_USER, "wrong", &valid).into_bytes(),
+            403,
+        ),
+        (
+            "unknown user",
+            message("mallory", "secret", &valid).into_bytes(),
+            403,
+        ),
+        (
+            "empty token",
+            message(COMMUNITY_USER, "", &valid).into_bytes(),
+            403,
+        ),
     ];
     for (name, body, expected) in cases {
         let (status, text) = app.submit(body).await;
         assert_eq!(status, expected, "{name}: {text}");
-        assert!(text.contains("<StatusCode>") && !text.contains("<StatusCode>OK<"), "{name}: {text}");
+        assert!(
+            text.contains("<StatusCode>") && !text.contains("<StatusCode>OK<"),
+            "{name}: {text}"
+        );
     }
     assert!(stored_alerts(&app.data_path()).await.is_empty());
-    assert_eq!(app.submit(community(&valid)).await, (200, OK.to_owned()), "still serving");
+    assert_eq!(
+        app.submit(community(&valid)).await,
+        (200, OK.to_owned()),
+        "still serving"
+    );
 }
 
 /// Alerts with invalid addresses or timestamps are skipped; their valid neighbours are stored.
@@ -105,14 +165,20 @@ async fn incomplete_alerts_are_skipped_without_failing_the_message() {
         alert("not-an-ip", 2, "2024-06-24 12:00:00"),
         alert("2001:db8::1", 3, "2024-06-24 12:00:00"),
         alert("8.8.4.4", 4, "yesterday"),
-        alert("8.8.4.4", 5, "2024-06-24 12:00:00").replace("tz=\"+0000\"", "tz=\"UTC\"").replace("honeytrap", "cowrie"),
-        alert("8.8.4.4", 6, "2024-06-24 12:00:00").replace("<Analyzer id=\"honeytrap-community-01\"/>", "<Analyzer/>"),
+        alert("8.8.4.4", 5, "2024-06-24 12:00:00")
+            .replace("tz=\"+0000\"", "tz=\"UTC\"")
+            .replace("honeytrap", "cowrie"),
+        alert("8.8.4.4", 6, "2024-06-24 12:00:00")
+            .replace("<Analyzer id=\"honeytrap-community-01\"/>", "<Analyzer/>"),
         alert("1.2.3.4", 7, "2024-06-24 12:00:00"),
     ]
     .concat();
     assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
-    let mut sources: Vec<String> =
-        stored_alerts(&app.data_path()).await.iter().map(|a| a.source_entry_ip.to_string()).collect();
+    let mut sources: Vec<String> = stored_alerts(&app.data_path())
+        .await
+        .iter()
+        .map(|a| a.source_entry_ip.to_string())
+        .collect();
     sources.sort();
     assert_eq!(sources, ["1.2.3.4", "8.8.8.8"]);
 }
@@ -132,13 +198,34 @@ async fn stored_users_submit_private_alerts_and_read_only_users_cannot() {
     let app = spawn_app(&[]).await;
     {
         let store = peba::store::embedded::EmbeddedStore::open(&app.data_path()).unwrap();
-        store.add_user(&legacy_user("dtag-sensor", "s3cret", false)).await.unwrap();
-        store.add_user(&legacy_user("reader", "r3ad", true)).await.unwrap();
+        store
+            .add_user(&legacy_user("dtag-sensor", "s3cret", false))
+            .await
+            .unwrap();
+        store
+            .add_user(&legacy_user("reader", "r3ad", true))
+            .await
+            .unwrap();
     }
     let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
-    assert_eq!(app.submit(message("dtag-sensor", "s3cret", &valid)).await, (200, OK.to_owned()));
-    assert_eq!(app.submit(message("dtag-sensor", "wrong", &valid)).await.0, 403);
-    assert_eq!(app.submit(message("reader", "r3ad", &alert("8.8.4.4", 1, "2024-06-24 12:00:00"))).await.0, 403);
+    assert_eq!(
+        app.submit(message("dtag-sensor", "s3cret", &valid)).await,
+        (200, OK.to_owned())
+    );
+    assert_eq!(
+        app.submit(message("dtag-sensor", "wrong", &valid)).await.0,
+        403
+    );
+    assert_eq!(
+        app.submit(message(
+            "reader",
+            "r3ad",
+            &alert("8.8.4.4", 1, "2024-06-24 12:00:00")
+        ))
+        .await
+        .0,
+        403
+    );
     let stored = stored_alerts(&app.data_path()).await;
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].client_domain, "private domain");
@@ -147,21 +234,47 @@ async fn stored_users_submit_private_alerts_and_read_only_users_cannot() {
 #[tokio::test]
 async fn users_added_on_the_command_line_can_submit_at_once() {
     let app = spawn_app(&[]).await;
-    let out = app.peba(&["user", "add", "sensor-7", "--token", "t0ken", "--email", "ops@example.org"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = app.peba(&[
+        "user",
+        "add",
+        "sensor-7",
+        "--token",
+        "t0ken",
+        "--email",
+        "ops@example.org",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let list = String::from_utf8(app.peba(&["user", "list"]).stdout).unwrap();
-    assert!(list.contains("sensor-7") && list.contains("argon2id") && list.contains("ops@example.org"), "{list}");
+    assert!(
+        list.contains("sensor-7") && list.contains("argon2id") && list.contains("ops@example.org"),
+        "{list}"
+    );
     let again = app.peba(&["user", "add", "sensor-7", "--token", "x"]);
     assert!(!again.status.success());
 
     let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
-    assert_eq!(app.submit(message("sensor-7", "t0ken", &valid)).await, (200, OK.to_owned()));
-    assert_eq!(app.submit(message("sensor-7", "other", &valid)).await.0, 403);
+    assert_eq!(
+        app.submit(message("sensor-7", "t0ken", &valid)).await,
+        (200, OK.to_owned())
+    );
+    assert_eq!(
+        app.submit(message("sensor-7", "other", &valid)).await.0,
+        403
+    );
 
     assert!(app.peba(&["user", "remove", "sensor-7"]).status.success());
     assert!(!app.peba(&["user", "remove", "sensor-7"]).status.success());
     let list = String::from_utf8(app.peba(&["user", "list"]).stdout).unwrap();
     assert!(!list.contains("sensor-7"), "{list}");
+}
+
+/// A distinct source address per number (PEBA's id does not include ports).
+fn source_for(n: u16) -> String {
+    format!("11.0.{}.{}", n / 256, n % 256)
 }
 
 /// Acknowledged alerts survive `kill -9` and a restart, each exactly once.
@@ -175,11 +288,17 @@ async fn acknowledged_alerts_survive_a_hard_kill() {
         senders.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for batch in 0..40u16 {
-                let ports: Vec<u16> = (0..25).map(|i| sender * 10_000 + batch * 25 + i).collect();
-                let alerts: String = ports.iter().map(|p| alert("8.8.8.8", *p, "2024-06-24 12:00:00")).collect();
-                let response = client.post(&url).body(community(&alerts)).send().await;
-                match response {
-                    Ok(r) if r.status() == 200 && r.text().await.is_ok_and(|t| t == OK) => acknowledged.extend(ports),
+                let ports: Vec<u16> = (0..25).map(|i| sender * 1_000 + batch * 25 + i).collect();
+                let alerts: String = ports
+                    .iter()
+                    .map(|p| alert(&source_for(*p), *p, "2024-06-24 12:00:00"))
+                    .collect();
+                let Ok(response) = client.post(&url).body(community(&alerts)).send().await else {
+                    break;
+                };
+                let status = response.status();
+                match response.text().await {
+                    Ok(text) if status == 200 && text == OK => acknowledged.extend(ports),
                     _ => break,
                 }
             }
@@ -194,15 +313,28 @@ async fn acknowledged_alerts_survive_a_hard_kill() {
     }
     app.restart();
     let stored = stored_alerts(&app.data_path()).await;
-    let mut stored_ports: Vec<u16> =
-        stored.iter().map(|a| a.source_entry_port.as_deref().unwrap().parse().unwrap()).collect();
+    let mut stored_ports: Vec<u16> = stored
+        .iter()
+        .map(|a| a.source_entry_port.as_deref().unwrap().parse().unwrap())
+        .collect();
     stored_ports.sort();
     let unique = stored_ports.len();
     stored_ports.dedup();
     assert_eq!(unique, stored_ports.len(), "no alert stored twice");
     for port in &acknowledged {
-        assert!(stored_ports.binary_search(port).is_ok(), "acknowledged alert {port} lost");
+        assert!(
+            stored_ports.binary_search(port).is_ok(),
+            "acknowledged alert {port} lost"
+        );
     }
-    assert!(!acknowledged.is_empty(), "some alerts were acknowledged before the kill");
-    assert_eq!(app.submit(community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00"))).await.0, 200);
+    assert!(
+        !acknowledged.is_empty(),
+        "some alerts were acknowledged before the kill"
+    );
+    assert_eq!(
+        app.submit(community(&alert("8.8.8.8", 1, "2024-06-24 12:00:00")))
+            .await
+            .0,
+        200
+    );
 }

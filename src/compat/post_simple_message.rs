@@ -32,18 +32,38 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
     };
     let message = match parse_message(&body) {
         Ok(message) => message,
-        Err(error) => return result(StatusCode::BAD_REQUEST, "Invalid message", &error.to_string()),
+        Err(error) => {
+            return result(
+                StatusCode::BAD_REQUEST,
+                "Invalid message",
+                &error.to_string(),
+            );
+        }
     };
     let Some(credentials) = &message.credentials else {
-        return result(StatusCode::FORBIDDEN, "Authentication failed", "username and token are required");
+        return result(
+            StatusCode::FORBIDDEN,
+            "Authentication failed",
+            "username and token are required",
+        );
     };
-    let sender = match state.auth.sender(&credentials.username, &credentials.token).await {
+    let sender = match state
+        .auth
+        .sender(&credentials.username, &credentials.token)
+        .await
+    {
         Ok(sender) => sender,
         Err(AuthError::Store(error)) => {
             tracing::warn!(%error, "user lookup failed during ingest");
             return result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "");
         }
-        Err(error) => return result(StatusCode::FORBIDDEN, "Authentication failed", &error.to_string()),
+        Err(error) => {
+            return result(
+                StatusCode::FORBIDDEN,
+                "Authentication failed",
+                &error.to_string(),
+            );
+        }
     };
     let built = build_alerts(
         &message,
@@ -58,7 +78,14 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         tracing::debug!(position = skipped.position, reason = %skipped.reason, "incomplete alert skipped");
     }
     let accepted = built.alerts.len();
-    match state.writer.submit(WriteBatch { alerts: built.alerts, cve_copies: built.cve_copies }).await {
+    match state
+        .writer
+        .submit(WriteBatch {
+            alerts: built.alerts,
+            cve_copies: built.cve_copies,
+        })
+        .await
+    {
         Ok(()) => {
             tracing::debug!(accepted, skipped = built.skipped.len(), "message stored");
             ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], OK_BODY).into_response()
@@ -86,9 +113,16 @@ fn result(status: StatusCode, code: &str, text: &str) -> Response {
         escape(code),
         escape(text)
     );
-    (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

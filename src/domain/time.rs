@@ -49,17 +49,18 @@ impl Timestamp {
         if let Ok(t) = Self::parse_legacy(text) {
             return Ok(t);
         }
-        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            if text.len() == 10 {
-                return Ok(Timestamp(
-                    day.and_time(Default::default()).and_utc().timestamp(),
-                ));
-            }
+        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            && text.len() == 10
+        {
+            return Ok(Timestamp(
+                day.and_time(Default::default()).and_utc().timestamp(),
+            ));
         }
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(millis) = text.parse::<i64>() {
-                return Ok(Timestamp(millis.div_euclid(1000)));
-            }
+        if !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(millis) = text.parse::<i64>()
+        {
+            return Ok(Timestamp(millis.div_euclid(1000)));
         }
         Err(TimestampError(text.to_owned()))
     }

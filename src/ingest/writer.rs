@@ -20,7 +20,11 @@ pub struct WriterLimits {
 
 impl Default for WriterLimits {
     fn default() -> Self {
-        WriterLimits { max_batch_alerts: 10_000, max_backlog_alerts: 200_000, enqueue_timeout: Duration::from_secs(30) }
+        WriterLimits {
+            max_batch_alerts: 10_000,
+            max_backlog_alerts: 200_000,
+            enqueue_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -55,7 +59,12 @@ impl BatchWriter {
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
         tokio::spawn(run(store, jobs, backlog.clone(), running.clone(), limits));
-        BatchWriter { queue, backlog, running, limits }
+        BatchWriter {
+            queue,
+            backlog,
+            running,
+            limits,
+        }
     }
 
     /// Stores `batch` together with whatever else is waiting; returns once it is durable.
@@ -66,10 +75,18 @@ impl BatchWriter {
         let size = batch.alerts.len() + batch.cve_copies.len();
         let (done, answer) = oneshot::channel();
         self.backlog.fetch_add(size, Ordering::Relaxed);
-        let sent = tokio::time::timeout(self.limits.enqueue_timeout, self.queue.send(Job { batch, done })).await;
+        let sent = tokio::time::timeout(
+            self.limits.enqueue_timeout,
+            self.queue.send(Job { batch, done }),
+        )
+        .await;
         if !matches!(sent, Ok(Ok(()))) {
             self.backlog.fetch_sub(size, Ordering::Relaxed);
-            return Err(WriteError::Unavailable(if sent.is_err() { "queue full" } else { "writer stopped" }));
+            return Err(WriteError::Unavailable(if sent.is_err() {
+                "queue full"
+            } else {
+                "writer stopped"
+            }));
         }
         match answer.await {
             Ok(Ok(())) => Ok(()),
@@ -80,7 +97,8 @@ impl BatchWriter {
 
     /// Whether the writer runs and its backlog is under the limit.
     pub fn is_healthy(&self) -> bool {
-        self.running.load(Ordering::Relaxed) && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
+        self.running.load(Ordering::Relaxed)
+            && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
     }
 
     /// Alerts accepted but not yet written.
@@ -114,7 +132,11 @@ async fn run(
             merged.cve_copies.append(&mut job.batch.cve_copies);
         }
         let written = merged.alerts.len() + merged.cve_copies.len();
-        let result = store.write(merged).await.map(|_| ()).map_err(|e| e.to_string());
+        let result = store
+            .write(merged)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         if let Err(message) = &result {
             tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
         }

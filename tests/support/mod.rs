@@ -2,6 +2,8 @@
 //! own data directory.
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,23 +24,50 @@ pub struct TestApp {
 
 /// Starts `peba serve` with the given extra settings (`key`, `value`).
 pub async fn spawn_app(settings: &[(&str, &str)]) -> TestApp {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    spawn_app_with(settings).await
+}
+
+/// Starts `peba serve` with owned settings.
+pub async fn spawn_app_with(settings: Vec<(String, String)>) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
-    let settings: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let (child, addr) = start(data_dir.path(), &settings);
-    TestApp { addr, data_dir, client: reqwest::Client::new(), settings, child }
+    TestApp {
+        addr,
+        data_dir,
+        client: reqwest::Client::new(),
+        settings,
+        child,
+    }
 }
 
 fn start(data_dir: &Path, settings: &[(String, String)]) -> (Child, SocketAddr) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_peba"));
-    command.arg("serve").arg("--bind").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir);
+    command
+        .arg("serve")
+        .arg("--bind")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(data_dir);
     for (key, value) in settings {
         command.arg("--set").arg(format!("{key}={value}"));
     }
-    command.env_remove("PEBA_ELASTICSEARCH_HOST").env("PEBA_LOG", "warn");
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("peba starts");
+    command
+        .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .env("PEBA_LOG", "warn");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("peba starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("peba prints its address");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("peba prints its address");
     let addr = line
         .trim()
         .strip_prefix("peba listening on http://")
@@ -54,7 +83,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
@@ -145,4 +178,46 @@ pub async fn stored_alerts(data_dir: &Path) -> Vec<peba::domain::Alert> {
         after: None,
     };
     store.alerts(&page).await.expect("alerts")
+}
+
+/// Writes small city and ASN databases covering the addresses the fixtures use; returns the
+/// settings that select them.
+pub fn geoip_fixture(dir: &Path) -> Vec<(String, String)> {
+    use mmdb::{AsnRecord, CityRecord, write_asn_db, write_city_db};
+    let city = dir.join("city.mmdb");
+    let asn = dir.join("asn.mmdb");
+    let net = |text: &str| text.parse().expect("network");
+    write_city_db(
+        &city,
+        &[
+            (
+                net("8.8.8.0/24"),
+                CityRecord::new("US", "United States", 37.751, -97.822),
+            ),
+            (
+                net("87.150.0.0/16"),
+                CityRecord::new("DE", "Germany", 51.2993, 9.491),
+            ),
+            (
+                net("222.186.0.0/16"),
+                CityRecord::new("CN", "China", 32.0617, 118.7778),
+            ),
+        ],
+    )
+    .expect("city database");
+    write_asn_db(
+        &asn,
+        &[
+            (net("8.8.8.0/24"), AsnRecord::new(15169, "GOOGLE")),
+            (
+                net("87.128.0.0/10"),
+                AsnRecord::new(3320, "Deutsche Telekom AG"),
+            ),
+        ],
+    )
+    .expect("asn database");
+    vec![
+        ("geoip_city".to_owned(), city.display().to_string()),
+        ("geoip_asn".to_owned(), asn.display().to_string()),
+    ]
 }
