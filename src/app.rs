@@ -3,6 +3,7 @@
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::query::QueryLayer;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -17,4 +18,6 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// Typed reads and the answer cache; the front ends read through this, never the store.
+    pub query: Arc<QueryLayer>,
 }
