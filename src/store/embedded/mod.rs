@@ -1,0 +1,184 @@
+//! The embedded store: SQLite (WAL, `synchronous = FULL`) in `<dir>/peba.sqlite3`.
+//!
+//! # Tables
+//!
+//! - `alerts`: one row per alert, one column per legacy field (so `null` and `""` survive),
+//!   times as epoch seconds (`rt` = `recievedTime`, `ct` = `createTime`), the data domain as
+//!   `dom`, and the source address also as a sortable key (`4`/`6` + octets) for CIDR ranges.
+//!   Indexes: `(rt, dom, peer_type)`, `(ct, dom, peer_type)` (windows, latest alerts, and the
+//!   covering scans of window edges), `(src_ip_key, ct)` (one source, networks), unique `id`.
+//! - `rollup`: counters `(tf, dim, gran, bucket, dom, k1, k2, k3) → n`, per hour and per day
+//!   of the received or created time, for the dimensions of [`rollup::ROLLUPS`] (total,
+//!   peerType, countries with their names, target port, Webpage request strings,
+//!   installations, locations). They are updated in the transaction that writes the alerts,
+//!   pre-aggregated per batch; replacing an alert subtracts the old row's contributions first,
+//!   and counters that reach 0 are deleted.
+//! - `cve` (one copy per `vulnid`), `users` and `statistics` (JSON documents).
+//!
+//! # Reads
+//!
+//! A question whose filter a rollup can absorb (no network filter, a window on one time field
+//! only, `equals` matching the rollup's key) is answered from whole day buckets, then whole
+//! hour buckets, and raw scans of the remaining edges (less than an hour on each side, on the
+//! time indexes). Anything else is one raw SQL scan. Both paths give identical answers.
+//!
+//! Writes go through one writer connection; reads use a pool of read-only connections, so
+//! they proceed while a write is committing. All SQLite calls run on blocking threads.
+
+mod codec;
+mod error;
+mod pool;
+mod read;
+mod rollup;
+mod schema;
+mod users;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use crate::domain::{
+    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, Timestamp, User, UserName,
+};
+use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
+use async_trait::async_trait;
+use error::DbError;
+use pool::{ReadPool, Writer};
+use std::path::Path;
+
+/// File name of the database inside the store directory.
+pub const DATABASE_FILE: &str = "peba.sqlite3";
+
+/// Number of read-only connections.
+const READERS: usize = 4;
+
+/// The SQLite-backed [`Store`].
+pub struct EmbeddedStore {
+    writer: Writer,
+    readers: ReadPool,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the store in `dir`, bringing its layout up to date.
+    pub fn open(dir: &Path) -> Result<EmbeddedStore, StoreError> {
+        Self::open_inner(dir).map_err(StoreError::from)
+    }
+
+    fn open_inner(dir: &Path) -> Result<EmbeddedStore, DbError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbError::Unavailable(format!("cannot create store directory {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(DATABASE_FILE);
+        let mut conn = pool::open_writer(&path)?;
+        schema::migrate(&mut conn)?;
+        Ok(EmbeddedStore {
+            writer: Writer::new(conn),
+            readers: ReadPool::open(&path, READERS)?,
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.readers.run(f).await.map_err(StoreError::from)
+    }
+
+    async fn write_with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.writer.run(f).await.map_err(StoreError::from)
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError> {
+        self.write_with(move |conn| write::write_batch(conn, &batch)).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?;
+        self.write_with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
+    }
+
+    async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| read::count(conn, &filter)).await
+    }
+
+    async fn terms(
+        &self,
+        filter: &AlertFilter,
+        field: TermField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| read::terms(conn, &filter, field, limit)).await
+    }
+
+    async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| read::histogram(conn, &query)).await
+    }
+
+    async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        let page = page.clone();
+        self.read(move |conn| read::alerts(conn, &page)).await
+    }
+
+    async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |conn| read::alerts_by_id(conn, &ids)).await
+    }
+
+    async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| read::installations(conn, &filter)).await
+    }
+
+    async fn statistics(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StatisticsDocument>, StoreError> {
+        self.read(move |conn| users::statistics(conn, from, to)).await
+    }
+
+    async fn write_statistics(
+        &self,
+        documents: Vec<(String, StatisticsDocument)>,
+    ) -> Result<usize, StoreError> {
+        self.write_with(move |conn| users::write_statistics(conn, &documents))
+            .await
+    }
+
+    async fn user(&self, name: &UserName) -> Result<Option<User>, StoreError> {
+        let name = name.clone();
+        self.read(move |conn| users::user(conn, name.as_str())).await
+    }
+
+    async fn add_user(&self, user: &User) -> Result<(), StoreError> {
+        let user = user.clone();
+        let name = user.name.to_string();
+        if self.write_with(move |conn| users::add_user(conn, &user)).await? {
+            Ok(())
+        } else {
+            Err(StoreError::UserExists(name))
+        }
+    }
+
+    async fn remove_user(&self, name: &UserName) -> Result<bool, StoreError> {
+        let name = name.clone();
+        self.write_with(move |conn| users::remove_user(conn, name.as_str()))
+            .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(users::users).await
+    }
+}

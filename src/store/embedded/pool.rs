@@ -1,0 +1,118 @@
+//! Connections: one writer behind a mutex, a small pool of read-only readers. All SQLite work
+//! runs on blocking threads, never on the async runtime.
+
+use super::error::DbError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the writer connection: WAL journal, full synchronisation on commit.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(DbError::Unavailable(format!("cannot use WAL journal (got {mode})")));
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA cache_size = -131072;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = 4000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Opens a read-only connection.
+fn open_reader(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA cache_size = -32768;
+         PRAGMA mmap_size = 1073741824;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+/// The single writer connection.
+pub(crate) struct Writer {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Writer {
+    pub(crate) fn new(conn: Connection) -> Self {
+        Writer {
+            conn: Arc::new(Mutex::new(conn)),
+        }
+    }
+
+    /// Runs `f` on the writer connection on a blocking thread.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock()?;
+            f(&mut guard)
+        })
+        .await?
+    }
+}
+
+/// A fixed set of read-only connections.
+pub(crate) struct ReadPool {
+    idle: Arc<Mutex<Vec<Connection>>>,
+    permits: Semaphore,
+}
+
+impl ReadPool {
+    /// Opens `size` readers on the database at `path`.
+    pub(crate) fn open(path: &Path, size: usize) -> Result<Self, DbError> {
+        let idle = (0..size)
+            .map(|_| open_reader(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ReadPool {
+            idle: Arc::new(Mutex::new(idle)),
+            permits: Semaphore::new(size),
+        })
+    }
+
+    /// Runs `f` on an idle reader on a blocking thread, waiting (asynchronously) for one.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DbError::Unavailable("reader pool closed".to_owned()))?;
+        let conn = self
+            .idle
+            .lock()?
+            .pop()
+            .ok_or_else(|| DbError::Unavailable("no reader connection left".to_owned()))?;
+        let idle = Arc::clone(&self.idle);
+        tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            if let Ok(mut idle) = idle.lock() {
+                idle.push(conn);
+            }
+            result
+        })
+        .await?
+    }
+}

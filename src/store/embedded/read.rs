@@ -1,0 +1,476 @@
+//! The read path. Every question is answered either from a rollup (whole buckets) plus raw
+//! scans of the window's partial edges, or, when no rollup fits the filter, by one raw scan.
+//! Both give the same answer.
+
+use super::codec::{
+    ALERT_COLUMNS, alert_from_row, ip_key, label_column, term_column, time_column,
+};
+use super::error::DbError;
+use super::rollup::{Dim, Plan, Span, decompose, installations_window, plan, tf_code, DAY};
+use crate::domain::{
+    Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, TimeField, UNDEFINED_HOSTNAME, rank_terms,
+};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+/// Accumulated terms: key → (count, smallest label).
+type TermMap = HashMap<String, (u64, Option<String>)>;
+
+fn add_term(map: &mut TermMap, key: String, n: u64, label: Option<String>) {
+    let entry = map.entry(key).or_insert((0, None));
+    entry.0 += n;
+    entry.1 = match (entry.1.take(), label) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+fn ranked(map: TermMap, limit: usize, labelled: bool) -> Vec<TermCount> {
+    let mut terms: Vec<TermCount> = map
+        .into_iter()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(key, (count, label))| TermCount {
+            key,
+            count,
+            label: if labelled { label } else { None },
+        })
+        .collect();
+    rank_terms(&mut terms);
+    terms.truncate(limit);
+    terms
+}
+
+fn count_of(n: i64) -> Result<u64, DbError> {
+    u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))
+}
+
+/// A WHERE clause with its parameters.
+struct Where {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl Where {
+    fn push(&mut self, cond: &str, values: impl IntoIterator<Item = Value>) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(cond);
+        self.params.extend(values);
+    }
+}
+
+fn raw_where(filter: &AlertFilter) -> Where {
+    let mut w = Where {
+        sql: "1".to_owned(),
+        params: Vec::new(),
+    };
+    if let Some(dom) = filter.domain.client_domain() {
+        w.push(if dom { "dom = 1" } else { "dom = 0" }, []);
+    }
+    for (field, range) in [
+        (TimeField::Received, &filter.received),
+        (TimeField::Created, &filter.created),
+    ] {
+        let col = time_column(field);
+        if let Some(from) = range.from {
+            w.push(&format!("{col} >= ?"), [Value::Integer(from.unix())]);
+        }
+        if let Some(to) = range.to {
+            w.push(&format!("{col} < ?"), [Value::Integer(to.unix())]);
+        }
+    }
+    for (field, value) in &filter.equals {
+        if *field == TermField::SourceIp {
+            match value.parse::<IpAddr>() {
+                Ok(ip) => w.push("src_ip_key = ?", [Value::Blob(ip_key(ip))]),
+                Err(_) => w.push("0", []),
+            }
+        } else {
+            w.push(
+                &format!("{} = ?", term_column(*field)),
+                [Value::Text(value.clone())],
+            );
+        }
+    }
+    if let Some(net) = filter.source_net {
+        w.push(
+            "src_ip_key BETWEEN ? AND ?",
+            [
+                Value::Blob(ip_key(net.network())),
+                Value::Blob(ip_key(net.broadcast())),
+            ],
+        );
+    }
+    w
+}
+
+/// Runs `SELECT {select} FROM alerts WHERE <filter> {tail}` and feeds every row to `f`.
+fn raw_rows(
+    conn: &Connection,
+    filter: &AlertFilter,
+    select: &str,
+    extra: Option<(&str, Vec<Value>)>,
+    tail: &str,
+    mut f: impl FnMut(&Row<'_>) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut w = raw_where(filter);
+    if let Some((cond, values)) = extra {
+        w.push(cond, values);
+    }
+    let sql = format!("SELECT {select} FROM alerts WHERE {} {tail}", w.sql);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(w.params))?;
+    while let Some(row) = rows.next()? {
+        f(row)?;
+    }
+    Ok(())
+}
+
+/// Runs a query over the rollup counters of `plan` at width `gran` with buckets in `span`.
+fn rollup_rows(
+    conn: &Connection,
+    plan: &Plan,
+    domain: DataDomain,
+    gran: i64,
+    span: Span,
+    select: &str,
+    group: &str,
+    mut f: impl FnMut(&Row<'_>) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let mut sql = format!(
+        "SELECT {select} FROM rollup WHERE tf = ? AND dim = ? AND gran = ? \
+         AND bucket >= ? AND bucket < ?"
+    );
+    let mut params = vec![
+        Value::Integer(tf_code(plan.tf)),
+        Value::Integer(plan.dim as i64),
+        Value::Integer(gran),
+        Value::Integer(span.lo),
+        Value::Integer(span.hi),
+    ];
+    if let Some(dom) = domain.client_domain() {
+        sql.push_str(if dom { " AND dom = 1" } else { " AND dom = 0" });
+    }
+    if let Some(k1) = &plan.k1 {
+        sql.push_str(" AND k1 = ?");
+        params.push(Value::Text(k1.clone()));
+        if matches!(plan.dim, Dim::PeerType | Dim::Port | Dim::WebRequest) {
+            // Repeats the condition of the partial index `rollup_keyed` so it may be used.
+            sql.push_str(" AND dim IN (1, 4, 5)");
+        }
+    }
+    if !group.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(group);
+    }
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    while let Some(row) = rows.next()? {
+        f(row)?;
+    }
+    Ok(())
+}
+
+/// The filter restricted to `span` on `tf` (`span` lies inside the filter's window).
+fn narrowed(filter: &AlertFilter, tf: TimeField, span: Span) -> AlertFilter {
+    filter.clone().within(tf, span.range())
+}
+
+/// Number of matching alerts.
+pub(crate) fn count(conn: &Connection, filter: &AlertFilter) -> Result<u64, DbError> {
+    let Some(plan) = plan(filter, None, None) else {
+        return raw_count(conn, filter);
+    };
+    let pieces = decompose(plan.window, plan.grans);
+    let mut total = 0;
+    for (gran, span) in pieces.rollups {
+        rollup_rows(conn, &plan, filter.domain, gran, span, "COALESCE(SUM(n), 0)", "", |r| {
+            total += count_of(r.get(0)?)?;
+            Ok(())
+        })?;
+    }
+    for span in pieces.raws {
+        total += raw_count(conn, &narrowed(filter, plan.tf, span))?;
+    }
+    Ok(total)
+}
+
+/// [`count`] by a scan of the rows.
+pub(crate) fn raw_count(conn: &Connection, filter: &AlertFilter) -> Result<u64, DbError> {
+    let mut total = 0;
+    raw_rows(conn, filter, "COUNT(*)", None, "", |r| {
+        total = count_of(r.get(0)?)?;
+        Ok(())
+    })?;
+    Ok(total)
+}
+
+/// The top `limit` values of `field`.
+pub(crate) fn terms(
+    conn: &Connection,
+    filter: &AlertFilter,
+    field: TermField,
+    limit: usize,
+) -> Result<Vec<TermCount>, DbError> {
+    let labelled = label_column(field).is_some();
+    let Some(plan) = plan(filter, None, Some(field)) else {
+        return Ok(ranked(raw_terms(conn, filter, field)?, limit, labelled));
+    };
+    let pieces = decompose(plan.window, plan.grans);
+    let mut map = TermMap::new();
+    for (gran, span) in pieces.rollups {
+        rollup_rows(conn, &plan, filter.domain, gran, span, "k1, SUM(n), MIN(k2)", "k1", |r| {
+            add_term(&mut map, r.get(0)?, count_of(r.get(1)?)?, r.get(2)?);
+            Ok(())
+        })?;
+    }
+    for span in pieces.raws {
+        for (key, (n, label)) in raw_terms(conn, &narrowed(filter, plan.tf, span), field)? {
+            add_term(&mut map, key, n, label);
+        }
+    }
+    Ok(ranked(map, limit, labelled))
+}
+
+fn raw_terms(conn: &Connection, filter: &AlertFilter, field: TermField) -> Result<TermMap, DbError> {
+    let col = term_column(field);
+    let label = label_column(field).unwrap_or("NULL");
+    let mut map = TermMap::new();
+    raw_rows(
+        conn,
+        filter,
+        &format!("{col}, COUNT(*), MIN({label})"),
+        Some((&format!("{col} IS NOT NULL"), vec![])),
+        &format!("GROUP BY {col}"),
+        |r| {
+            add_term(&mut map, r.get(0)?, count_of(r.get(1)?)?, r.get(2)?);
+            Ok(())
+        },
+    )?;
+    Ok(map)
+}
+
+/// Bucket widths of `grans` that divide `interval`.
+fn dividing(grans: &[i64], interval: i64) -> Vec<i64> {
+    grans.iter().copied().filter(|g| interval % g == 0).collect()
+}
+
+fn floor(t: i64, interval: i64) -> i64 {
+    t - t.rem_euclid(interval)
+}
+
+/// Non-empty buckets of a date histogram.
+pub(crate) fn histogram(conn: &Connection, q: &HistogramQuery) -> Result<Vec<HistogramBucket>, DbError> {
+    let interval = q.interval_seconds;
+    if interval <= 0 {
+        return Err(DbError::Invalid(format!("histogram interval {interval}")));
+    }
+    let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
+    match plan(&q.filter, Some(q.field), None) {
+        Some(p) if !dividing(p.grans, interval).is_empty() => {
+            let pieces = decompose(p.window, &dividing(p.grans, interval));
+            for (gran, span) in pieces.rollups {
+                rollup_rows(conn, &p, q.filter.domain, gran, span, "bucket, SUM(n)", "bucket", |r| {
+                    *counts.entry(floor(r.get(0)?, interval)).or_default() += count_of(r.get(1)?)?;
+                    Ok(())
+                })?;
+            }
+            for span in pieces.raws {
+                raw_histogram(conn, &narrowed(&q.filter, p.tf, span), q.field, interval, &mut counts)?;
+            }
+        }
+        _ => raw_histogram(conn, &q.filter, q.field, interval, &mut counts)?,
+    }
+    let mut splits: BTreeMap<i64, TermMap> = BTreeMap::new();
+    let mut labelled = false;
+    if let Some((field, _)) = q.split {
+        labelled = label_column(field).is_some();
+        match plan(&q.filter, Some(q.field), Some(field)) {
+            Some(p) if !dividing(p.grans, interval).is_empty() => {
+                let pieces = decompose(p.window, &dividing(p.grans, interval));
+                for (gran, span) in pieces.rollups {
+                    rollup_rows(
+                        conn,
+                        &p,
+                        q.filter.domain,
+                        gran,
+                        span,
+                        "bucket, k1, SUM(n), MIN(k2)",
+                        "bucket, k1",
+                        |r| {
+                            let map = splits.entry(floor(r.get(0)?, interval)).or_default();
+                            add_term(map, r.get(1)?, count_of(r.get(2)?)?, r.get(3)?);
+                            Ok(())
+                        },
+                    )?;
+                }
+                for span in pieces.raws {
+                    raw_split(conn, &narrowed(&q.filter, p.tf, span), q.field, interval, field, &mut splits)?;
+                }
+            }
+            _ => raw_split(conn, &q.filter, q.field, interval, field, &mut splits)?,
+        }
+    }
+    let top = q.split.map_or(0, |(_, n)| n);
+    Ok(counts
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(start, count)| HistogramBucket {
+            start: crate::domain::Timestamp::from_unix(start),
+            count,
+            split: splits
+                .remove(&start)
+                .map(|m| ranked(m, top, labelled))
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn bucket_expr(col: &str, interval: i64) -> String {
+    format!("({col} - (({col} % {interval}) + {interval}) % {interval})")
+}
+
+fn raw_histogram(
+    conn: &Connection,
+    filter: &AlertFilter,
+    field: TimeField,
+    interval: i64,
+    counts: &mut BTreeMap<i64, u64>,
+) -> Result<(), DbError> {
+    let b = bucket_expr(time_column(field), interval);
+    raw_rows(conn, filter, &format!("{b}, COUNT(*)"), None, "GROUP BY 1", |r| {
+        *counts.entry(r.get(0)?).or_default() += count_of(r.get(1)?)?;
+        Ok(())
+    })
+}
+
+fn raw_split(
+    conn: &Connection,
+    filter: &AlertFilter,
+    field: TimeField,
+    interval: i64,
+    split: TermField,
+    splits: &mut BTreeMap<i64, TermMap>,
+) -> Result<(), DbError> {
+    let b = bucket_expr(time_column(field), interval);
+    let col = term_column(split);
+    let label = label_column(split).unwrap_or("NULL");
+    raw_rows(
+        conn,
+        filter,
+        &format!("{b}, {col}, COUNT(*), MIN({label})"),
+        Some((&format!("{col} IS NOT NULL"), vec![])),
+        "GROUP BY 1, 2",
+        |r| {
+            let map = splits.entry(r.get(0)?).or_default();
+            add_term(map, r.get(1)?, count_of(r.get(2)?)?, r.get(3)?);
+            Ok(())
+        },
+    )
+}
+
+/// A page of alerts, newest first by the chosen time, ties by id descending.
+pub(crate) fn alerts(conn: &Connection, page: &AlertPage) -> Result<Vec<Alert>, DbError> {
+    let col = time_column(page.order_by);
+    let extra = page.after.as_ref().map(|c| {
+        let t = Value::Integer(c.time.unix());
+        (
+            format!("({col} < ? OR ({col} = ? AND id < ?))"),
+            vec![t.clone(), t, Value::Text(c.id.clone())],
+        )
+    });
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    raw_rows(
+        conn,
+        &page.filter,
+        ALERT_COLUMNS,
+        extra.as_ref().map(|(c, v)| (c.as_str(), v.clone())),
+        &format!("ORDER BY {col} DESC, id DESC LIMIT {limit}"),
+        |r| {
+            out.push(alert_from_row(r)?);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// Alerts by id, in the order asked, missing ones left out.
+pub(crate) fn alerts_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<Alert>, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"))?;
+    let mut out = Vec::new();
+    for id in ids {
+        let mut rows = stmt.query([id])?;
+        if let Some(row) = rows.next()? {
+            out.push(alert_from_row(row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Per installation: peerIdent counts and the set of peerTypes. Key: (by target IP?, key).
+type InstallMap = BTreeMap<(bool, String), (TermMap, BTreeSet<String>)>;
+
+fn add_install(map: &mut InstallMap, by_ip: bool, key: String, ident: String, ty: String, n: u64) {
+    let entry = map.entry((by_ip, key)).or_default();
+    add_term(&mut entry.0, ident, n, None);
+    entry.1.insert(ty);
+}
+
+/// Installations among matching alerts: host-name groups first, then target-address groups.
+pub(crate) fn installations(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Installation>, DbError> {
+    let mut map = InstallMap::new();
+    match installations_window(filter) {
+        Some(window) => {
+            let pieces = decompose(window, &[DAY]);
+            for (gran, span) in pieces.rollups {
+                for (dim, by_ip) in [(Dim::InstallHost, false), (Dim::InstallIp, true)] {
+                    let p = Plan {
+                        tf: TimeField::Received,
+                        dim,
+                        k1: None,
+                        grans: &[],
+                        window,
+                    };
+                    rollup_rows(conn, &p, filter.domain, gran, span, "k1, k2, k3, SUM(n)", "k1, k2, k3", |r| {
+                        add_install(&mut map, by_ip, r.get(0)?, r.get(1)?, r.get(2)?, count_of(r.get(3)?)?);
+                        Ok(())
+                    })?;
+                }
+            }
+            for span in pieces.raws {
+                raw_installations(conn, &narrowed(filter, TimeField::Received, span), &mut map)?;
+            }
+        }
+        None => raw_installations(conn, filter, &mut map)?,
+    }
+    Ok(map
+        .into_iter()
+        .map(|((by_ip, key), (daemons, types))| Installation {
+            hostname: (!by_ip).then(|| key.clone()),
+            target_ip: by_ip.then_some(key),
+            daemons: ranked(daemons, usize::MAX, false),
+            peer_types: types.into_iter().collect(),
+        })
+        .collect())
+}
+
+fn raw_installations(conn: &Connection, filter: &AlertFilter, map: &mut InstallMap) -> Result<(), DbError> {
+    raw_rows(
+        conn,
+        filter,
+        &format!(
+            "hostname = '{u}', CASE WHEN hostname = '{u}' THEN target_ip ELSE hostname END, \
+             peer_ident, peer_type, COUNT(*)",
+            u = UNDEFINED_HOSTNAME
+        ),
+        None,
+        "GROUP BY 1, 2, 3, 4",
+        |r| {
+            add_install(map, r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, count_of(r.get(4)?)?);
+            Ok(())
+        },
+    )
+}
