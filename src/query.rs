@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::store::{StatisticsDocument, Store, StoreError};
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -153,7 +154,11 @@ impl QueryLayer {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        self.store.terms(filter, field, limit).await
+        let mut terms = self.store.terms(filter, field, limit).await?;
+        if field == TermField::SourceIp {
+            rank_addresses(&mut terms);
+        }
+        Ok(terms)
     }
 
     /// A date histogram, completed with empty buckets as `densify` says.
@@ -202,6 +207,22 @@ impl QueryLayer {
     ) -> Result<Vec<StatisticsDocument>, StoreError> {
         self.store.statistics(from, to).await
     }
+}
+
+/// `sourceEntryIp` is an `ip` field in Elasticsearch: equal counts are ordered by address
+/// value (the 16-byte form Elasticsearch keeps, IPv4 mapped into IPv6), not by text.
+pub fn rank_addresses(terms: &mut [TermCount]) {
+    let value = |key: &str| match key.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => (0u8, u128::from(v4.to_ipv6_mapped())),
+        Ok(IpAddr::V6(v6)) => (0u8, u128::from(v6)),
+        Err(_) => (1u8, 0),
+    };
+    terms.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| value(&a.key).cmp(&value(&b.key)))
+            .then_with(|| a.key.cmp(&b.key))
+    });
 }
 
 /// Completes non-empty, ascending buckets of width `interval` with empty ones.
@@ -279,6 +300,25 @@ mod tests {
             .iter()
             .map(|b| (b.start.format_legacy(), b.count))
             .collect()
+    }
+
+    #[test]
+    fn addresses_rank_by_value() {
+        let term = |key: &str, count| TermCount {
+            key: key.into(),
+            count,
+            label: None,
+        };
+        let mut terms = vec![
+            term("87.150.238.111", 2),
+            term("8.8.8.8", 2),
+            term("45.1.2.3", 2),
+            term("::1", 2),
+            term("1.1.1.1", 3),
+        ];
+        rank_addresses(&mut terms);
+        let keys: Vec<_> = terms.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["1.1.1.1", "::1", "8.8.8.8", "45.1.2.3", "87.150.238.111"]);
     }
 
     #[test]
