@@ -302,6 +302,120 @@ mod tests {
             .collect()
     }
 
+    fn layer(cache: bool) -> (QueryLayer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::embedded::EmbeddedStore::open(dir.path()).unwrap();
+        (QueryLayer::new(Arc::new(store), cache), dir)
+    }
+
+    fn key(query: &str, reader: Option<&str>) -> CacheKey {
+        CacheKey {
+            route: "/alert/x".into(),
+            query: query.into(),
+            domain: Some(DataDomain::Community),
+            reader: reader.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_compute_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (layer, _dir) = layer(true);
+        let layer = Arc::new(layer);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (layer, runs) = (layer.clone(), runs.clone());
+            tasks.push(tokio::spawn(async move {
+                layer
+                    .cached(key("a=1", None), Some(Duration::from_secs(60)), async {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok(Answer::ok("text/plain", "one"))
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            assert_eq!(&*task.await.unwrap().body, "one");
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn keys_lifetimes_and_failures() {
+        let (layer, _dir) = layer(true);
+        let ttl = Some(Duration::from_secs(60));
+        let answer = |body: &'static str| async move { Ok(Answer::ok("text/plain", body)) };
+        assert_eq!(
+            &*layer.cached(key("a", None), ttl, answer("1")).await.body,
+            "1"
+        );
+        assert_eq!(
+            &*layer.cached(key("a", None), ttl, answer("2")).await.body,
+            "1"
+        );
+        // another reader, another query string: other entries
+        assert_eq!(
+            &*layer
+                .cached(key("a", Some("alice")), ttl, answer("3"))
+                .await
+                .body,
+            "3"
+        );
+        assert_eq!(
+            &*layer.cached(key("b", None), ttl, answer("4")).await.body,
+            "4"
+        );
+        // failures are answered but not kept
+        let failed = layer
+            .cached(key("c", None), ttl, async {
+                Err(Answer::ok("text/plain", "err"))
+            })
+            .await;
+        assert_eq!(&*failed.body, "err");
+        assert_eq!(
+            &*layer.cached(key("c", None), ttl, answer("5")).await.body,
+            "5"
+        );
+        // no lifetime: never kept
+        assert_eq!(
+            &*layer.cached(key("d", None), None, answer("6")).await.body,
+            "6"
+        );
+        assert_eq!(
+            &*layer.cached(key("d", None), None, answer("7")).await.body,
+            "7"
+        );
+        // entries expire after their own lifetime
+        let short = Some(Duration::from_millis(50));
+        assert_eq!(
+            &*layer.cached(key("e", None), short, answer("8")).await.body,
+            "8"
+        );
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            &*layer.cached(key("e", None), short, answer("9")).await.body,
+            "9"
+        );
+    }
+
+    #[tokio::test]
+    async fn disabled_cache_passes_through() {
+        let (layer, _dir) = layer(false);
+        assert!(!layer.caches());
+        let ttl = Some(Duration::from_secs(60));
+        let answer = |body: &'static str| async move { Ok(Answer::ok("text/plain", body)) };
+        assert_eq!(
+            &*layer.cached(key("a", None), ttl, answer("1")).await.body,
+            "1"
+        );
+        assert_eq!(
+            &*layer.cached(key("a", None), ttl, answer("2")).await.body,
+            "2"
+        );
+    }
+
     #[test]
     fn addresses_rank_by_value() {
         let term = |key: &str, count| TermCount {
@@ -318,7 +432,10 @@ mod tests {
         ];
         rank_addresses(&mut terms);
         let keys: Vec<_> = terms.iter().map(|t| t.key.as_str()).collect();
-        assert_eq!(keys, ["1.1.1.1", "::1", "8.8.8.8", "45.1.2.3", "87.150.238.111"]);
+        assert_eq!(
+            keys,
+            ["1.1.1.1", "::1", "8.8.8.8", "45.1.2.3", "87.150.238.111"]
+        );
     }
 
     #[test]

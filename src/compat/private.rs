@@ -85,10 +85,8 @@ pub fn parse_credentials(body: &[u8]) -> Option<Credentials> {
                         collecting = Some((field, false));
                     }
                 }
-            } else if level > 3 {
-                if let Some((_, closed)) = collecting.as_mut() {
-                    *closed = true;
-                }
+            } else if let (true, Some((_, closed))) = (level > 3, collecting.as_mut()) {
+                *closed = true;
             }
             if !empty {
                 depth = level;

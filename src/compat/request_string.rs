@@ -56,11 +56,9 @@ pub fn build(
             Some(p) => s.push_str(&format!(" | Password: \"{}\"", unquote(p))),
             None => s.push_str(" | Password: <none>"),
         }
-        if cowrie {
-            if let Some(login) = login {
-                s.push_str(" | Status: ");
-                s.push_str(login);
-            }
+        if let (true, Some(login)) = (cowrie, login) {
+            s.push_str(" | Status: ");
+            s.push_str(login);
         }
         return html_escape(&s);
     }

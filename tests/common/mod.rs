@@ -93,7 +93,10 @@ pub async fn start(
             .expect("write fixtures");
     }
     if !statistics.is_empty() {
-        store.write_statistics(statistics).await.expect("write statistics");
+        store
+            .write_statistics(statistics)
+            .await
+            .expect("write statistics");
     }
     for u in &users {
         store.add_user(u).await.expect("add user");
@@ -115,7 +118,9 @@ pub async fn start(
         store: dyn_store,
         clock: Clock::Frozen(frozen),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = peba::compat::service(state);
     let task = tokio::spawn(async move {
