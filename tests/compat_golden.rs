@@ -564,10 +564,9 @@ async fn golden_responses() {
                 .file_name()
                 .to_string_lossy()
                 .into_owned();
-            if let Some(stem) = name.strip_suffix(".txt") {
-                if !names.contains(stem) {
-                    failures.push(format!("stale golden file {name}"));
-                }
+            let stem = name.strip_suffix(".txt");
+            if stem.is_some_and(|stem| !names.contains(stem)) {
+                failures.push(format!("stale golden file {name}"));
             }
         }
     }
