@@ -67,7 +67,10 @@ impl EmbeddedStore {
 
     fn open_inner(dir: &Path) -> Result<EmbeddedStore, DbError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            DbError::Unavailable(format!("cannot create store directory {}: {e}", dir.display()))
+            DbError::Unavailable(format!(
+                "cannot create store directory {}: {e}",
+                dir.display()
+            ))
         })?;
         let path = dir.join(DATABASE_FILE);
         let mut conn = pool::open_writer(&path)?;
@@ -98,12 +101,15 @@ impl EmbeddedStore {
 #[async_trait]
 impl Store for EmbeddedStore {
     async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError> {
-        self.write_with(move |conn| write::write_batch(conn, &batch)).await
+        self.write_with(move |conn| write::write_batch(conn, &batch))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?;
-        self.write_with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await?;
+        self.write_with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
     }
 
     async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError> {
@@ -118,7 +124,8 @@ impl Store for EmbeddedStore {
         limit: usize,
     ) -> Result<Vec<TermCount>, StoreError> {
         let filter = filter.clone();
-        self.read(move |conn| read::terms(conn, &filter, field, limit)).await
+        self.read(move |conn| read::terms(conn, &filter, field, limit))
+            .await
     }
 
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
@@ -138,7 +145,8 @@ impl Store for EmbeddedStore {
 
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         let filter = filter.clone();
-        self.read(move |conn| read::installations(conn, &filter)).await
+        self.read(move |conn| read::installations(conn, &filter))
+            .await
     }
 
     async fn statistics(
@@ -146,7 +154,8 @@ impl Store for EmbeddedStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<StatisticsDocument>, StoreError> {
-        self.read(move |conn| users::statistics(conn, from, to)).await
+        self.read(move |conn| users::statistics(conn, from, to))
+            .await
     }
 
     async fn write_statistics(
@@ -159,13 +168,17 @@ impl Store for EmbeddedStore {
 
     async fn user(&self, name: &UserName) -> Result<Option<User>, StoreError> {
         let name = name.clone();
-        self.read(move |conn| users::user(conn, name.as_str())).await
+        self.read(move |conn| users::user(conn, name.as_str()))
+            .await
     }
 
     async fn add_user(&self, user: &User) -> Result<(), StoreError> {
         let user = user.clone();
         let name = user.name.to_string();
-        if self.write_with(move |conn| users::add_user(conn, &user)).await? {
+        if self
+            .write_with(move |conn| users::add_user(conn, &user))
+            .await?
+        {
             Ok(())
         } else {
             Err(StoreError::UserExists(name))

@@ -16,7 +16,9 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(DbError::Unavailable(format!("cannot use WAL journal (got {mode})")));
+        return Err(DbError::Unavailable(format!(
+            "cannot use WAL journal (got {mode})"
+        )));
     }
     conn.execute_batch(
         "PRAGMA synchronous = FULL;

@@ -2,11 +2,9 @@
 //! scans of the window's partial edges, or, when no rollup fits the filter, by one raw scan.
 //! Both give the same answer.
 
-use super::codec::{
-    ALERT_COLUMNS, alert_from_row, ip_key, label_column, term_column, time_column,
-};
+use super::codec::{ALERT_COLUMNS, alert_from_row, ip_key, label_column, term_column, time_column};
 use super::error::DbError;
-use super::rollup::{Dim, Plan, Span, decompose, installations_window, plan, tf_code, DAY};
+use super::rollup::{DAY, Dim, Plan, Span, decompose, installations_window, plan, tf_code};
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, UNDEFINED_HOSTNAME, rank_terms,
@@ -133,14 +131,22 @@ fn rollup_rows(
     conn: &Connection,
     plan: &Plan,
     domain: DataDomain,
-    gran: i64,
-    span: Span,
+    (gran, span): (i64, Span),
     select: &str,
     group: &str,
     mut f: impl FnMut(&Row<'_>) -> Result<(), DbError>,
 ) -> Result<(), DbError> {
+    // Keyed questions on the keyed dimensions read the partial index `rollup_keyed`
+    // (the `dim IN` term below repeats its condition so SQLite accepts it).
+    let keyed =
+        plan.k1.is_some() && matches!(plan.dim, Dim::PeerType | Dim::Port | Dim::WebRequest);
+    let table = if keyed {
+        "rollup INDEXED BY rollup_keyed"
+    } else {
+        "rollup"
+    };
     let mut sql = format!(
-        "SELECT {select} FROM rollup WHERE tf = ? AND dim = ? AND gran = ? \
+        "SELECT {select} FROM {table} WHERE tf = ? AND dim = ? AND gran = ? \
          AND bucket >= ? AND bucket < ?"
     );
     let mut params = vec![
@@ -156,8 +162,7 @@ fn rollup_rows(
     if let Some(k1) = &plan.k1 {
         sql.push_str(" AND k1 = ?");
         params.push(Value::Text(k1.clone()));
-        if matches!(plan.dim, Dim::PeerType | Dim::Port | Dim::WebRequest) {
-            // Repeats the condition of the partial index `rollup_keyed` so it may be used.
+        if keyed {
             sql.push_str(" AND dim IN (1, 4, 5)");
         }
     }
@@ -186,10 +191,18 @@ pub(crate) fn count(conn: &Connection, filter: &AlertFilter) -> Result<u64, DbEr
     let pieces = decompose(plan.window, plan.grans);
     let mut total = 0;
     for (gran, span) in pieces.rollups {
-        rollup_rows(conn, &plan, filter.domain, gran, span, "COALESCE(SUM(n), 0)", "", |r| {
-            total += count_of(r.get(0)?)?;
-            Ok(())
-        })?;
+        rollup_rows(
+            conn,
+            &plan,
+            filter.domain,
+            (gran, span),
+            "COALESCE(SUM(n), 0)",
+            "",
+            |r| {
+                total += count_of(r.get(0)?)?;
+                Ok(())
+            },
+        )?;
     }
     for span in pieces.raws {
         total += raw_count(conn, &narrowed(filter, plan.tf, span))?;
@@ -221,10 +234,18 @@ pub(crate) fn terms(
     let pieces = decompose(plan.window, plan.grans);
     let mut map = TermMap::new();
     for (gran, span) in pieces.rollups {
-        rollup_rows(conn, &plan, filter.domain, gran, span, "k1, SUM(n), MIN(k2)", "k1", |r| {
-            add_term(&mut map, r.get(0)?, count_of(r.get(1)?)?, r.get(2)?);
-            Ok(())
-        })?;
+        rollup_rows(
+            conn,
+            &plan,
+            filter.domain,
+            (gran, span),
+            "k1, SUM(n), MIN(k2)",
+            "k1",
+            |r| {
+                add_term(&mut map, r.get(0)?, count_of(r.get(1)?)?, r.get(2)?);
+                Ok(())
+            },
+        )?;
     }
     for span in pieces.raws {
         for (key, (n, label)) in raw_terms(conn, &narrowed(filter, plan.tf, span), field)? {
@@ -234,7 +255,11 @@ pub(crate) fn terms(
     Ok(ranked(map, limit, labelled))
 }
 
-fn raw_terms(conn: &Connection, filter: &AlertFilter, field: TermField) -> Result<TermMap, DbError> {
+fn raw_terms(
+    conn: &Connection,
+    filter: &AlertFilter,
+    field: TermField,
+) -> Result<TermMap, DbError> {
     let col = term_column(field);
     let label = label_column(field).unwrap_or("NULL");
     let mut map = TermMap::new();
@@ -254,7 +279,11 @@ fn raw_terms(conn: &Connection, filter: &AlertFilter, field: TermField) -> Resul
 
 /// Bucket widths of `grans` that divide `interval`.
 fn dividing(grans: &[i64], interval: i64) -> Vec<i64> {
-    grans.iter().copied().filter(|g| interval % g == 0).collect()
+    grans
+        .iter()
+        .copied()
+        .filter(|g| interval % g == 0)
+        .collect()
 }
 
 fn floor(t: i64, interval: i64) -> i64 {
@@ -262,7 +291,10 @@ fn floor(t: i64, interval: i64) -> i64 {
 }
 
 /// Non-empty buckets of a date histogram.
-pub(crate) fn histogram(conn: &Connection, q: &HistogramQuery) -> Result<Vec<HistogramBucket>, DbError> {
+pub(crate) fn histogram(
+    conn: &Connection,
+    q: &HistogramQuery,
+) -> Result<Vec<HistogramBucket>, DbError> {
     let interval = q.interval_seconds;
     if interval <= 0 {
         return Err(DbError::Invalid(format!("histogram interval {interval}")));
@@ -272,13 +304,28 @@ pub(crate) fn histogram(conn: &Connection, q: &HistogramQuery) -> Result<Vec<His
         Some(p) if !dividing(p.grans, interval).is_empty() => {
             let pieces = decompose(p.window, &dividing(p.grans, interval));
             for (gran, span) in pieces.rollups {
-                rollup_rows(conn, &p, q.filter.domain, gran, span, "bucket, SUM(n)", "bucket", |r| {
-                    *counts.entry(floor(r.get(0)?, interval)).or_default() += count_of(r.get(1)?)?;
-                    Ok(())
-                })?;
+                rollup_rows(
+                    conn,
+                    &p,
+                    q.filter.domain,
+                    (gran, span),
+                    "bucket, SUM(n)",
+                    "bucket",
+                    |r| {
+                        *counts.entry(floor(r.get(0)?, interval)).or_default() +=
+                            count_of(r.get(1)?)?;
+                        Ok(())
+                    },
+                )?;
             }
             for span in pieces.raws {
-                raw_histogram(conn, &narrowed(&q.filter, p.tf, span), q.field, interval, &mut counts)?;
+                raw_histogram(
+                    conn,
+                    &narrowed(&q.filter, p.tf, span),
+                    q.field,
+                    interval,
+                    &mut counts,
+                )?;
             }
         }
         _ => raw_histogram(conn, &q.filter, q.field, interval, &mut counts)?,
@@ -295,8 +342,7 @@ pub(crate) fn histogram(conn: &Connection, q: &HistogramQuery) -> Result<Vec<His
                         conn,
                         &p,
                         q.filter.domain,
-                        gran,
-                        span,
+                        (gran, span),
                         "bucket, k1, SUM(n), MIN(k2)",
                         "bucket, k1",
                         |r| {
@@ -307,7 +353,14 @@ pub(crate) fn histogram(conn: &Connection, q: &HistogramQuery) -> Result<Vec<His
                     )?;
                 }
                 for span in pieces.raws {
-                    raw_split(conn, &narrowed(&q.filter, p.tf, span), q.field, interval, field, &mut splits)?;
+                    raw_split(
+                        conn,
+                        &narrowed(&q.filter, p.tf, span),
+                        q.field,
+                        interval,
+                        field,
+                        &mut splits,
+                    )?;
                 }
             }
             _ => raw_split(conn, &q.filter, q.field, interval, field, &mut splits)?,
@@ -340,10 +393,17 @@ fn raw_histogram(
     counts: &mut BTreeMap<i64, u64>,
 ) -> Result<(), DbError> {
     let b = bucket_expr(time_column(field), interval);
-    raw_rows(conn, filter, &format!("{b}, COUNT(*)"), None, "GROUP BY 1", |r| {
-        *counts.entry(r.get(0)?).or_default() += count_of(r.get(1)?)?;
-        Ok(())
-    })
+    raw_rows(
+        conn,
+        filter,
+        &format!("{b}, COUNT(*)"),
+        None,
+        "GROUP BY 1",
+        |r| {
+            *counts.entry(r.get(0)?).or_default() += count_of(r.get(1)?)?;
+            Ok(())
+        },
+    )
 }
 
 fn raw_split(
@@ -399,7 +459,8 @@ pub(crate) fn alerts(conn: &Connection, page: &AlertPage) -> Result<Vec<Alert>, 
 
 /// Alerts by id, in the order asked, missing ones left out.
 pub(crate) fn alerts_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<Alert>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"))?;
     let mut out = Vec::new();
     for id in ids {
         let mut rows = stmt.query([id])?;
@@ -420,7 +481,10 @@ fn add_install(map: &mut InstallMap, by_ip: bool, key: String, ident: String, ty
 }
 
 /// Installations among matching alerts: host-name groups first, then target-address groups.
-pub(crate) fn installations(conn: &Connection, filter: &AlertFilter) -> Result<Vec<Installation>, DbError> {
+pub(crate) fn installations(
+    conn: &Connection,
+    filter: &AlertFilter,
+) -> Result<Vec<Installation>, DbError> {
     let mut map = InstallMap::new();
     match installations_window(filter) {
         Some(window) => {
@@ -434,10 +498,25 @@ pub(crate) fn installations(conn: &Connection, filter: &AlertFilter) -> Result<V
                         grans: &[],
                         window,
                     };
-                    rollup_rows(conn, &p, filter.domain, gran, span, "k1, k2, k3, SUM(n)", "k1, k2, k3", |r| {
-                        add_install(&mut map, by_ip, r.get(0)?, r.get(1)?, r.get(2)?, count_of(r.get(3)?)?);
-                        Ok(())
-                    })?;
+                    rollup_rows(
+                        conn,
+                        &p,
+                        filter.domain,
+                        (gran, span),
+                        "k1, k2, k3, SUM(n)",
+                        "k1, k2, k3",
+                        |r| {
+                            add_install(
+                                &mut map,
+                                by_ip,
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                count_of(r.get(3)?)?,
+                            );
+                            Ok(())
+                        },
+                    )?;
                 }
             }
             for span in pieces.raws {
@@ -457,7 +536,11 @@ pub(crate) fn installations(conn: &Connection, filter: &AlertFilter) -> Result<V
         .collect())
 }
 
-fn raw_installations(conn: &Connection, filter: &AlertFilter, map: &mut InstallMap) -> Result<(), DbError> {
+fn raw_installations(
+    conn: &Connection,
+    filter: &AlertFilter,
+    map: &mut InstallMap,
+) -> Result<(), DbError> {
     raw_rows(
         conn,
         filter,
@@ -469,7 +552,14 @@ fn raw_installations(conn: &Connection, filter: &AlertFilter, map: &mut InstallM
         None,
         "GROUP BY 1, 2, 3, 4",
         |r| {
-            add_install(map, r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, count_of(r.get(4)?)?);
+            add_install(
+                map,
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                count_of(r.get(4)?)?,
+            );
             Ok(())
         },
     )

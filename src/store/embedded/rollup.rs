@@ -52,18 +52,66 @@ const D: &[i64] = &[DAY];
 
 /// Every rollup the store maintains.
 pub(crate) const ROLLUPS: &[Rollup] = &[
-    Rollup { tf: TimeField::Received, dim: Dim::Total, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::PeerType, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::Country, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::TargetCountry, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::Port, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::WebRequest, grans: DH },
-    Rollup { tf: TimeField::Received, dim: Dim::InstallHost, grans: D },
-    Rollup { tf: TimeField::Received, dim: Dim::InstallIp, grans: D },
-    Rollup { tf: TimeField::Created, dim: Dim::Total, grans: DH },
-    Rollup { tf: TimeField::Created, dim: Dim::PeerType, grans: DH },
-    Rollup { tf: TimeField::Created, dim: Dim::Location, grans: DH },
-    Rollup { tf: TimeField::Created, dim: Dim::LocationDest, grans: DH },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::Total,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::PeerType,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::Country,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::TargetCountry,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::Port,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::WebRequest,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::InstallHost,
+        grans: D,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::InstallIp,
+        grans: D,
+    },
+    Rollup {
+        tf: TimeField::Created,
+        dim: Dim::Total,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Created,
+        dim: Dim::PeerType,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Created,
+        dim: Dim::Location,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Created,
+        dim: Dim::LocationDest,
+        grans: DH,
+    },
 ];
 
 /// The stored code of a time field.
@@ -250,7 +298,11 @@ fn ceil_to(x: i64, g: i64) -> i64 {
 }
 
 fn floor_to(x: i64, g: i64) -> i64 {
-    if x == i64::MAX { x } else { x - x.rem_euclid(g) }
+    if x == i64::MAX {
+        x
+    } else {
+        x - x.rem_euclid(g)
+    }
 }
 
 /// A window split into whole rollup buckets and raw edges.
@@ -324,7 +376,10 @@ pub(crate) fn plan(
     if filter.source_net.is_some() {
         return None;
     }
-    let tf = match (filter.received.is_unbounded(), filter.created.is_unbounded()) {
+    let tf = match (
+        filter.received.is_unbounded(),
+        filter.created.is_unbounded(),
+    ) {
         (true, true) => bucket_field.unwrap_or(TimeField::Received),
         (false, true) => TimeField::Received,
         (true, false) => TimeField::Created,

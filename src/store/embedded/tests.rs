@@ -1,1 +1,1177 @@
+//! Tests against real SQLite files in temporary directories.
 
+use super::*;
+use crate::domain::{
+    AlertCursor, DataDomain, TimeField, TimeRange, TokenHash, UNDEFINED_HOSTNAME, rank_terms,
+};
+use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+const T0: i64 = 1_717_200_000; // 2024-06-01 00:00:00
+
+fn ts(s: i64) -> Timestamp {
+    Timestamp::from_unix(s)
+}
+
+fn full_alert(id: &str) -> Alert {
+    Alert {
+        id: id.to_owned(),
+        country: "US".into(),
+        country_name: "United States".into(),
+        vulnid: "".into(),
+        original_request_string: "['uname -a']".into(),
+        source_entry_as: "AS15169 GOOGLE".into(),
+        create_time: ts(T0 + 100),
+        client_domain: true,
+        peer_ident: "cowrie-community-01".into(),
+        peer_type: "SSH/console(cowrie)".into(),
+        client: "-".into(),
+        location: "37.751 , -97.822".into(),
+        location_destination: "51.2993 , 9.491".into(),
+        source_entry_ip: "8.8.8.8".parse().unwrap(),
+        source_entry_port: Some("50522".into()),
+        additional_data: "{\"protocol\": \"ssh\"}".into(),
+        target_entry_ip: "87.150.238.182".parse().unwrap(),
+        target_entry_port: Some("22".into()),
+        target_country: "DE".into(),
+        target_country_name: "Germany".into(),
+        target_entry_as: "AS3320 Deutsche Telekom AG".into(),
+        username: Some("root".into()),
+        password: None,
+        login: Some("".into()),
+        targetport: Some("tcp".into()),
+        client_version: None,
+        session_start: "".into(),
+        session_end: "2024-06-01 00:01:00".into(),
+        recieved_time: ts(T0 + 107),
+        external_ip: "87.150.238.182".into(),
+        internal_ip: "10.0.0.5".into(),
+        hostname: "tpot-host".into(),
+        rawhttp: "-".into(),
+    }
+}
+
+fn open() -> (tempfile::TempDir, EmbeddedStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+async fn put(store: &EmbeddedStore, alerts: Vec<Alert>) -> WriteOutcome {
+    store
+        .write(WriteBatch {
+            alerts,
+            cve_copies: vec![],
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn full_alert_round_trips() {
+    let (_dir, store) = open();
+    let a = full_alert("a1");
+    let mut b = full_alert("b1");
+    b.username = None;
+    b.password = Some("".into());
+    b.target_entry_port = None;
+    b.source_entry_ip = "2001:db8::1".parse().unwrap();
+    let out = put(&store, vec![a.clone(), b.clone()]).await;
+    assert_eq!(out.created, 2);
+    let got = store
+        .alerts_by_id(&["b1".into(), "zz".into(), "a1".into()])
+        .await
+        .unwrap();
+    assert_eq!(got, vec![b.clone(), a.clone()]);
+    assert_eq!(got[0].to_document(), b.to_document());
+}
+
+#[tokio::test]
+async fn cve_copies_are_stored_once_per_vulnid() {
+    let (_dir, store) = open();
+    let mut c = full_alert("c1");
+    c.vulnid = "CVE-2017-0144".into();
+    let mut d = c.clone();
+    d.id = "c2".into();
+    let out = store
+        .write(WriteBatch {
+            alerts: vec![],
+            cve_copies: vec![c.clone(), d],
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.cve_copies, 1);
+    let out = store
+        .write(WriteBatch {
+            alerts: vec![],
+            cve_copies: vec![c],
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.cve_copies, 0);
+}
+
+#[tokio::test]
+async fn replace_does_not_double_count() {
+    let (_dir, store) = open();
+    let a = full_alert("a1");
+    put(&store, vec![a.clone()]).await;
+    let mut b = a.clone();
+    b.peer_type = "Webpage".into();
+    b.country = "CN".into();
+    b.country_name = "China".into();
+    b.recieved_time = ts(T0 + 2 * 86_400 + 5);
+    b.create_time = ts(T0 + 86_400 + 5);
+    b.hostname = UNDEFINED_HOSTNAME.into();
+    let out = put(&store, vec![b.clone(), b.clone()]).await;
+    assert_eq!((out.created, out.replaced), (0, 2));
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.unwrap(), 1);
+    let day = AlertFilter::domain(DataDomain::Community).within(
+        TimeField::Received,
+        TimeRange::between(ts(T0), ts(T0 + 86_400)),
+    );
+    assert_eq!(store.count(&day).await.unwrap(), 0);
+    let terms = store
+        .terms(&all, TermField::SourceCountry, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        terms,
+        vec![TermCount {
+            key: "CN".into(),
+            count: 1,
+            label: Some("China".into())
+        }]
+    );
+    let types = store.terms(&all, TermField::PeerType, 10).await.unwrap();
+    assert_eq!(types.len(), 1);
+    assert_eq!(types[0].key, "Webpage");
+    let hist = store
+        .histogram(&HistogramQuery {
+            filter: all.clone(),
+            field: TimeField::Created,
+            interval_seconds: 86_400,
+            split: Some((TermField::PeerType, 10)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(hist.len(), 1);
+    assert_eq!(hist[0].start, ts(T0 + 86_400));
+    assert_eq!(hist[0].count, 1);
+    let inst = store.installations(&all).await.unwrap();
+    assert_eq!(inst.len(), 1);
+    assert_eq!(inst[0].hostname, None);
+    assert_eq!(inst[0].target_ip.as_deref(), Some("87.150.238.182"));
+    assert_eq!(inst[0].daemons[0].count, 1);
+    assert_eq!(store.alerts_by_id(&["a1".into()]).await.unwrap(), vec![b]);
+}
+
+#[tokio::test]
+async fn cursor_paging_and_networks() {
+    let (_dir, store) = open();
+    let mut alerts = Vec::new();
+    for i in 0..25 {
+        let mut a = full_alert(&format!("id{i:02}"));
+        a.recieved_time = ts(T0 + (i / 3) as i64); // ties of three
+        a.source_entry_ip = if i % 2 == 0 {
+            format!("10.0.{}.{}", i, i).parse().unwrap()
+        } else {
+            format!("2001:db8::{i:x}").parse().unwrap()
+        };
+        alerts.push(a);
+    }
+    put(&store, alerts.clone()).await;
+    let mut expected = alerts.clone();
+    expected.sort_by(|a, b| {
+        b.recieved_time
+            .cmp(&a.recieved_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .alerts(&AlertPage {
+                filter: AlertFilter::domain(DataDomain::Community),
+                order_by: TimeField::Received,
+                limit: 4,
+                after: after.clone(),
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().unwrap();
+        after = Some(AlertCursor {
+            time: last.recieved_time,
+            id: last.id.clone(),
+        });
+        seen.extend(page);
+    }
+    assert_eq!(seen, expected);
+    for (net, n) in [
+        ("10.0.0.0/16", 13),
+        ("10.0.4.0/22", 2),
+        ("2001:db8::/32", 12),
+        ("0.0.0.0/0", 13),
+    ] {
+        let mut f = AlertFilter::domain(DataDomain::All);
+        f.source_net = Some(net.parse::<IpNet>().unwrap());
+        assert_eq!(store.count(&f).await.unwrap(), n, "{net}");
+    }
+    let one = AlertFilter::domain(DataDomain::All).matching(TermField::SourceIp, "2001:db8::b");
+    assert_eq!(store.count(&one).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn statistics_by_range() {
+    let (_dir, store) = open();
+    let doc = |from: &str, ratio: f64| {
+        let mut d = StatisticsDocument::new();
+        d.insert("UTCtimeFrom".into(), from.into());
+        d.insert("comm_totalRatio".into(), ratio.into());
+        d
+    };
+    let n = store
+        .write_statistics(vec![
+            ("b".into(), doc("2019-01-22 15:05:00", 1.0)),
+            ("a".into(), doc("2019-01-22 15:00:00", 2.0)),
+            ("c".into(), doc("2019-01-22 15:10:00", 3.0)),
+            ("x".into(), doc("garbage", 4.0)),
+            ("b".into(), doc("2019-01-22 15:05:00", 5.0)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(n, 5);
+    let from = Timestamp::parse_legacy("2019-01-22 15:00:00").unwrap();
+    let to = Timestamp::parse_legacy("2019-01-22 15:05:00").unwrap();
+    let got = store.statistics(from, to).await.unwrap();
+    assert_eq!(
+        got,
+        vec![
+            doc("2019-01-22 15:00:00", 2.0),
+            doc("2019-01-22 15:05:00", 5.0)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn users_add_remove_list() {
+    let (_dir, store) = open();
+    let user = |name: &str| User {
+        name: UserName::parse(name).unwrap(),
+        token: TokenHash::from_stored(&"a".repeat(128)),
+        read_only: false,
+        community_only: true,
+        email: "x@example.org".into(),
+    };
+    store.add_user(&user("bob")).await.unwrap();
+    store.add_user(&user("alice")).await.unwrap();
+    assert!(matches!(
+        store.add_user(&user("bob")).await,
+        Err(StoreError::UserExists(_))
+    ));
+    assert_eq!(
+        store.users().await.unwrap(),
+        vec![user("alice"), user("bob")]
+    );
+    let bob = UserName::parse("bob").unwrap();
+    assert_eq!(store.user(&bob).await.unwrap(), Some(user("bob")));
+    assert!(store.remove_user(&bob).await.unwrap());
+    assert!(!store.remove_user(&bob).await.unwrap());
+    assert_eq!(store.user(&bob).await.unwrap(), None);
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        put(&store, vec![full_alert("a1")]).await;
+    }
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.alerts_by_id(&["a1".into()]).await.unwrap(),
+        vec![full_alert("a1")]
+    );
+    assert_eq!(
+        store
+            .count(&AlertFilter::domain(DataDomain::Community))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[test]
+fn windows_split_into_buckets_and_edges() {
+    use rollup::{DAY, HOUR, Span, decompose};
+    let p = decompose(
+        Span {
+            lo: DAY - 10,
+            hi: 3 * DAY + HOUR + 5,
+        },
+        &[DAY, HOUR],
+    );
+    assert_eq!(
+        p.rollups,
+        vec![
+            (
+                DAY,
+                Span {
+                    lo: DAY,
+                    hi: 3 * DAY
+                }
+            ),
+            (
+                HOUR,
+                Span {
+                    lo: 3 * DAY,
+                    hi: 3 * DAY + HOUR
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        p.raws,
+        vec![
+            Span {
+                lo: DAY - 10,
+                hi: DAY
+            },
+            Span {
+                lo: 3 * DAY + HOUR,
+                hi: 3 * DAY + HOUR + 5
+            },
+        ]
+    );
+    let open = decompose(
+        Span {
+            lo: i64::MIN,
+            hi: i64::MAX,
+        },
+        &[DAY, HOUR],
+    );
+    assert_eq!(
+        open.rollups,
+        vec![(
+            DAY,
+            Span {
+                lo: i64::MIN,
+                hi: i64::MAX
+            }
+        )]
+    );
+    assert!(open.raws.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Randomised equivalence of the rollup path with a brute-force computation.
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const TYPES: &[&str] = &[
+    "Webpage",
+    "SSH/console(cowrie)",
+    "Network(Dionaea)",
+    "Passwords(heralding)",
+    "Unclassified",
+];
+const COUNTRIES: &[(&str, &str)] = &[
+    ("CN", "China"),
+    ("US", "United States"),
+    ("DE", "Germany"),
+    ("PIR", "IANA Private IP Range"),
+    ("-", "-"),
+    ("XX", "Xa"),
+    ("XX", "Xb"),
+];
+const PORTS: &[&str] = &["22", "80", "445", "23", "undefined"];
+const REQUESTS: &[&str] = &[
+    "/",
+    "/wp-login.php",
+    "/xmlrpc.php",
+    "",
+    "Attack on port 445/tcp",
+];
+const LOCATIONS: &[&str] = &["39.9 , 116.4", "0.0 , 0.0", "37.7 , -97.8", "51.0 , 8.7"];
+const HOSTS: &[&str] = &["undefined", "undefined", "tpot-a", "tpot-b", "tpot-c"];
+const TARGETS: &[&str] = &["87.150.238.1", "87.150.238.2", "192.0.2.7"];
+const IDENTS: &[&str] = &["cowrie-01", "dionaea-01", "heralding-01", "glutton-01"];
+
+fn random_alert(rng: &mut XorShift, id: String) -> Alert {
+    let mut a = full_alert(&id);
+    let rt = T0 + rng.below(5 * 86_400) as i64;
+    a.recieved_time = ts(rt);
+    a.create_time = ts(rt - rng.below(3 * 3_600) as i64 + 600);
+    a.client_domain = rng.chance(75);
+    a.peer_type = rng.pick(TYPES).to_string();
+    let (c, n) = rng.pick(COUNTRIES);
+    a.country = c.to_string();
+    a.country_name = n.to_string();
+    let (c, n) = rng.pick(COUNTRIES);
+    a.target_country = c.to_string();
+    a.target_country_name = n.to_string();
+    a.target_entry_port = rng.chance(85).then(|| rng.pick(PORTS).to_string());
+    a.original_request_string = rng.pick(REQUESTS).to_string();
+    a.location = rng.pick(LOCATIONS).to_string();
+    a.location_destination = rng.pick(LOCATIONS).to_string();
+    a.hostname = rng.pick(HOSTS).to_string();
+    a.target_entry_ip = rng.pick(TARGETS).parse().unwrap();
+    a.peer_ident = rng.pick(IDENTS).to_string();
+    a.source_entry_ip = if rng.chance(90) {
+        format!("10.{}.{}.{}", rng.below(3), rng.below(4), rng.below(20))
+            .parse()
+            .unwrap()
+    } else {
+        format!("2001:db8::{:x}", rng.below(30)).parse().unwrap()
+    };
+    a
+}
+
+fn value_of(a: &Alert, field: TermField) -> Option<String> {
+    Some(match field {
+        TermField::PeerType => a.peer_type.clone(),
+        TermField::PeerIdent => a.peer_ident.clone(),
+        TermField::SourceCountry => a.country.clone(),
+        TermField::TargetCountry => a.target_country.clone(),
+        TermField::SourceLocation => a.location.clone(),
+        TermField::TargetLocation => a.location_destination.clone(),
+        TermField::SourceIp => a.source_entry_ip.to_string(),
+        TermField::RequestString => a.original_request_string.clone(),
+        TermField::TargetPort => return a.target_entry_port.clone(),
+        TermField::Hostname => a.hostname.clone(),
+    })
+}
+
+fn label_of(a: &Alert, field: TermField) -> Option<String> {
+    match field {
+        TermField::SourceCountry => Some(a.country_name.clone()),
+        TermField::TargetCountry => Some(a.target_country_name.clone()),
+        _ => None,
+    }
+}
+
+fn time_of(a: &Alert, field: TimeField) -> Timestamp {
+    match field {
+        TimeField::Created => a.create_time,
+        TimeField::Received => a.recieved_time,
+    }
+}
+
+fn matches(a: &Alert, f: &AlertFilter) -> bool {
+    f.domain.includes(a.client_domain)
+        && f.received.contains(a.recieved_time)
+        && f.created.contains(a.create_time)
+        && f.equals
+            .iter()
+            .all(|(field, v)| value_of(a, *field).as_deref() == Some(v.as_str()))
+        && f.source_net
+            .is_none_or(|n: IpNet| n.contains(&a.source_entry_ip))
+}
+
+fn bf_terms<'a>(
+    alerts: impl Iterator<Item = &'a Alert>,
+    field: TermField,
+    limit: usize,
+) -> Vec<TermCount> {
+    let mut map: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
+    for a in alerts {
+        if let Some(key) = value_of(a, field) {
+            let e = map.entry(key).or_insert((0, None));
+            e.0 += 1;
+            let label = label_of(a, field);
+            e.1 = match (e.1.take(), label) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+        }
+    }
+    let mut terms: Vec<TermCount> = map
+        .into_iter()
+        .map(|(key, (count, label))| TermCount { key, count, label })
+        .collect();
+    rank_terms(&mut terms);
+    terms.truncate(limit);
+    terms
+}
+
+fn bf_histogram(alerts: &[&Alert], q: &HistogramQuery) -> Vec<HistogramBucket> {
+    let mut buckets: BTreeMap<Timestamp, Vec<&Alert>> = BTreeMap::new();
+    for a in alerts.iter().filter(|a| matches(a, &q.filter)) {
+        buckets
+            .entry(time_of(a, q.field).floor_to(q.interval_seconds))
+            .or_default()
+            .push(a);
+    }
+    buckets
+        .into_iter()
+        .map(|(start, items)| HistogramBucket {
+            start,
+            count: items.len() as u64,
+            split: q
+                .split
+                .map(|(field, n)| bf_terms(items.iter().copied(), field, n))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn bf_installations(alerts: &[&Alert], f: &AlertFilter) -> Vec<Installation> {
+    let mut map: BTreeMap<(bool, String), Vec<&Alert>> = BTreeMap::new();
+    for a in alerts.iter().filter(|a| matches(a, f)) {
+        let key = if a.hostname == UNDEFINED_HOSTNAME {
+            (true, a.target_entry_ip.to_string())
+        } else {
+            (false, a.hostname.clone())
+        };
+        map.entry(key).or_default().push(a);
+    }
+    map.into_iter()
+        .map(|((by_ip, key), items)| Installation {
+            hostname: (!by_ip).then(|| key.clone()),
+            target_ip: by_ip.then_some(key),
+            daemons: bf_terms(items.iter().copied(), TermField::PeerIdent, usize::MAX),
+            peer_types: items
+                .iter()
+                .map(|a| a.peer_type.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        })
+        .collect()
+}
+
+fn random_range(rng: &mut XorShift) -> TimeRange {
+    let point = |rng: &mut XorShift| -> i64 {
+        let base = T0 - 86_400 + rng.below(8 * 86_400) as i64;
+        match rng.below(4) {
+            0 => base - base.rem_euclid(86_400),
+            1 => base - base.rem_euclid(3_600),
+            _ => base,
+        }
+    };
+    let from = (!rng.chance(15)).then(|| point(rng));
+    let to = match (from, rng.below(4)) {
+        (_, 0) => None,
+        (Some(f), 1) => Some(f + rng.below(3 * 3_600) as i64),
+        _ => Some(point(rng)),
+    };
+    TimeRange {
+        from: from.map(ts),
+        to: to.map(ts),
+    }
+}
+
+#[tokio::test]
+async fn rollups_agree_with_brute_force() {
+    let (_dir, store) = open();
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut truth: HashMap<String, Alert> = HashMap::new();
+    let mut next_id = 0;
+    for _ in 0..60 {
+        let size = 1 + rng.below(120) as usize;
+        let mut batch = Vec::new();
+        for _ in 0..size {
+            let id = if next_id > 0 && rng.chance(12) {
+                format!("id{}", rng.below(next_id))
+            } else {
+                next_id += 1;
+                format!("id{}", next_id - 1)
+            };
+            let a = random_alert(&mut rng, id);
+            truth.insert(a.id.clone(), a.clone());
+            batch.push(a);
+        }
+        put(&store, batch).await;
+    }
+    let alerts: Vec<&Alert> = truth.values().collect();
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.unwrap(), alerts.len() as u64);
+    let fields = [
+        TermField::PeerType,
+        TermField::PeerIdent,
+        TermField::SourceCountry,
+        TermField::TargetCountry,
+        TermField::SourceLocation,
+        TermField::TargetLocation,
+        TermField::SourceIp,
+        TermField::RequestString,
+        TermField::TargetPort,
+        TermField::Hostname,
+    ];
+    for round in 0..150 {
+        let domain = *rng.pick(&[DataDomain::Community, DataDomain::Private, DataDomain::All]);
+        let tf = *rng.pick(&[TimeField::Received, TimeField::Created]);
+        let mut filter = AlertFilter::domain(domain).within(tf, random_range(&mut rng));
+        if round % 10 == 9 {
+            // Both windows: the raw path.
+            let other = if tf == TimeField::Received {
+                TimeField::Created
+            } else {
+                TimeField::Received
+            };
+            filter = filter.within(other, random_range(&mut rng));
+        }
+        if round % 7 == 6 {
+            filter.source_net = Some(
+                rng.pick(&["10.1.0.0/16", "10.0.2.0/23", "2001:db8::/120"])
+                    .parse()
+                    .unwrap(),
+            );
+        }
+        let sel = |f: &AlertFilter| {
+            alerts
+                .iter()
+                .copied()
+                .filter(|a| matches(a, f))
+                .collect::<Vec<_>>()
+        };
+        let ctx = format!("round {round}: {filter:?}");
+
+        // Counts, plain and with the equals conditions rollups absorb.
+        let mut variants = vec![filter.clone()];
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::PeerType, *rng.pick(TYPES)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::SourceCountry, rng.pick(COUNTRIES).0),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::TargetPort, *rng.pick(PORTS)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::SourceLocation, *rng.pick(LOCATIONS)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::PeerType, "Webpage")
+                .matching(TermField::RequestString, *rng.pick(REQUESTS)),
+        );
+        variants.push(
+            filter
+                .clone()
+                .matching(TermField::Hostname, *rng.pick(HOSTS)),
+        );
+        for f in &variants {
+            assert_eq!(
+                store.count(f).await.unwrap(),
+                sel(f).len() as u64,
+                "count {ctx} {f:?}"
+            );
+        }
+
+        for field in fields {
+            let limit = 1 + rng.below(12) as usize;
+            let expected = bf_terms(sel(&filter).into_iter(), field, limit);
+            assert_eq!(
+                store.terms(&filter, field, limit).await.unwrap(),
+                expected,
+                "terms {field:?} {ctx}"
+            );
+        }
+        let web = filter.clone().matching(TermField::PeerType, "Webpage");
+        assert_eq!(
+            store
+                .terms(&web, TermField::RequestString, 30)
+                .await
+                .unwrap(),
+            bf_terms(sel(&web).into_iter(), TermField::RequestString, 30),
+            "web requests {ctx}"
+        );
+
+        for interval in [3_600, 6 * 3_600, 86_400, 1_800] {
+            let split = *rng.pick(&[
+                None,
+                Some((TermField::PeerType, 3)),
+                Some((TermField::SourceCountry, 2)),
+                Some((TermField::TargetPort, 10)),
+            ]);
+            for hist_filter in [&filter, &variants[5]] {
+                let q = HistogramQuery {
+                    filter: hist_filter.clone(),
+                    field: if rng.chance(80) {
+                        tf
+                    } else {
+                        TimeField::Received
+                    },
+                    interval_seconds: interval,
+                    split,
+                };
+                assert_eq!(
+                    store.histogram(&q).await.unwrap(),
+                    bf_histogram(&alerts, &q),
+                    "histogram {q:?}"
+                );
+            }
+        }
+
+        assert_eq!(
+            store.installations(&filter).await.unwrap(),
+            bf_installations(&alerts, &filter),
+            "installations {ctx}"
+        );
+
+        let limit = 1 + rng.below(20) as usize;
+        let mut listing = sel(&filter);
+        listing.sort_by(|a, b| {
+            time_of(b, tf)
+                .cmp(&time_of(a, tf))
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        let page = store
+            .alerts(&AlertPage {
+                filter: filter.clone(),
+                order_by: tf,
+                limit,
+                after: None,
+            })
+            .await
+            .unwrap();
+        let expected: Vec<Alert> = listing.iter().take(limit).map(|a| (*a).clone()).collect();
+        assert_eq!(page, expected, "alerts {ctx}");
+    }
+}
+
+#[test]
+fn ip_keys_order_like_addresses() {
+    let mut ips: Vec<IpAddr> = [
+        "10.0.0.1",
+        "9.255.255.255",
+        "10.0.1.0",
+        "::1",
+        "2001:db8::1",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    ips.sort();
+    let keys: Vec<Vec<u8>> = ips.iter().map(|ip| codec::ip_key(*ip)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[tokio::test]
+async fn typical_questions_use_rollups() {
+    let (dir, store) = open();
+    let mut a = full_alert("a1");
+    a.recieved_time = ts(T0 + 5 * 3_600 + 7);
+    a.create_time = ts(T0 + 3 * 3_600 + 7);
+    put(&store, vec![a]).await;
+    // Inflate every counter: answers that change came from the rollups.
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    conn.execute("UPDATE rollup SET n = n + 1000", []).unwrap();
+    let day = TimeRange::between(ts(T0), ts(T0 + 86_400));
+    let received = AlertFilter::domain(DataDomain::Community).within(TimeField::Received, day);
+    let created = AlertFilter::domain(DataDomain::Community).within(TimeField::Created, day);
+    assert_eq!(store.count(&received).await.unwrap(), 1001);
+    let types = store
+        .terms(&received, TermField::PeerType, 10)
+        .await
+        .unwrap();
+    assert_eq!(types[0].count, 1001);
+    let locations = store
+        .terms(&created, TermField::SourceLocation, 10)
+        .await
+        .unwrap();
+    assert_eq!(locations[0].count, 1001);
+    let inst = store.installations(&received).await.unwrap();
+    assert_eq!(inst[0].daemons[0].count, 1001);
+    // Raw scans of edges: a window inside one hour sees the real row.
+    let inside = AlertFilter::domain(DataDomain::Community).within(
+        TimeField::Received,
+        TimeRange::between(ts(T0 + 5 * 3_600), ts(T0 + 5 * 3_600 + 60)),
+    );
+    assert_eq!(store.count(&inside).await.unwrap(), 1);
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    };
+    let keyed = plan(
+        "SELECT bucket, SUM(n) FROM rollup INDEXED BY rollup_keyed WHERE tf = 0 AND dim = 4 AND gran = 3600 \
+         AND bucket >= 0 AND bucket < 99999999 AND k1 = '22' AND dim IN (1, 4, 5) GROUP BY bucket",
+    );
+    assert!(keyed.contains("rollup_keyed"), "{keyed}");
+    let latest = plan("SELECT id FROM alerts WHERE dom = 1 ORDER BY rt DESC, id DESC LIMIT 5");
+    assert!(latest.contains("alerts_rt"), "{latest}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurement: `PEBA_BENCH_ALERTS=1000000 cargo test --release --lib bench_ -- --ignored --nocapture`
+
+fn bench_alert(rng: &mut XorShift, rt: i64) -> Alert {
+    let mut a = full_alert(&format!("{:016x}{:016x}", rng.next(), rng.next()));
+    a.recieved_time = ts(rt);
+    a.create_time = ts(rt - rng.below(600) as i64);
+    a.client_domain = rng.chance(90);
+    let ty = rng.below(20);
+    a.peer_type = if ty < 3 {
+        "Webpage".into()
+    } else {
+        format!("Type{ty}")
+    };
+    let c = rng.below(200).min(rng.below(200));
+    a.country = format!("C{c}");
+    a.country_name = format!("Country {c}");
+    let c = rng.below(50);
+    a.target_country = format!("T{c}");
+    a.target_country_name = format!("Target {c}");
+    a.target_entry_port = rng
+        .chance(95)
+        .then(|| rng.below(300).min(rng.below(300)).to_string());
+    a.original_request_string = format!("/path/{}", rng.below(500).min(rng.below(500)));
+    a.location = format!("{} , {}", rng.below(2000), 7);
+    a.location_destination = format!("{} , {}", rng.below(300), 9);
+    let host = rng.below(220);
+    a.hostname = if host < 20 {
+        UNDEFINED_HOSTNAME.into()
+    } else {
+        format!("tpot-{host}")
+    };
+    a.target_entry_ip = format!("87.150.{}.{}", host, rng.below(2)).parse().unwrap();
+    a.peer_ident = format!("{}-{host}", a.peer_type);
+    let ip = rng.below(50_000);
+    a.source_entry_ip = format!("45.{}.{}.{}", ip >> 16, (ip >> 8) & 255, ip & 255)
+        .parse()
+        .unwrap();
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_ingest_and_queries() {
+    use std::time::Instant;
+    let n: i64 = std::env::var("PEBA_BENCH_ALERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let now = Timestamp::now().unix();
+    let start = now - 40 * 86_400;
+    let step = (40 * 86_400) as f64 / n as f64;
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let began = Instant::now();
+    let mut last = Instant::now();
+    let mut i = 0i64;
+    while i < n {
+        let batch: Vec<Alert> = (i..(i + 1000).min(n))
+            .map(|k| bench_alert(&mut rng, start + (k as f64 * step) as i64))
+            .collect();
+        i += batch.len() as i64;
+        put(&store, batch).await;
+        if i % (n / 10).max(1000) == 0 {
+            let dt = last.elapsed().as_secs_f64();
+            eprintln!(
+                "ingested {i}: {:.0} alerts/s over the last {}",
+                (n / 10).max(1000) as f64 / dt,
+                (n / 10).max(1000)
+            );
+            last = Instant::now();
+        }
+    }
+    eprintln!(
+        "ingest total: {n} in {:.1}s = {:.0} alerts/s",
+        began.elapsed().as_secs_f64(),
+        n as f64 / began.elapsed().as_secs_f64()
+    );
+    let size = std::fs::metadata(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .len();
+    eprintln!("database size: {} MB", size / 1_000_000);
+
+    // Keep ingesting (1000-alert batches, current times) while the queries run.
+    let writer = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut rng = XorShift(7);
+            let mut written = 0u64;
+            let t = Instant::now();
+            while t.elapsed().as_secs() < 3600 {
+                let batch: Vec<Alert> = (0..1000)
+                    .map(|_| bench_alert(&mut rng, Timestamp::now().unix()))
+                    .collect();
+                if store
+                    .write(WriteBatch {
+                        alerts: batch,
+                        cve_copies: vec![],
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                written += 1000;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                if STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+            }
+            (written, t.elapsed().as_secs_f64())
+        })
+    };
+    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    let now_ts = ts(now);
+    let comm = || AlertFilter::domain(DataDomain::Community);
+    let since = |m: i64| comm().within(TimeField::Received, TimeRange::since(ts(now - m * 60)));
+    macro_rules! time {
+        ($label:expr, $e:expr) => {{
+            let t = Instant::now();
+            let r = $e;
+            eprintln!(
+                "{:>55}: {:>7.1} ms",
+                $label,
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            r
+        }};
+    }
+    for m in [1, 5, 60, 1440, 46080] {
+        time!(
+            format!("count received last {m} min"),
+            store.count(&since(m)).await.unwrap()
+        );
+    }
+    time!(
+        "count since midnight",
+        store
+            .count(&comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day())))
+            .await
+            .unwrap()
+    );
+    time!(
+        "terms peerType last 1440 min",
+        store
+            .terms(&since(1440), TermField::PeerType, 10)
+            .await
+            .unwrap()
+    );
+    let month_ago = ts(now - 30 * 86_400).start_of_day();
+    for split in [None, Some((TermField::PeerType, 10))] {
+        time!(
+            format!(
+                "histogram created per day, month, split {}",
+                split.is_some()
+            ),
+            store
+                .histogram(&HistogramQuery {
+                    filter: comm().within(TimeField::Created, TimeRange::since(month_ago)),
+                    field: TimeField::Created,
+                    interval_seconds: 86_400,
+                    split
+                })
+                .await
+                .unwrap()
+        );
+    }
+    let month = {
+        use chrono::Datelike;
+        let d = now_ts.to_datetime();
+        let first = chrono::NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap();
+        let prev = first - chrono::Months::new(1);
+        TimeRange::between(
+            ts(prev.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
+            ts(first.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
+        )
+    };
+    for field in [TermField::SourceCountry, TermField::TargetCountry] {
+        time!(
+            format!("terms {field:?} previous month"),
+            store
+                .terms(&comm().within(TimeField::Received, month), field, 10)
+                .await
+                .unwrap()
+        );
+        time!(
+            format!("terms {field:?} this month"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Received,
+                        TimeRange::since(ts(month.to.unwrap().unix()))
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+    }
+    for field in [TermField::SourceLocation, TermField::TargetLocation] {
+        time!(
+            format!("terms {field:?} last 24h created"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Created,
+                        TimeRange::between(ts(now - 86_400), now_ts)
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+        let day = now_ts.start_of_day().plus_seconds(-86_400);
+        time!(
+            format!("terms {field:?} yesterday created"),
+            store
+                .terms(
+                    &comm().within(
+                        TimeField::Created,
+                        TimeRange::between(day, day.plus_seconds(86_400))
+                    ),
+                    field,
+                    10
+                )
+                .await
+                .unwrap()
+        );
+    }
+    for m in [15, 120] {
+        let ips = time!(
+            format!("terms sourceIp last {m} min"),
+            store
+                .terms(&since(m), TermField::SourceIp, 1_000_000)
+                .await
+                .unwrap()
+        );
+        eprintln!("{:>55}  ({} addresses)", "", ips.len());
+    }
+    let latest = time!(
+        "latest 35 by received",
+        store
+            .alerts(&AlertPage {
+                filter: comm(),
+                order_by: TimeField::Received,
+                limit: 35,
+                after: None
+            })
+            .await
+            .unwrap()
+    );
+    let ip = latest[0].source_entry_ip.to_string();
+    time!(
+        "latest 5 of one source IP by created",
+        store
+            .alerts(&AlertPage {
+                filter: comm().matching(TermField::SourceIp, ip),
+                order_by: TimeField::Created,
+                limit: 5,
+                after: None
+            })
+            .await
+            .unwrap()
+    );
+    let day = now_ts.start_of_day().plus_seconds(-86_400);
+    let inst = time!(
+        "installations of yesterday",
+        store
+            .installations(&comm().within(
+                TimeField::Received,
+                TimeRange::between(day, day.plus_seconds(86_400))
+            ))
+            .await
+            .unwrap()
+    );
+    eprintln!("{:>55}  ({} installations)", "", inst.len());
+    time!(
+        "installations of today so far",
+        store
+            .installations(
+                &comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day()))
+            )
+            .await
+            .unwrap()
+    );
+    for (days, interval, start) in [
+        (1, 3_600, ts(now - 86_400)),
+        (
+            7,
+            6 * 3_600,
+            now_ts.start_of_day().plus_seconds(-6 * 86_400),
+        ),
+        (28, 86_400, now_ts.start_of_day().plus_seconds(-27 * 86_400)),
+    ] {
+        for (field, extra) in [
+            (TermField::RequestString, true),
+            (TermField::TargetPort, false),
+        ] {
+            let t = Instant::now();
+            let mut filter = AlertFilter::domain(DataDomain::All)
+                .within(TimeField::Received, TimeRange::since(start));
+            if extra {
+                filter = filter.matching(TermField::PeerType, "Webpage");
+            }
+            let top = store.terms(&filter, field, 30).await.unwrap();
+            let t_terms = t.elapsed().as_secs_f64() * 1000.0;
+            for term in &top {
+                store
+                    .histogram(&HistogramQuery {
+                        filter: filter.clone().matching(field, term.key.clone()),
+                        field: TimeField::Received,
+                        interval_seconds: interval,
+                        split: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+            eprintln!(
+                "{:>55}: {:>7.1} ms (terms {:.1} ms)",
+                format!("tops {field:?} {days}d: top 30 + 30 histograms"),
+                t.elapsed().as_secs_f64() * 1000.0,
+                t_terms
+            );
+        }
+    }
+    time!(
+        "count with both windows (raw)",
+        store
+            .count(
+                &comm()
+                    .within(TimeField::Received, TimeRange::since(ts(now - 3_600)))
+                    .within(TimeField::Created, TimeRange::since(ts(now - 7_200)))
+            )
+            .await
+            .unwrap()
+    );
+    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (written, secs) = writer.await.unwrap();
+    eprintln!("concurrent ingest during queries: {written} alerts in {secs:.1}s");
+}

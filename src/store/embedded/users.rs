@@ -49,7 +49,9 @@ pub(crate) fn users(conn: &Connection) -> Result<Vec<User>, DbError> {
 /// The `UTCtimeFrom` of a statistics document, when it reads as a time.
 fn time_from(doc: &StatisticsDocument) -> Option<i64> {
     match doc.get("UTCtimeFrom")? {
-        serde_json::Value::String(text) => Timestamp::parse_mapping_format(text).ok().map(Timestamp::unix),
+        serde_json::Value::String(text) => Timestamp::parse_mapping_format(text)
+            .ok()
+            .map(Timestamp::unix),
         serde_json::Value::Number(n) => n.as_i64().map(|ms| ms.div_euclid(1000)),
         _ => None,
     }

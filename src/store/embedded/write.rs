@@ -1,7 +1,7 @@
 //! The write path: upserting alerts, maintaining the rollups in the same transaction, and
 //! storing CVE copies.
 
-use super::codec::{ALERT_COLUMNS, ALERT_COLUMN_COUNT, AlertRow, alert_params};
+use super::codec::{ALERT_COLUMN_COUNT, ALERT_COLUMNS, AlertRow, alert_params};
 use super::error::DbError;
 use super::rollup::{CounterKey, FACT_COLUMNS, Facts, contribute};
 use crate::store::{WriteBatch, WriteOutcome};
@@ -13,7 +13,10 @@ fn placeholders(n: usize) -> String {
 }
 
 /// Writes a batch in one transaction and commits it.
-pub(crate) fn write_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<WriteOutcome, DbError> {
+pub(crate) fn write_batch(
+    conn: &mut Connection,
+    batch: &WriteBatch,
+) -> Result<WriteOutcome, DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcome = WriteOutcome::default();
     // (facts, sign) of every change, applied to the rollups after all rows are written.
@@ -51,8 +54,9 @@ pub(crate) fn write_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<W
     }
     apply_rollups(&tx, &changes)?;
     {
-        let mut insert_cve =
-            tx.prepare_cached("INSERT INTO cve (vulnid, id, doc) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?;
+        let mut insert_cve = tx.prepare_cached(
+            "INSERT INTO cve (vulnid, id, doc) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )?;
         for copy in &batch.cve_copies {
             let doc = serde_json::to_string(&copy.to_document())?;
             outcome.cve_copies += insert_cve.execute(params![copy.vulnid, copy.id, doc])?;
@@ -80,9 +84,13 @@ fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Re
          AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8 AND n <= 0",
     )?;
     for (k, delta) in &deltas {
-        upsert.execute(params![k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3, delta])?;
+        upsert.execute(params![
+            k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3, delta
+        ])?;
         if *delta < 0 {
-            drop_empty.execute(params![k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3])?;
+            drop_empty.execute(params![
+                k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3
+            ])?;
         }
     }
     Ok(())
