@@ -4,6 +4,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
+use crate::query::QueryLayer;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
 use std::sync::Arc;
@@ -13,8 +14,10 @@ use std::sync::Arc;
 pub struct AppState {
     /// The configuration in force.
     pub settings: Arc<Settings>,
-    /// The alert and user store.
+    /// The alert and user store (writes and users; reads go through `query`).
     pub store: Arc<dyn Store>,
+    /// The query layer every read goes through.
+    pub query: Arc<QueryLayer>,
     /// Credential checks.
     pub auth: Arc<Authenticator>,
     /// Where "now" comes from.
@@ -68,6 +71,7 @@ impl AppState {
             clock: settings.frozen_clock.map_or(Clock::System, Clock::Frozen),
             writer: Arc::new(BatchWriter::spawn(store.clone(), WriterLimits::default())),
             geoip: Arc::new(geoip),
+            query: Arc::new(QueryLayer::new(store.clone(), settings.cache)),
             auth: Arc::new(auth),
             store,
             settings: Arc::new(settings),

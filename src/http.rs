@@ -19,7 +19,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The complete application: every route with its middleware.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    compat::router()
+    let cors_domain = state.settings.cors_domain.clone();
+    let routes = compat::router()
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -27,8 +28,9 @@ pub fn router(state: AppState) -> Router {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id = %id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    // Outermost, so that every answer (404s and timeouts included) carries the CORS headers.
+    compat::cors::apply(routes, &cors_domain).with_state(state)
 }
 
 /// Serves `state` on `listener` until SIGINT or SIGTERM.

@@ -7,6 +7,7 @@
 //! - [`ingest`]: EWS XML parsing, classification, GeoIP enrichment, and the group-commit
 //!   writer that acknowledges a submission only once it is durable.
 //! - [`store`]: the [`store::Store`] trait and its backends ([`store::embedded`], SQLite).
+//! - [`query`]: the query layer both front ends read through, with the answer cache.
 //! - [`compat`]: the legacy PEBA REST routes (ingest and reads), byte-compatible.
 //! - [`auth`]: credential checks for senders and readers.
 //! - [`http`]: the router, middleware and server; [`app`]: the state handlers share.
@@ -24,4 +25,5 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod query;
 pub mod store;

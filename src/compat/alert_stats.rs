@@ -1,0 +1,48 @@
+//! `GET /alert/retrieveAlertStats`: alerts received in the last 24 hours, hour, 5 minutes and
+//! minute (open-ended: future-dated alerts count).
+
+use super::params::Params;
+use super::response::json;
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{AlertFilter, TimeField, TimeRange};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+const TTL: Duration = Duration::from_secs(13);
+const RANGES: [(&str, u64); 4] = [
+    ("AlertsLast24Hours", 1440),
+    ("AlertsLastHour", 60),
+    ("AlertsLast5Minutes", 5),
+    ("AlertsLastMinute", 1),
+];
+
+/// `GET /alert/retrieveAlertStats`.
+pub async fn alert_stats(State(state): State<AppState>, uri: Uri) -> Response {
+    let params = Params::parse(uri.query());
+    let domain = params.domain();
+    let key = cache_key(&uri, Some(domain), None);
+    state
+        .query
+        .cached(key, Some(TTL), async {
+            let now = state.clock.now();
+            let mut out = Map::new();
+            for (name, minutes) in RANGES {
+                let since = windows::minutes_ago(now, minutes).unwrap_or(now);
+                let filter = AlertFilter::domain(domain)
+                    .within(TimeField::Received, TimeRange::since(since));
+                let count = state
+                    .query
+                    .count(&filter)
+                    .await
+                    .map_err(|_| json(&json!({})))?;
+                out.insert(name.to_owned(), json!(count));
+            }
+            Ok(json(&Value::Object(out)))
+        })
+        .await
+        .into_response()
+}

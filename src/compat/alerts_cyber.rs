@@ -1,0 +1,84 @@
+//! `POST /alert/retrieveAlertsCyber`: the `maxalerts` newest alerts (by `recievedTime`) of
+//! the last two UTC days, with attacker addresses.
+
+use super::location::split_trimmed;
+use super::params::Params;
+use super::private::PrivateReader;
+use super::response::xml;
+use super::xml::Node;
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{Alert, AlertFilter, TimeField, TimeRange};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+const TTL: Duration = Duration::from_secs(1);
+
+/// `POST /alert/retrieveAlertsCyber`.
+pub async fn alerts_cyber(
+    State(state): State<AppState>,
+    uri: Uri,
+    PrivateReader(reader): PrivateReader,
+) -> Response {
+    let params = Params::parse(uri.query());
+    let domain = reader.allowed_domain(params.domain());
+    let key = cache_key(&uri, Some(domain), Some(&reader));
+    state
+        .query
+        .cached(key, Some(TTL), async {
+            let now = state.clock.now();
+            let since = windows::days_ago_start(now, 1).unwrap_or(now);
+            let filter =
+                AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
+            match state
+                .query
+                .latest_alerts(&filter, TimeField::Received, state.settings.max_alerts)
+                .await
+            {
+                Ok(alerts) => Ok(render(&alerts)),
+                Err(_) => Err(render(&[])),
+            }
+        })
+        .await
+        .into_response()
+}
+
+fn render(alerts: &[Alert]) -> crate::query::Answer {
+    let nodes = alerts
+        .iter()
+        .map(|a| {
+            let (lat, lon) = split_trimmed(&a.location);
+            Node::parent(
+                "Alert",
+                vec![
+                    Node::text("Id", a.id.as_str()),
+                    Node::text("DateCreated", a.recieved_time.format_legacy()),
+                    Node::parent(
+                        "Peer",
+                        vec![
+                            Node::text("Id", a.peer_ident.as_str()),
+                            Node::text("Type", a.peer_type.as_str()),
+                            Node::text("Country", a.target_country.as_str()),
+                        ],
+                    ),
+                    Node::text("Request", a.original_request_string.as_str()),
+                    Node::parent(
+                        "Source",
+                        vec![
+                            Node::text("Address", a.source_entry_ip.to_string()),
+                            Node::text("Country", a.country.as_str()),
+                            Node::text("Latitude", lat),
+                            Node::text("Longitude", lon),
+                        ],
+                    ),
+                ],
+            )
+        })
+        .collect();
+    xml(&Node::parent(
+        "EWSSimpleAlertInfo",
+        vec![Node::parent("Alerts", nodes)],
+    ))
+}

@@ -1,0 +1,75 @@
+//! Flask-CORS behaviour on `/alert/*` plus `Access-Control-Allow-Credentials: true` on every
+//! response (all paths and status codes, errors included).
+//!
+//! Apply it to the outermost router (see [`apply`]) so that 404 answers and the ingest route
+//! carry the credentials header too.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// The methods a preflight answer allows (Flask-CORS default).
+pub const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
+
+/// Wraps `router` with the CORS behaviour for the allowed origin `cors_domain`.
+pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, cors_domain: &str) -> Router<S> {
+    let domain: Arc<str> = Arc::from(cors_domain);
+    router.layer(middleware::from_fn_with_state(domain, cors))
+}
+
+/// Flask-CORS's resource pattern `/alert/*` is a regular expression matched at the start of
+/// the path, so it covers every path beginning with `/alert`.
+pub fn covers(path: &str) -> bool {
+    path.starts_with("/alert")
+}
+
+async fn cors(State(domain): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let covered = covers(request.uri().path());
+    let headers = request.headers();
+    let origin_allowed = match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => origin.as_bytes() == domain.as_bytes(),
+    };
+    let preflight = request.method() == Method::OPTIONS
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let requested_headers = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mut names: Vec<&str> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .collect();
+            names.sort_unstable();
+            names.join(", ")
+        });
+
+    let mut response = next.run(request).await;
+    let out = response.headers_mut();
+    if covered && origin_allowed {
+        if let Ok(value) = HeaderValue::from_str(&domain) {
+            out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        }
+        if preflight {
+            out.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static(ALLOWED_METHODS),
+            );
+            if let Some(value) = requested_headers
+                .filter(|h| !h.is_empty())
+                .and_then(|h| HeaderValue::from_str(&h).ok())
+            {
+                out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
+            }
+        }
+    }
+    out.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    response
+}

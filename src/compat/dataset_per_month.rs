@@ -1,0 +1,86 @@
+//! `GET /alert/datasetAlertsPerMonth` and `GET /alert/datasetAlertTypesPerMonth`: alerts per
+//! UTC day of `createTime` (and per honeypot type) since `now-1M/d` or `now-{days}d/d`.
+
+use super::alerts_count_with_type::TYPES;
+use super::params::{Params, decimal};
+use super::response::{json, json_nope};
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{AlertFilter, HistogramQuery, TermField, TimeField, TimeRange, Timestamp};
+use crate::query::{Answer, Densify};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// Start of the window: `days` absent or empty → `now-1M/d`; decimal → `now-{days}d/d`.
+pub fn window_start(now: Timestamp, days: Option<&str>) -> Option<Timestamp> {
+    match days {
+        None => windows::months_ago_day_start(now, 1),
+        Some(days) => windows::days_ago_start(now, decimal(days)?),
+    }
+}
+
+/// `GET /alert/datasetAlertsPerMonth` (cached 600 s).
+pub async fn alerts_per_month(State(state): State<AppState>, uri: Uri) -> Response {
+    answer(&state, &uri, false, Duration::from_secs(600))
+        .await
+        .into_response()
+}
+
+/// `GET /alert/datasetAlertTypesPerMonth` (cached 3600 s).
+pub async fn alert_types_per_month(State(state): State<AppState>, uri: Uri) -> Response {
+    answer(&state, &uri, true, Duration::from_secs(3600))
+        .await
+        .into_response()
+}
+
+async fn answer(state: &AppState, uri: &Uri, by_type: bool, ttl: Duration) -> Answer {
+    let params = Params::parse(uri.query());
+    let domain = params.domain();
+    let key = cache_key(uri, Some(domain), None);
+    state
+        .query
+        .cached(key, Some(ttl), async {
+            let nope = || json_nope(&state.settings.default_response);
+            let since =
+                window_start(state.clock.now(), params.non_empty("days")).ok_or_else(nope)?;
+            let query = HistogramQuery {
+                filter: AlertFilter::domain(domain)
+                    .within(TimeField::Created, TimeRange::since(since)),
+                field: TimeField::Created,
+                interval_seconds: Timestamp::DAY,
+                split: by_type.then_some((TermField::PeerType, TYPES)),
+            };
+            let densify = if by_type {
+                Densify::None
+            } else {
+                Densify::BetweenData
+            };
+            let buckets = state
+                .query
+                .histogram(&query, densify)
+                .await
+                .map_err(|_| nope())?;
+            let mut days = Map::new();
+            for bucket in buckets {
+                let day = bucket.start.format_legacy();
+                if by_type {
+                    if bucket.split.is_empty() {
+                        continue;
+                    }
+                    let types: Map<String, Value> = bucket
+                        .split
+                        .into_iter()
+                        .map(|t| (t.key, json!(t.count)))
+                        .collect();
+                    days.insert(day, Value::Object(types));
+                } else {
+                    days.insert(day, json!(bucket.count));
+                }
+            }
+            Ok(json(&json!([{ "datasetAlertsPerMonth": days }])))
+        })
+        .await
+}

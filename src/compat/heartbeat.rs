@@ -1,0 +1,50 @@
+//! `GET /heartbeat` (`I'm alive` or 401) and `GET /alert/heartbeat` (decision 1: `me`, `e`,
+//! `m` or `flatline`, always 200).
+
+use super::response::{error_page, plain};
+use crate::app::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// `GET /heartbeat`.
+pub async fn heartbeat(State(state): State<AppState>) -> Response {
+    if state.query.health().await {
+        plain("I'm alive").into_response()
+    } else {
+        error_page(StatusCode::UNAUTHORIZED)
+    }
+}
+
+/// `GET /alert/heartbeat`.
+pub async fn alert_heartbeat(State(state): State<AppState>) -> Response {
+    let events = state.query.health().await;
+    let messages = ingest_healthy(&state);
+    plain(token(events, messages)).into_response()
+}
+
+/// The README tokens: `m` for the ingest pipeline, `e` for the event store.
+pub fn token(events: bool, messages: bool) -> &'static str {
+    match (messages, events) {
+        (true, true) => "me",
+        (false, true) => "e",
+        (true, false) => "m",
+        (false, false) => "flatline",
+    }
+}
+
+/// The ingest pipeline: the batching writer runs and its backlog is under its limit.
+fn ingest_healthy(state: &AppState) -> bool {
+    state.writer.is_healthy()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens() {
+        assert_eq!(super::token(true, true), "me");
+        assert_eq!(super::token(true, false), "e");
+        assert_eq!(super::token(false, true), "m");
+        assert_eq!(super::token(false, false), "flatline");
+    }
+}

@@ -1,0 +1,77 @@
+//! `GET /alert/retrieveLatLonAttacks`: the most frequent source (or destination) locations of
+//! the last 24 hours, or of the whole UTC day `offset` days ago.
+
+use super::location::split_spaced;
+use super::params::{Params, decimal};
+use super::response::{json, json_nope};
+use super::top_countries::{DEFAULT_TOPX, topx};
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{AlertFilter, TermField, TimeField, TimeRange, Timestamp};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TTL: Duration = Duration::from_secs(60);
+
+/// `GET /alert/retrieveLatLonAttacks`.
+pub async fn lat_lon(State(state): State<AppState>, uri: Uri) -> Response {
+    let params = Params::parse(uri.query());
+    let domain = params.domain();
+    let key = cache_key(&uri, Some(domain), None);
+    state
+        .query
+        .cached(key, Some(TTL), async {
+            let nope = || json_nope(&state.settings.default_response);
+            let field = match params.non_empty("direction") {
+                None | Some("src") => TermField::SourceLocation,
+                Some("dst") => TermField::TargetLocation,
+                Some(_) => return Ok(nope()),
+            };
+            let Some(limit) = topx(&params, DEFAULT_TOPX) else {
+                return Ok(nope());
+            };
+            let days = match params.non_empty("offset") {
+                None => 0,
+                Some(text) => match decimal(text) {
+                    Some(n) => n,
+                    None => return Ok(nope()),
+                },
+            };
+            let now = state.clock.now();
+            let range = if days == 0 {
+                TimeRange::between(now.plus_seconds(-Timestamp::DAY), now)
+            } else {
+                match (
+                    windows::days_ago_start(now, days),
+                    windows::days_ago_start(now, days - 1),
+                ) {
+                    (Some(from), Some(to)) => TimeRange::between(from, to),
+                    _ => return Ok(nope()),
+                }
+            };
+            let Some(since) = windows::day_label(now, days) else {
+                return Ok(nope());
+            };
+            let filter = AlertFilter::domain(domain).within(TimeField::Created, range);
+            let terms = state
+                .query
+                .terms(&filter, field, limit)
+                .await
+                .map_err(|_| nope())?;
+            let list: Vec<Value> = terms
+                .into_iter()
+                .map(|t| {
+                    let (lat, lng) = split_spaced(&t.key);
+                    json!({ "count": t.count, "lat": lat, "lng": lng })
+                })
+                .collect();
+            Ok(json(
+                &json!([{ "latLonAttacks": list, "statsSince": since }]),
+            ))
+        })
+        .await
+        .into_response()
+}

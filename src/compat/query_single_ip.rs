@@ -1,0 +1,78 @@
+//! `POST /alert/querySingleIP`: the `maxalerts` newest alerts (by `createTime`) of one global
+//! IPv4 source address.
+
+use super::cache_key;
+use super::params::Params;
+use super::private::PrivateReader;
+use super::response::xml;
+use super::retrieve_ips::is_global;
+use super::xml::Node;
+use crate::app::AppState;
+use crate::domain::{Alert, AlertFilter, TermField, TimeField};
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+const TTL: Duration = Duration::from_secs(60);
+
+/// `POST /alert/querySingleIP`.
+pub async fn query_single_ip(
+    State(state): State<AppState>,
+    uri: Uri,
+    PrivateReader(reader): PrivateReader,
+) -> Response {
+    let params = Params::parse(uri.query());
+    let domain = reader.allowed_domain(params.domain());
+    let key = cache_key(&uri, Some(domain), Some(&reader));
+    let ip = params
+        .get("ip")
+        .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
+        .filter(|ip| is_global(IpAddr::V4(*ip)));
+    state
+        .query
+        .cached(key, Some(TTL), async {
+            let Some(ip) = ip else {
+                return Ok(render(&[]));
+            };
+            let filter = AlertFilter::domain(domain).matching(TermField::SourceIp, ip.to_string());
+            match state
+                .query
+                .latest_alerts(&filter, TimeField::Created, state.settings.max_alerts)
+                .await
+            {
+                Ok(alerts) => Ok(render(&alerts)),
+                Err(_) => Err(render(&[])),
+            }
+        })
+        .await
+        .into_response()
+}
+
+fn render(alerts: &[Alert]) -> crate::query::Answer {
+    let nodes = alerts
+        .iter()
+        .map(|a| {
+            Node::parent(
+                "Alert",
+                vec![
+                    Node::text("Id", a.id.as_str()),
+                    Node::text("DateCreated", a.create_time.format_legacy()),
+                    Node::parent(
+                        "Peer",
+                        vec![
+                            Node::text("Type", a.peer_type.as_str()),
+                            Node::text("Country", a.target_country.as_str()),
+                        ],
+                    ),
+                    Node::text("Request", a.original_request_string.as_str()),
+                ],
+            )
+        })
+        .collect();
+    xml(&Node::parent(
+        "EWSSimpleAlertInfo",
+        vec![Node::parent("Alerts", nodes)],
+    ))
+}

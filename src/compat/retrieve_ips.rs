@@ -1,0 +1,214 @@
+//! `POST /alert/retrieveIPs`, `/alert/retrieveIPs15m` (and their `/ews-0.1` twins): the
+//! global source addresses seen recently, with counts.
+
+use super::params::Params;
+use super::private::PrivateReader;
+use super::response::{json, json_nope, plain, xml};
+use super::xml::Node;
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{AlertFilter, TermField, TimeField, TimeRange};
+use crate::query::Answer;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+/// Legacy terms size of the address aggregation.
+pub const MAX_ADDRESSES: usize = 1_000_000;
+const TTL: Duration = Duration::from_secs(60);
+
+/// `POST /alert/retrieveIPs`: window `badiptimespan` minutes.
+pub async fn retrieve_ips(
+    State(state): State<AppState>,
+    uri: Uri,
+    PrivateReader(reader): PrivateReader,
+) -> Response {
+    let minutes = u64::try_from(state.settings.bad_ip_timespan_minutes).unwrap_or(0);
+    answer(&state, &uri, &reader, minutes).await.into_response()
+}
+
+/// `POST /alert/retrieveIPs15m`: window 15 minutes.
+pub async fn retrieve_ips_15m(
+    State(state): State<AppState>,
+    uri: Uri,
+    PrivateReader(reader): PrivateReader,
+) -> Response {
+    answer(&state, &uri, &reader, 15).await.into_response()
+}
+
+async fn answer(state: &AppState, uri: &Uri, reader: &crate::auth::Reader, minutes: u64) -> Answer {
+    let params = Params::parse(uri.query());
+    let domain = reader.allowed_domain(params.domain());
+    let as_json = params.wants_json();
+    let key = cache_key(uri, Some(domain), Some(reader));
+    state
+        .query
+        .cached(key, Some(TTL), async {
+            let nope = || {
+                if as_json {
+                    json_nope(&state.settings.default_response)
+                } else {
+                    plain(&state.settings.default_response)
+                }
+            };
+            let since = windows::minutes_ago(state.clock.now(), minutes).ok_or_else(nope)?;
+            let filter =
+                AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
+            let terms = state
+                .query
+                .terms(&filter, TermField::SourceIp, MAX_ADDRESSES)
+                .await
+                .map_err(|_| nope())?;
+            let sources: Vec<(String, u64)> = terms
+                .into_iter()
+                .filter(|t| is_global_str(&t.key))
+                .map(|t| (t.key, t.count))
+                .collect();
+            Ok(render(&sources, as_json))
+        })
+        .await
+}
+
+fn render(sources: &[(String, u64)], as_json: bool) -> Answer {
+    if as_json {
+        let list: Vec<_> = sources
+            .iter()
+            .map(|(ip, count)| json!({"count": count, "ip": ip}))
+            .collect();
+        return json(&serde_json::Value::Array(list));
+    }
+    let nodes = sources
+        .iter()
+        .map(|(ip, count)| {
+            Node::parent(
+                "Source",
+                vec![
+                    Node::text("Address", ip.as_str()),
+                    Node::text("Count", count.to_string()),
+                ],
+            )
+        })
+        .collect();
+    xml(&Node::parent(
+        "EWSSimpleIPInfo",
+        vec![Node::parent("Sources", nodes)],
+    ))
+}
+
+/// Whether a textual address is global in Python's (3.11) sense.
+pub fn is_global_str(text: &str) -> bool {
+    text.parse::<IpAddr>().is_ok_and(is_global)
+}
+
+/// Python 3.11 `ipaddress` `is_global`: not private (its private table), and for IPv4 not in
+/// the shared address space 100.64.0.0/10. Multicast and 192.88.99.0/24 count as global.
+pub fn is_global(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_global_v4(v4),
+        IpAddr::V6(v6) => is_global_v6(v6),
+    }
+}
+
+fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
+}
+
+fn is_global_v4(ip: Ipv4Addr) -> bool {
+    const NOT_GLOBAL: &[([u8; 4], u32)] = &[
+        ([100, 64, 0, 0], 10),
+        ([0, 0, 0, 0], 8),
+        ([10, 0, 0, 0], 8),
+        ([127, 0, 0, 0], 8),
+        ([169, 254, 0, 0], 16),
+        ([172, 16, 0, 0], 12),
+        ([192, 0, 0, 0], 29),
+        ([192, 0, 0, 170], 31),
+        ([192, 0, 2, 0], 24),
+        ([192, 168, 0, 0], 16),
+        ([198, 18, 0, 0], 15),
+        ([198, 51, 100, 0], 24),
+        ([203, 0, 113, 0], 24),
+        ([240, 0, 0, 0], 4),
+        ([255, 255, 255, 255], 32),
+    ];
+    !NOT_GLOBAL
+        .iter()
+        .any(|(net, prefix)| in_v4(ip, *net, *prefix))
+}
+
+fn is_global_v6(ip: Ipv6Addr) -> bool {
+    const PRIVATE: &[([u16; 8], u32)] = &[
+        ([0, 0, 0, 0, 0, 0, 0, 1], 128),
+        ([0, 0, 0, 0, 0, 0, 0, 0], 128),
+        ([0, 0, 0, 0, 0, 0xffff, 0, 0], 96),
+        ([0x100, 0, 0, 0, 0, 0, 0, 0], 64),
+        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23),
+        ([0x2001, 2, 0, 0, 0, 0, 0, 0], 48),
+        ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32),
+        ([0x2001, 0x10, 0, 0, 0, 0, 0, 0], 28),
+        ([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7),
+        ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10),
+    ];
+    let bits = u128::from(ip);
+    !PRIVATE.iter().any(|(net, prefix)| {
+        let mask = if *prefix == 0 {
+            0
+        } else {
+            u128::MAX << (128 - prefix)
+        };
+        bits & mask == u128::from(Ipv6Addr::from(*net)) & mask
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_global_table() {
+        for global in [
+            "8.8.8.8",
+            "87.150.238.111",
+            "224.0.0.1",
+            "192.88.99.1",
+            "100.128.0.1",
+            "2a00:1450::1",
+        ] {
+            assert!(is_global_str(global), "{global}");
+        }
+        for local in [
+            "10.1.2.3",
+            "172.21.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "100.64.0.1",
+            "169.254.1.1",
+            "0.1.2.3",
+            "192.0.0.7",
+            "192.0.0.171",
+            "192.0.2.1",
+            "198.19.0.1",
+            "198.51.100.9",
+            "203.0.113.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "2001:db8::1",
+            "garbage",
+        ] {
+            assert!(!is_global_str(local), "{local}");
+        }
+        assert!(is_global_str("192.0.0.8"));
+        assert!(is_global_str("192.0.0.172"));
+    }
+}

@@ -1,0 +1,87 @@
+//! `GET /alert/TpotStats?day=YYYYMMDD`: daily statistics of the community installations.
+
+use super::params::Params;
+use super::response::{json, plain};
+use super::{cache_key, windows};
+use crate::app::AppState;
+use crate::domain::{
+    AlertFilter, DataDomain, Installation, TermField, TimeField, TimeRange, Timestamp,
+};
+use crate::query::Answer;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Lifetime of answers about past days (28 days).
+pub const PAST_DAY_TTL: Duration = Duration::from_secs(28 * 86_400);
+/// Terms size of the per-type alert counts.
+pub const TYPES: usize = 1000;
+/// Daemons counted per installation (Elasticsearch's default terms size).
+pub const DAEMONS_PER_INSTALLATION: usize = 10;
+
+/// `GET /alert/TpotStats`.
+pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
+    let params = Params::parse(uri.query());
+    let now = state.clock.now();
+    let day = params.get("day").and_then(windows::parse_compact_day);
+    // Today and later days are still changing: not cached.
+    let ttl = day
+        .filter(|d| *d < now.start_of_day())
+        .map(|_| PAST_DAY_TTL);
+    let key = cache_key(&uri, Some(DataDomain::Community), None);
+    state
+        .query
+        .cached(key, ttl, async {
+            let Some(day) = day else {
+                return Ok(plain(&state.settings.default_response));
+            };
+            compute(&state, day)
+                .await
+                .map_err(|_| plain(&state.settings.default_response))
+        })
+        .await
+        .into_response()
+}
+
+async fn compute(state: &AppState, day: Timestamp) -> Result<Answer, crate::store::StoreError> {
+    let range = TimeRange::between(day, day.plus_seconds(Timestamp::DAY));
+    let filter = AlertFilter::domain(DataDomain::Community).within(TimeField::Received, range);
+    let total = state.query.count(&filter).await?;
+    let per_type = state
+        .query
+        .terms(&filter, TermField::PeerType, TYPES)
+        .await?;
+    let installations = state.query.installations(&filter).await?;
+    let (honeypots, daemons, honeypots_per_type) = summarise(&installations);
+    let alerts_per_type: Map<String, Value> = per_type
+        .into_iter()
+        .map(|t| (t.key, json!(t.count)))
+        .collect();
+    Ok(json(&json!({
+        "UTCtimeFrom": day.format_legacy(),
+        "UTCtimeTo": day.plus_seconds(Timestamp::DAY - 1).format_legacy(),
+        "communityHoneypots": {
+            "numberAlertsPerType": alerts_per_type,
+            "numberHoneypotsPerType": honeypots_per_type,
+            "totalNumberAlerts": total,
+            "totalNumberDaemons": daemons,
+            "totalNumberHoneypots": honeypots,
+        }
+    })))
+}
+
+/// Installations, daemons (at most ten per installation) and installations per type.
+pub fn summarise(installations: &[Installation]) -> (usize, usize, BTreeMap<String, u64>) {
+    let mut per_type = BTreeMap::new();
+    let mut daemons = 0;
+    for installation in installations {
+        daemons += installation.daemons.len().min(DAEMONS_PER_INSTALLATION);
+        for peer_type in &installation.peer_types {
+            *per_type.entry(peer_type.clone()).or_insert(0) += 1;
+        }
+    }
+    (installations.len(), daemons, per_type)
+}

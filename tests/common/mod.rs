@@ -1,0 +1,138 @@
+//! Shared harness of the compat integration tests: a real server on 127.0.0.1:0 over the
+//! embedded store in a temporary directory, with a frozen clock.
+
+#![allow(dead_code)]
+
+use peba::app::AppState;
+use peba::auth::Authenticator;
+use peba::clock::Clock;
+use peba::config::Settings;
+use peba::domain::{Alert, TokenHash, User, UserName};
+use peba::query::QueryLayer;
+use peba::store::embedded::EmbeddedStore;
+use peba::store::{StatisticsDocument, Store, WriteBatch};
+use sha2::{Digest, Sha512};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The repository's `compat/` folder.
+pub fn compat_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("compat")
+}
+
+/// Reads legacy documents (`{"_id": …, "_source": {…}}`, one per line).
+pub fn read_documents(path: &Path) -> Vec<(String, serde_json::Map<String, serde_json::Value>)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut doc: serde_json::Value = serde_json::from_str(line).expect("fixture line");
+            let id = doc["_id"].as_str().expect("_id").to_owned();
+            let source = doc["_source"].take().as_object().cloned().expect("_source");
+            (id, source)
+        })
+        .collect()
+}
+
+/// Reads legacy alert documents.
+pub fn read_alerts(path: &Path) -> Vec<Alert> {
+    read_documents(path)
+        .into_iter()
+        .map(|(id, source)| {
+            let mut alert: Alert =
+                serde_json::from_value(serde_json::Value::Object(source)).expect("alert document");
+            alert.id = id;
+            alert
+        })
+        .collect()
+}
+
+/// A user with a legacy SHA-512 token hash.
+pub fn user(name: &str, token: &str, read_only: bool, community_only: bool) -> User {
+    User {
+        name: UserName::parse(name).expect("user name"),
+        token: TokenHash::Sha512Hex(hex::encode(Sha512::digest(token.as_bytes()))),
+        read_only,
+        community_only,
+        email: format!("{name}@example.org"),
+    }
+}
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The store behind it.
+    pub store: Arc<EmbeddedStore>,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts a server at the frozen time `now` with the given data.
+pub async fn start(
+    now: &str,
+    alerts: Vec<Alert>,
+    statistics: Vec<(String, StatisticsDocument)>,
+    users: Vec<User>,
+) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open store"));
+    if !alerts.is_empty() {
+        store
+            .write(WriteBatch {
+                alerts,
+                cve_copies: Vec::new(),
+            })
+            .await
+            .expect("write fixtures");
+    }
+    if !statistics.is_empty() {
+        store
+            .write_statistics(statistics)
+            .await
+            .expect("write statistics");
+    }
+    for u in &users {
+        store.add_user(u).await.expect("add user");
+    }
+    let mut settings = Settings::default();
+    let frozen = peba::domain::Timestamp::parse_legacy(now).expect("clock");
+    settings.frozen_clock = Some(frozen);
+    settings.data_dir = dir.path().to_owned();
+    let state = AppState::build(settings).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = peba::http::router(state);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Server {
+        base,
+        store,
+        _dir: dir,
+        task,
+    }
+}
+
+/// An HTTP client that does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The credentials body of the private routes.
+pub fn credentials(user: &str, token: &str) -> String {
+    format!(
+        "<EWS-SimpleMessage version=\"2.0\"><Authentication><username>{user}</username><token>{token}</token></Authentication></EWS-SimpleMessage>"
+    )
+}
