@@ -4,11 +4,13 @@
 //! `compat/golden/<case>.txt`. `PEBA_BLESS=1` rewrites the golden files instead (review the
 //! diff before committing).
 
-mod common;
+mod support;
 
-use common::{client, compat_dir, credentials, read_alerts, read_documents, start, user};
 use reqwest::Method;
 use std::fmt::Write as _;
+use support::in_process::{
+    client, compat_dir, credentials, read_alerts, read_documents, start, user,
+};
 
 const NOW: &str = "2024-07-01 00:20:00";
 const ORIGIN: &str = "https://sicherheitstacho.eu";

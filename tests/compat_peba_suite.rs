@@ -2,12 +2,12 @@
 //! same assertions, with the timestamps generated relative to the frozen clock as §5.3
 //! recommends (`T` = now + 2 h, so the reference environment's UTC+2 offset is reproduced).
 
-mod common;
+mod support;
 
-use common::{client, credentials, start, user};
 use peba::domain::{Alert, Timestamp};
 use quick_xml::events::Event;
 use serde_json::{Value, json};
+use support::in_process::{client, credentials, start, user};
 
 /// 12:00 UTC, mid-month: inside the 04:00–22:00 window and not within 28 h of a month start.
 const NOW: &str = "2024-06-24 12:00:00";

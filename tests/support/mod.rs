@@ -2,6 +2,7 @@
 //! own data directory.
 #![allow(dead_code)]
 
+pub mod in_process;
 pub mod mmdb;
 
 use std::io::{BufRead, BufReader};

@@ -1,14 +1,9 @@
-//! Shared harness of the compat integration tests: a real server on 127.0.0.1:0 over the
+//! In-process servers for the legacy-route suites: a real server on 127.0.0.1:0 over the
 //! embedded store in a temporary directory, with a frozen clock.
 
-#![allow(dead_code)]
-
 use peba::app::AppState;
-use peba::auth::Authenticator;
-use peba::clock::Clock;
 use peba::config::Settings;
 use peba::domain::{Alert, TokenHash, User, UserName};
-use peba::query::QueryLayer;
 use peba::store::embedded::EmbeddedStore;
 use peba::store::{StatisticsDocument, Store, WriteBatch};
 use sha2::{Digest, Sha512};
