@@ -10,6 +10,8 @@ use crate::domain::{
 };
 use async_trait::async_trait;
 
+pub mod elastic;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
