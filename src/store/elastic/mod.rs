@@ -130,12 +130,12 @@ impl LayoutCache {
     }
 
     async fn get(&self, http: &Http) -> Result<FieldLayout, StoreError> {
-        if let Ok(guard) = self.cached.lock() {
-            if let Some((at, layout)) = guard.as_ref() {
-                if !layout.incomplete && at.elapsed() < LAYOUT_TTL {
-                    return Ok(layout.clone());
-                }
-            }
+        if let Ok(guard) = self.cached.lock()
+            && let Some((at, layout)) = guard.as_ref()
+            && !layout.incomplete
+            && at.elapsed() < LAYOUT_TTL
+        {
+            return Ok(layout.clone());
         }
         let path = format!(
             "{}/_mapping/field/{}",

@@ -305,17 +305,11 @@ pub(super) async fn alerts(
     while out.len() < page.limit {
         let need = (page.limit - out.len()).min(MAX_HITS);
         let mut all = clauses.clone();
-        if let Some(before) = upper {
-            if let Some(c) = time_range(
-                time,
-                &TimeRange {
-                    from: None,
-                    to: Some(before),
-                },
-            ) {
-                all.push(c);
-            }
-        }
+        let before = TimeRange {
+            from: None,
+            to: upper,
+        };
+        all.extend(time_range(time, &before));
         let body = json!({
             "size": need,
             "track_total_hits": false,
