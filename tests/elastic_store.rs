@@ -693,3 +693,39 @@ async fn an_unreachable_node_is_unavailable_within_the_timeout() {
     );
     hold.abort();
 }
+
+#[tokio::test]
+async fn an_id_stays_unique_across_a_rollover() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let store = ElasticStore::connect(cfg.clone()).await.unwrap();
+    let a = alert("x1", "2024-06-24 23:59:59");
+    let mut b = alert("x2", "2024-06-24 23:59:59");
+    b.peer_type = "Webpage".into();
+    store.write(batch(vec![a.clone(), b])).await.unwrap();
+    // The daily job rolls the alias over to a new index.
+    raw(
+        &url,
+        reqwest::Method::POST,
+        &format!("{}/_rollover", cfg.alert_write_alias),
+        None,
+    )
+    .await;
+    let mut again = a.clone();
+    again.recieved_time = t("2024-06-25 00:00:03");
+    let mut c = alert("x3", "2024-06-25 00:00:04");
+    c.peer_type = "Webpage".into();
+    let out = store.write(batch(vec![again.clone(), c])).await.unwrap();
+    assert_eq!((out.created, out.replaced), (1, 1));
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.unwrap(), 3);
+    assert_eq!(
+        store.alerts_by_id(&["x1".into()]).await.unwrap(),
+        vec![again]
+    );
+    // Rankings over two indices.
+    assert_eq!(
+        store.terms(&all, TermField::PeerType, 1).await.unwrap(),
+        vec![tc("Webpage", 2, None)]
+    );
+}
