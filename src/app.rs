@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
 use crate::query::QueryLayer;
 use crate::store::Store;
+use crate::store::elastic::{ElasticConfig, ElasticStore};
 use crate::store::embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -37,25 +38,45 @@ pub enum StartupError {
     /// A GeoIP database could not be read.
     #[error("cannot open the GeoIP databases: {0}")]
     GeoIp(String),
-    /// The Elasticsearch backend was selected.
-    #[error(
-        "elasticsearch_host is set ({0}), but this build supports only the embedded store; unset PEBA_ELASTICSEARCH_HOST"
-    )]
-    ElasticsearchUnsupported(String),
+    /// The Elasticsearch cluster could not be used.
+    #[error("cannot use Elasticsearch at {host} (elasticsearch_host): {source}")]
+    Elasticsearch {
+        /// The configured host.
+        host: String,
+        /// Why.
+        source: crate::store::StoreError,
+    },
 }
 
-/// Opens the store the settings select.
-pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
-    if let Some(host) = &settings.elasticsearch_host {
-        return Err(StartupError::ElasticsearchUnsupported(host.clone()));
-    }
-    Ok(Arc::new(EmbeddedStore::open(&settings.data_dir)?))
+/// Opens the store the settings select: Elasticsearch when `elasticsearch_host` is set,
+/// otherwise the embedded store in `data_dir`.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    let Some(host) = &settings.elasticsearch_host else {
+        return Ok(Arc::new(EmbeddedStore::open(&settings.data_dir)?));
+    };
+    let config = ElasticConfig {
+        http_auth: settings.elasticsearch_http_auth.clone(),
+        timeout: settings.elastic_timeout,
+        alert_write_alias: settings.alert_index.clone(),
+        alert_read_prefix: settings.alert_read_prefix.clone(),
+        user_index: settings.user_index.clone(),
+        statistic_index: settings.statistic_index.clone(),
+        ..ElasticConfig::new(host)
+    };
+    let store =
+        ElasticStore::connect(config)
+            .await
+            .map_err(|source| StartupError::Elasticsearch {
+                host: host.clone(),
+                source,
+            })?;
+    Ok(Arc::new(store))
 }
 
 impl AppState {
     /// Assembles the state; must run inside a tokio runtime (it starts the writer task).
-    pub fn build(settings: Settings) -> Result<AppState, StartupError> {
-        let store = open_store(&settings)?;
+    pub async fn build(settings: Settings) -> Result<AppState, StartupError> {
+        let store = open_store(&settings).await?;
         let geoip = GeoIp::open(
             settings.geoip_city.as_deref(),
             settings.geoip_asn.as_deref(),

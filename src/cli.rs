@@ -104,7 +104,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 
 async fn serve(settings: Settings) -> Result<(), String> {
     let bind = settings.bind;
-    let state = AppState::build(settings).map_err(|e| e.to_string())?;
+    let state = AppState::build(settings).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
@@ -117,7 +117,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
 }
 
 async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
-    let store = open_store(&settings).map_err(|e| e.to_string())?;
+    let store = open_store(&settings).await.map_err(|e| e.to_string())?;
     match command {
         UserCommand::Add {
             name,
@@ -170,7 +170,7 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
 }
 
 async fn import_file(settings: Settings, file: &str) -> Result<(), String> {
-    let store = open_store(&settings).map_err(|e| e.to_string())?;
+    let store = open_store(&settings).await.map_err(|e| e.to_string())?;
     let input: Box<dyn BufRead> = if file == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {

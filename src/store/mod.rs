@@ -10,6 +10,7 @@ use crate::domain::{
 };
 use async_trait::async_trait;
 
+pub mod elastic;
 pub mod embedded;
 
 /// Why a store operation failed.

@@ -100,7 +100,7 @@ pub async fn start(
     let frozen = peba::domain::Timestamp::parse_legacy(now).expect("clock");
     settings.frozen_clock = Some(frozen);
     settings.data_dir = dir.path().to_owned();
-    let state = AppState::build(settings).expect("state");
+    let state = AppState::build(settings).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -1,0 +1,200 @@
+//! A thin JSON-over-HTTP layer on the `elasticsearch` crate's transport.
+//!
+//! Requests go through [`Transport::send`] with plain `application/json` headers and without
+//! the client's meta header, so that Elasticsearch 7.10+, 8.x and OpenSearch 2.x all accept
+//! them. Every request is bounded by the configured timeout; transport failures, timeouts, 429
+//! and 5xx answers become [`StoreError::Unavailable`].
+
+use crate::store::StoreError;
+use elasticsearch::auth::Credentials;
+use elasticsearch::http::headers::HeaderMap;
+use elasticsearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
+use elasticsearch::http::{Method, Url};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The status and parsed body of an answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A connection to one cluster.
+#[derive(Clone)]
+pub(crate) struct Http {
+    transport: Transport,
+    timeout: Duration,
+    base: String,
+}
+
+/// Reads `host:port` (PEBA style, no scheme) or a full URL.
+pub(crate) fn parse_url(url: &str) -> Result<Url, StoreError> {
+    let text = url.trim();
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    Url::parse(&with_scheme)
+        .map_err(|e| StoreError::Unavailable(format!("invalid Elasticsearch URL {url:?}: {e}")))
+}
+
+impl Http {
+    pub fn new(url: &str, http_auth: Option<&str>, timeout: Duration) -> Result<Http, StoreError> {
+        let url = parse_url(url)?;
+        let base = url.as_str().trim_end_matches('/').to_owned();
+        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+            .enable_meta_header(false)
+            .timeout(timeout);
+        if let Some(auth) = http_auth.filter(|a| !a.is_empty()) {
+            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+            builder = builder.auth(Credentials::Basic(user.to_owned(), password.to_owned()));
+        }
+        let transport = builder.build().map_err(|e| {
+            StoreError::Unavailable(format!("cannot build the Elasticsearch client: {e}"))
+        })?;
+        Ok(Http {
+            transport,
+            timeout,
+            base,
+        })
+    }
+
+    /// Sends a request and returns whatever the cluster answered, except that transport
+    /// failures, timeouts, 429 and 5xx answers are errors.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<Answer, StoreError> {
+        let what = format!("{} {}/{}", method_name(method), self.base, path);
+        let full_path = format!("/{path}");
+        let send = self.transport.send(
+            method,
+            &full_path,
+            HeaderMap::new(),
+            Some(query),
+            body,
+            Some(self.timeout),
+        );
+        // The transport enforces the timeout too; this bound also covers reading the body.
+        let guard = self.timeout + Duration::from_millis(500);
+        let outcome = tokio::time::timeout(guard, async {
+            let response = send.await.map_err(|e| unavailable(&what, &e.to_string()))?;
+            let status = response.status_code().as_u16();
+            let text = response
+                .text()
+                .await
+                .map_err(|e| unavailable(&what, &e.to_string()))?;
+            Ok::<_, StoreError>((status, text))
+        })
+        .await;
+        let (status, text) = match outcome {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(unavailable(
+                    &what,
+                    &format!("no answer within {:?}", self.timeout),
+                ));
+            }
+        };
+        if status == 429 || status >= 500 {
+            return Err(unavailable(
+                &what,
+                &format!("HTTP {status}: {}", truncate(&text)),
+            ));
+        }
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).map_err(|e| {
+                unavailable(&what, &format!("HTTP {status}, unreadable answer: {e}"))
+            })?
+        };
+        Ok(Answer { status, body })
+    }
+
+    /// Like [`Http::request`], but any non-2xx answer is an error.
+    pub async fn ok(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<Value, StoreError> {
+        let answer = self.request(method, path, query, body).await?;
+        if answer.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "Elasticsearch refused {} /{path}: HTTP {}: {}",
+                method_name(method),
+                answer.status,
+                truncate(&answer.body.to_string())
+            )))
+        }
+    }
+
+    /// Sends a JSON body and requires a 2xx answer.
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<Value, StoreError> {
+        self.ok(method, path, query, Some(body.to_string())).await
+    }
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
+    }
+}
+
+fn unavailable(what: &str, why: &str) -> StoreError {
+    StoreError::Unavailable(format!("Elasticsearch at {what} failed: {why}"))
+}
+
+fn truncate(text: &str) -> String {
+    const MAX: usize = 600;
+    if text.len() <= MAX {
+        return text.to_owned();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_without_scheme_are_http() {
+        assert_eq!(
+            parse_url("localhost:9200").unwrap().as_str(),
+            "http://localhost:9200/"
+        );
+        assert_eq!(
+            parse_url("https://es.example:9243").unwrap().as_str(),
+            "https://es.example:9243/"
+        );
+    }
+}

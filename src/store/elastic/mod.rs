@@ -1,0 +1,401 @@
+//! The Elasticsearch backend of [`Store`], compatible with the index layout of PEBA's clusters
+//! (legacy-api §4): daily alert indices `<prefix>-<yyyy.MM.dd>-<n>` behind a write alias, read
+//! through `<prefix>-*`; `ewscve`, `users` and `statistics` beside them.
+//!
+//! Works with Elasticsearch 7.10+, 8.x and OpenSearch 2.x: requests are plain JSON (no
+//! compatibility media types, no product headers), templates are composable
+//! (`_index_template`), histograms use `fixed_interval`, and nothing sorts on `_id`.
+//!
+//! # Choices
+//!
+//! - **Visibility.** Writes use `refresh=wait_for`: the bulk request returns once its documents
+//!   are searchable, so the next query sees them, without forcing a refresh per batch (which
+//!   would create a tiny segment each time). Acknowledged writes are durable because the
+//!   cluster fsyncs its translog before answering (`index.translog.durability: request`).
+//! - **Indices read.** Alert queries search `<prefix>-*` with `pre_filter_shard_size=1`: the
+//!   cluster first skips every shard whose `recievedTime`/`createTime` range cannot match the
+//!   window (it knows each shard's minimum and maximum), so only the daily indices a window
+//!   needs are searched. Lists of per-day names computed from the clock would be cheaper to
+//!   state but are not exact: an index named for a day holds whatever the alias received while
+//!   it was the write index (replays, imports, a server clock not in UTC), and the contract is
+//!   that answers equal a search of all indices. Missing indices are not errors.
+//! - **Upserts across days.** An alert id may already exist in an older daily index (a retry
+//!   after midnight). Before a bulk write the store looks the ids up across `<prefix>-*`; a
+//!   document re-written into the current index counts as replaced, and its older copies are
+//!   deleted, so an id is stored once.
+//! - **Listing order.** Sorting on `_id` is refused by recent Elasticsearch. Listings sort on
+//!   the time field only; for the last second of a page (and the cursor's second) all alerts of
+//!   that second are fetched and ordered by id locally, so pages are exact and never skip or
+//!   repeat an alert. At most 10 000 alerts may share one second of a listing.
+//! - **Exact rankings.** Terms aggregations rank by count descending then key ascending with a
+//!   generous `shard_size`. If the cluster reports a possible count error, or (for `ip` keys,
+//!   which the cluster orders binarily, not as text) ties may straddle the cut-off, the store
+//!   asks again for every term down to the cut-off count, and as a last resort pages through a
+//!   `composite` aggregation, so rankings equal the embedded store's.
+//! - **Labels** are the smallest label among a bucket's alerts (a `terms` sub-aggregation of
+//!   size 1 ordered by key), as the embedded store chooses them.
+//! - **Field names** are read from the mappings (see [`layout`]): `x` in explicitly mapped
+//!   indices, `x.keyword` in dynamically mapped ones (V2017, `users`). Dynamically mapped
+//!   `.keyword` sub-fields ignore values longer than 256 characters, so such values neither
+//!   match filters nor form buckets there.
+
+mod http;
+mod layout;
+mod query;
+mod read;
+mod users;
+mod write;
+
+use crate::domain::{
+    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, Timestamp, User, UserName,
+};
+use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
+use async_trait::async_trait;
+use elasticsearch::http::Method;
+use http::Http;
+use layout::FieldLayout;
+use serde_json::{Value, json};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Where the cluster is and how its indices are named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElasticConfig {
+    /// `http(s)://host:port`, or PEBA's `host:port` (then `http://`).
+    pub url: String,
+    /// `user:password` for basic authentication.
+    pub http_auth: Option<String>,
+    /// Bound on every request.
+    pub timeout: Duration,
+    /// The alias alerts are written to (`ews2017.1`).
+    pub alert_write_alias: String,
+    /// The prefix of the daily alert indices read as `<prefix>-*` (`ews`).
+    pub alert_read_prefix: String,
+    /// The CVE copies (`ewscve`).
+    pub cve_index: String,
+    /// The users (`users`).
+    pub user_index: String,
+    /// The pre-computed statistics (`statistics`).
+    pub statistic_index: String,
+}
+
+impl Default for ElasticConfig {
+    fn default() -> Self {
+        ElasticConfig {
+            url: "http://127.0.0.1:9200".to_owned(),
+            http_auth: None,
+            timeout: Duration::from_secs(10),
+            alert_write_alias: "ews2017.1".to_owned(),
+            alert_read_prefix: "ews".to_owned(),
+            cve_index: "ewscve".to_owned(),
+            user_index: "users".to_owned(),
+            statistic_index: "statistics".to_owned(),
+        }
+    }
+}
+
+impl ElasticConfig {
+    /// The configuration for `url` with PEBA's index names.
+    pub fn new(url: impl Into<String>) -> Self {
+        ElasticConfig {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The pattern alert reads use: `<prefix>-*`.
+    pub fn alert_read_pattern(&self) -> String {
+        format!("{}-*", self.alert_read_prefix)
+    }
+}
+
+/// How long a complete field layout is trusted before the mappings are read again.
+const LAYOUT_TTL: Duration = Duration::from_secs(300);
+
+/// A field layout read from the mappings of some indices, refreshed when stale.
+struct LayoutCache {
+    indices: String,
+    fields: &'static [&'static str],
+    cached: Mutex<Option<(Instant, FieldLayout)>>,
+}
+
+impl LayoutCache {
+    fn new(indices: String, fields: &'static [&'static str]) -> Self {
+        LayoutCache {
+            indices,
+            fields,
+            cached: Mutex::new(None),
+        }
+    }
+
+    async fn get(&self, http: &Http) -> Result<FieldLayout, StoreError> {
+        if let Ok(guard) = self.cached.lock()
+            && let Some((at, layout)) = guard.as_ref()
+            && !layout.incomplete
+            && at.elapsed() < LAYOUT_TTL
+        {
+            return Ok(layout.clone());
+        }
+        let path = format!(
+            "{}/_mapping/field/{}",
+            self.indices,
+            layout::field_mapping_query(self.fields)
+        );
+        let answer = http
+            .ok(
+                Method::Get,
+                &path,
+                &[("ignore_unavailable", "true"), ("allow_no_indices", "true")],
+                None,
+            )
+            .await;
+        let answer = match answer {
+            Ok(a) => a,
+            // Nothing to read yet: every field keeps its plain name.
+            Err(StoreError::Unavailable(msg)) if msg.contains("HTTP 404") => json!({}),
+            Err(e) => return Err(e),
+        };
+        let layout = FieldLayout::from_field_mappings(&answer, self.fields);
+        if let Ok(mut guard) = self.cached.lock() {
+            *guard = Some((Instant::now(), layout.clone()));
+        }
+        Ok(layout)
+    }
+}
+
+/// The Elasticsearch-backed [`Store`].
+pub struct ElasticStore {
+    http: Http,
+    config: ElasticConfig,
+    alerts_layout: LayoutCache,
+    cve_layout: LayoutCache,
+    users_layout: LayoutCache,
+    stats_layout: LayoutCache,
+}
+
+impl std::fmt::Debug for ElasticStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElasticStore")
+            .field("url", &self.config.url)
+            .field("alert_write_alias", &self.config.alert_write_alias)
+            .field("alert_read_prefix", &self.config.alert_read_prefix)
+            .finish()
+    }
+}
+
+const SEARCH_PARAMS: &[(&str, &str)] = &[
+    ("ignore_unavailable", "true"),
+    ("allow_no_indices", "true"),
+    ("pre_filter_shard_size", "1"),
+];
+
+impl ElasticStore {
+    /// Connects: checks that the cluster answers, creates the alert index template, the first
+    /// daily index behind the write alias, and the CVE, users and statistics indices when they
+    /// are missing.
+    pub async fn connect(config: ElasticConfig) -> Result<ElasticStore, StoreError> {
+        let http = Http::new(&config.url, config.http_auth.as_deref(), config.timeout)?;
+        let store = ElasticStore {
+            alerts_layout: LayoutCache::new(config.alert_read_pattern(), query::ALERT_FIELDS),
+            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"]),
+            users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"]),
+            stats_layout: LayoutCache::new(config.statistic_index.clone(), &["UTCtimeFrom"]),
+            http,
+            config,
+        };
+        let info = store.http.ok(Method::Get, "", &[], None).await?;
+        tracing::info!(
+            distribution = info["version"]["distribution"]
+                .as_str()
+                .unwrap_or("elasticsearch"),
+            version = info["version"]["number"].as_str().unwrap_or("?"),
+            "connected to the search cluster"
+        );
+        store.ensure_layout().await?;
+        Ok(store)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ElasticConfig {
+        &self.config
+    }
+
+    async fn exists(&self, path: &str) -> Result<bool, StoreError> {
+        let answer = self.http.request(Method::Head, path, &[], None).await?;
+        match answer.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            status => Err(StoreError::Unavailable(format!(
+                "Elasticsearch answered HEAD /{path} with HTTP {status}"
+            ))),
+        }
+    }
+
+    /// Creates an index unless it exists (a concurrent creation is fine).
+    async fn create_index(&self, name: &str, body: &Value) -> Result<(), StoreError> {
+        let answer = self
+            .http
+            .request(Method::Put, name, &[], Some(body.to_string()))
+            .await?;
+        let already =
+            answer.body["error"]["type"].as_str() == Some("resource_already_exists_exception");
+        if answer.is_success() || already {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "cannot create index {name}: HTTP {}: {}",
+                answer.status, answer.body
+            )))
+        }
+    }
+
+    async fn ensure_layout(&self) -> Result<(), StoreError> {
+        let c = &self.config;
+        let template = format!("_index_template/peba-{}", c.alert_read_prefix);
+        let found = self.http.request(Method::Get, &template, &[], None).await?;
+        if found.status == 404 {
+            self.http
+                .json(
+                    Method::Put,
+                    &template,
+                    &[],
+                    &layout::alert_template(&c.alert_read_prefix),
+                )
+                .await?;
+        } else if !found.is_success() {
+            return Err(StoreError::Unavailable(format!(
+                "cannot read index template {template}: HTTP {}",
+                found.status
+            )));
+        }
+        if !self.exists(&c.alert_write_alias).await? {
+            let first = format!(
+                "{}-{}-000001",
+                c.alert_read_prefix,
+                Timestamp::now().to_datetime().format("%Y.%m.%d")
+            );
+            let body = json!({"aliases": {c.alert_write_alias.clone(): {"is_write_index": true}}});
+            self.create_index(&first, &body).await?;
+        }
+        if !self.exists(&c.cve_index).await? {
+            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+                              "mappings": layout::alert_mapping(true)});
+            self.create_index(&c.cve_index, &body).await?;
+        }
+        if !self.exists(&c.user_index).await? {
+            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+                              "mappings": layout::users_mapping()});
+            self.create_index(&c.user_index, &body).await?;
+        }
+        if !self.exists(&c.statistic_index).await? {
+            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+                              "mappings": layout::statistics_mapping()});
+            self.create_index(&c.statistic_index, &body).await?;
+        }
+        Ok(())
+    }
+
+    /// Searches `index` (missing indices are no error).
+    async fn search(&self, index: &str, body: &Value) -> Result<Value, StoreError> {
+        self.http
+            .json(
+                Method::Post,
+                &format!("{index}/_search"),
+                SEARCH_PARAMS,
+                body,
+            )
+            .await
+    }
+
+    /// Searches the alert indices.
+    async fn search_alerts(&self, body: &Value) -> Result<Value, StoreError> {
+        self.search(&self.config.alert_read_pattern(), body).await
+    }
+}
+
+#[async_trait]
+impl Store for ElasticStore {
+    async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError> {
+        write::write(self, batch).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let health = self
+            .http
+            .ok(Method::Get, "_cluster/health", &[("timeout", "2s")], None)
+            .await?;
+        if health["status"].as_str() == Some("red") {
+            return Err(StoreError::Unavailable(
+                "the search cluster's health is red".to_owned(),
+            ));
+        }
+        if !self.exists(&self.config.alert_write_alias).await? {
+            return Err(StoreError::Unavailable(format!(
+                "the alert write alias {} is missing",
+                self.config.alert_write_alias
+            )));
+        }
+        Ok(())
+    }
+
+    async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError> {
+        read::count(self, filter).await
+    }
+
+    async fn terms(
+        &self,
+        filter: &AlertFilter,
+        field: TermField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        read::terms(self, filter, field, limit).await
+    }
+
+    async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
+        read::histogram(self, query).await
+    }
+
+    async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        read::alerts(self, page).await
+    }
+
+    async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
+        read::alerts_by_id(self, ids).await
+    }
+
+    async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
+        read::installations(self, filter).await
+    }
+
+    async fn statistics(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StatisticsDocument>, StoreError> {
+        users::statistics(self, from, to).await
+    }
+
+    async fn write_statistics(
+        &self,
+        documents: Vec<(String, StatisticsDocument)>,
+    ) -> Result<usize, StoreError> {
+        users::write_statistics(self, documents).await
+    }
+
+    async fn user(&self, name: &UserName) -> Result<Option<User>, StoreError> {
+        users::user(self, name).await
+    }
+
+    async fn add_user(&self, user: &User) -> Result<(), StoreError> {
+        users::add_user(self, user).await
+    }
+
+    async fn remove_user(&self, name: &UserName) -> Result<bool, StoreError> {
+        users::remove_user(self, name).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        users::users(self).await
+    }
+}

@@ -1,0 +1,430 @@
+//! Alert queries.
+
+use super::ElasticStore;
+use super::layout::FieldLayout;
+use super::query::{
+    bool_filter, bucket_label, filter_clauses, key_text, label_field_name, labelled_terms,
+    term_buckets, term_field_name, terms_exact, time_equals, time_field_name, time_range,
+    total_hits,
+};
+use crate::domain::{
+    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME, rank_terms,
+};
+use crate::store::StoreError;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Most hits one search returns (the clusters' default `index.max_result_window`).
+const MAX_HITS: usize = 10_000;
+
+/// Page size of composite aggregations.
+const COMPOSITE_PAGE: usize = 1_000;
+
+pub(super) async fn count(store: &ElasticStore, filter: &AlertFilter) -> Result<u64, StoreError> {
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let body = json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": bool_filter(filter_clauses(filter, &layout)),
+    });
+    total_hits(&store.search_alerts(&body).await?)
+}
+
+/// Whether the cluster orders this field's keys other than as text.
+fn binary_keys(layout: &FieldLayout, field: &str) -> bool {
+    layout.get(field).ty.as_deref() == Some("ip")
+}
+
+pub(super) async fn terms(
+    store: &ElasticStore,
+    filter: &AlertFilter,
+    field: TermField,
+    limit: usize,
+) -> Result<Vec<TermCount>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let clauses = filter_clauses(filter, &layout);
+    let name = layout.get(term_field_name(field)).name;
+    let label = label_field_name(field).map(|l| layout.get(l).name);
+    let binary = binary_keys(&layout, term_field_name(field));
+    let size = limit.min(MAX_HITS);
+
+    let first = terms_once(store, &clauses, &name, label.as_deref(), size, 1).await?;
+    let mut buckets = term_buckets(&first, label.is_some());
+    if !terms_exact(&first, size, binary) {
+        // Every term down to the cut-off count.
+        let cut = buckets.last().map_or(1, |b| b.count);
+        let again = terms_once(store, &clauses, &name, label.as_deref(), MAX_HITS, cut).await?;
+        let complete = again["buckets"].as_array().map_or(0, Vec::len) < MAX_HITS;
+        if again["doc_count_error_upper_bound"].as_u64().unwrap_or(0) == 0 && complete {
+            buckets = term_buckets(&again, label.is_some());
+        } else {
+            buckets = composite_terms(store, &clauses, &name, label.as_deref()).await?;
+        }
+    }
+    rank_terms(&mut buckets);
+    buckets.truncate(limit);
+    Ok(buckets)
+}
+
+async fn terms_once(
+    store: &ElasticStore,
+    clauses: &[Value],
+    name: &str,
+    label: Option<&str>,
+    size: usize,
+    min_doc_count: u64,
+) -> Result<Value, StoreError> {
+    let body = json!({
+        "size": 0,
+        "query": bool_filter(clauses.to_vec()),
+        "aggs": {"t": labelled_terms(name, label, size, min_doc_count)},
+    });
+    let answer = store.search_alerts(&body).await?;
+    Ok(answer["aggregations"]["t"].clone())
+}
+
+/// Pages through a composite aggregation, handing every bucket to `f`.
+async fn composite(
+    store: &ElasticStore,
+    clauses: &[Value],
+    sources: Value,
+    sub_aggs: Option<Value>,
+    mut f: impl FnMut(&Value),
+) -> Result<(), StoreError> {
+    let mut after: Option<Value> = None;
+    loop {
+        let mut agg = json!({"composite": {"size": COMPOSITE_PAGE, "sources": sources.clone()}});
+        if let Some(a) = &after {
+            agg["composite"]["after"] = a.clone();
+        }
+        if let Some(sub) = &sub_aggs {
+            agg["aggs"] = sub.clone();
+        }
+        let body = json!({"size": 0, "query": bool_filter(clauses.to_vec()), "aggs": {"c": agg}});
+        let answer = store.search_alerts(&body).await?;
+        let result = &answer["aggregations"]["c"];
+        let buckets = result["buckets"].as_array().cloned().unwrap_or_default();
+        for b in &buckets {
+            f(b);
+        }
+        match result.get("after_key") {
+            Some(key) if buckets.len() == COMPOSITE_PAGE => after = Some(key.clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Every term of `name` with its count and label, exactly.
+async fn composite_terms(
+    store: &ElasticStore,
+    clauses: &[Value],
+    name: &str,
+    label: Option<&str>,
+) -> Result<Vec<TermCount>, StoreError> {
+    let mut out = Vec::new();
+    let sources = json!([{"k": {"terms": {"field": name}}}]);
+    let sub = label.map(super::query::label_agg);
+    composite(store, clauses, sources, sub, |b| {
+        if let (Some(key), Some(count)) = (key_text(&b["key"]["k"]), b["doc_count"].as_u64()) {
+            out.push(TermCount {
+                key,
+                count,
+                label: label.and_then(|_| bucket_label(b)),
+            });
+        }
+    })
+    .await?;
+    Ok(out)
+}
+
+pub(super) async fn histogram(
+    store: &ElasticStore,
+    q: &HistogramQuery,
+) -> Result<Vec<HistogramBucket>, StoreError> {
+    if q.interval_seconds <= 0 {
+        return Err(StoreError::Unavailable(format!(
+            "invalid query: histogram interval {}",
+            q.interval_seconds
+        )));
+    }
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let clauses = filter_clauses(&q.filter, &layout);
+    let time = time_field_name(q.field);
+    let interval = format!("{}s", q.interval_seconds);
+    let split = q.split.filter(|(_, n)| *n > 0).map(|(field, n)| {
+        let name = layout.get(term_field_name(field)).name;
+        let label = label_field_name(field).map(|l| layout.get(l).name);
+        let binary = binary_keys(&layout, term_field_name(field));
+        (name, label, n, binary)
+    });
+    let mut hist = json!({"date_histogram": {
+        "field": time,
+        "fixed_interval": interval,
+        "min_doc_count": 1,
+    }});
+    if let Some((name, label, n, _)) = &split {
+        hist["aggs"] = json!({"s": labelled_terms(name, label.as_deref(), (*n).min(MAX_HITS), 1)});
+    }
+    let body = json!({"size": 0, "query": bool_filter(clauses.clone()), "aggs": {"h": hist}});
+    let answer = store.search_alerts(&body).await?;
+    let mut buckets = Vec::new();
+    let mut exact = true;
+    for b in answer["aggregations"]["h"]["buckets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let (Some(ms), Some(count)) = (b["key"].as_i64(), b["doc_count"].as_u64()) else {
+            continue;
+        };
+        if count == 0 {
+            continue;
+        }
+        let mut terms = Vec::new();
+        if let Some((_, label, n, binary)) = &split {
+            exact &= terms_exact(&b["s"], (*n).min(MAX_HITS), *binary);
+            terms = term_buckets(&b["s"], label.is_some());
+            rank_terms(&mut terms);
+            terms.truncate(*n);
+        }
+        buckets.push(HistogramBucket {
+            start: Timestamp::from_unix(ms.div_euclid(1000)),
+            count,
+            split: terms,
+        });
+    }
+    if let (false, Some((name, label, n, _))) = (exact, &split) {
+        // Count every (bucket, term) pair exactly and rank locally.
+        let mut per_bucket: BTreeMap<i64, Vec<TermCount>> = BTreeMap::new();
+        let sources = json!([
+            {"t": {"date_histogram": {"field": time, "fixed_interval": format!("{}s", q.interval_seconds)}}},
+            {"k": {"terms": {"field": name}}},
+        ]);
+        let sub = label.as_deref().map(super::query::label_agg);
+        composite(store, &clauses, sources, sub, |b| {
+            let (Some(ms), Some(key), Some(count)) = (
+                b["key"]["t"].as_i64(),
+                key_text(&b["key"]["k"]),
+                b["doc_count"].as_u64(),
+            ) else {
+                return;
+            };
+            per_bucket
+                .entry(ms.div_euclid(1000))
+                .or_default()
+                .push(TermCount {
+                    key,
+                    count,
+                    label: label.as_ref().and_then(|_| bucket_label(b)),
+                });
+        })
+        .await?;
+        for bucket in &mut buckets {
+            let mut terms = per_bucket.remove(&bucket.start.unix()).unwrap_or_default();
+            rank_terms(&mut terms);
+            terms.truncate(*n);
+            bucket.split = terms;
+        }
+    }
+    buckets.sort_by_key(|b| b.start);
+    Ok(buckets)
+}
+
+/// Reads a hit into an alert.
+fn alert_of_hit(hit: &Value) -> Result<Alert, StoreError> {
+    let id = hit["_id"]
+        .as_str()
+        .ok_or_else(|| StoreError::Corrupt("search hit without _id".to_owned()))?;
+    let mut alert: Alert = serde_json::from_value(hit["_source"].clone())
+        .map_err(|e| StoreError::Corrupt(format!("alert {id} does not read: {e}")))?;
+    alert.id = id.to_owned();
+    Ok(alert)
+}
+
+fn hits_of(answer: &Value) -> Result<Vec<Alert>, StoreError> {
+    answer["hits"]["hits"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(alert_of_hit)
+        .collect()
+}
+
+fn time_of(alert: &Alert, field: TimeField) -> Timestamp {
+    match field {
+        TimeField::Created => alert.create_time,
+        TimeField::Received => alert.recieved_time,
+    }
+}
+
+/// Every matching alert of the second `t`, ordered by id descending.
+async fn alerts_at(
+    store: &ElasticStore,
+    clauses: &[Value],
+    field: TimeField,
+    t: Timestamp,
+) -> Result<Vec<Alert>, StoreError> {
+    let mut all = clauses.to_vec();
+    all.push(time_equals(time_field_name(field), t));
+    let body = json!({"size": MAX_HITS, "track_total_hits": true, "query": bool_filter(all)});
+    let answer = store.search_alerts(&body).await?;
+    if total_hits(&answer)? > MAX_HITS as u64 {
+        return Err(StoreError::Unavailable(format!(
+            "more than {MAX_HITS} alerts share the second {t}; the listing cannot order them"
+        )));
+    }
+    let mut alerts = hits_of(&answer)?;
+    alerts.sort_by(|a, b| b.id.cmp(&a.id));
+    Ok(alerts)
+}
+
+pub(super) async fn alerts(
+    store: &ElasticStore,
+    page: &AlertPage,
+) -> Result<Vec<Alert>, StoreError> {
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let clauses = filter_clauses(&page.filter, &layout);
+    let field = page.order_by;
+    let time = time_field_name(field);
+    let mut out: Vec<Alert> = Vec::new();
+    let mut upper: Option<Timestamp> = None;
+    if let Some(cursor) = &page.after {
+        let ties = alerts_at(store, &clauses, field, cursor.time).await?;
+        out.extend(
+            ties.into_iter()
+                .filter(|a| a.id < cursor.id)
+                .take(page.limit),
+        );
+        upper = Some(cursor.time);
+    }
+    while out.len() < page.limit {
+        let need = (page.limit - out.len()).min(MAX_HITS);
+        let mut all = clauses.clone();
+        let before = TimeRange {
+            from: None,
+            to: upper,
+        };
+        all.extend(time_range(time, &before));
+        let body = json!({
+            "size": need,
+            "track_total_hits": false,
+            "query": bool_filter(all),
+            "sort": [{time: {"order": "desc"}}],
+        });
+        let mut batch = hits_of(&store.search_alerts(&body).await?)?;
+        let full = batch.len() == need;
+        let Some(last) = batch.last().map(|a| time_of(a, field)) else {
+            break;
+        };
+        if full {
+            // The last second may hold more alerts than this page saw: take them all in order.
+            batch.retain(|a| time_of(a, field) > last);
+            batch.sort_by(|a, b| {
+                time_of(b, field)
+                    .cmp(&time_of(a, field))
+                    .then_with(|| b.id.cmp(&a.id))
+            });
+            let ties = alerts_at(store, &clauses, field, last).await?;
+            out.extend(batch);
+            let room = page.limit - out.len();
+            out.extend(ties.into_iter().take(room));
+            upper = Some(last);
+        } else {
+            batch.sort_by(|a, b| {
+                time_of(b, field)
+                    .cmp(&time_of(a, field))
+                    .then_with(|| b.id.cmp(&a.id))
+            });
+            out.extend(batch);
+            break;
+        }
+    }
+    out.truncate(page.limit);
+    Ok(out)
+}
+
+pub(super) async fn alerts_by_id(
+    store: &ElasticStore,
+    ids: &[String],
+) -> Result<Vec<Alert>, StoreError> {
+    let mut found: HashMap<String, Alert> = HashMap::new();
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    let unique: Vec<&String> = unique.into_iter().collect();
+    for chunk in unique.chunks(MAX_HITS / 2) {
+        let body = json!({
+            "size": MAX_HITS,
+            "query": {"ids": {"values": chunk}},
+        });
+        for alert in hits_of(&store.search_alerts(&body).await?)? {
+            found.entry(alert.id.clone()).or_insert(alert);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+}
+
+/// Per installation: alerts per peerIdent and the set of peerTypes. Key: (by target IP?, key).
+type InstallMap = BTreeMap<(bool, String), (HashMap<String, u64>, BTreeSet<String>)>;
+
+pub(super) async fn installations(
+    store: &ElasticStore,
+    filter: &AlertFilter,
+) -> Result<Vec<Installation>, StoreError> {
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let clauses = filter_clauses(filter, &layout);
+    let name = |f: &str| layout.get(f).name;
+    let sources = json!([
+        {"h": {"terms": {"field": name("hostname"), "missing_bucket": true}}},
+        {"ip": {"terms": {"field": name("targetEntryIp"), "missing_bucket": true}}},
+        {"d": {"terms": {"field": name("peerIdent")}}},
+        {"p": {"terms": {"field": name("peerType")}}},
+    ]);
+    let mut map = InstallMap::new();
+    composite(store, &clauses, sources, None, |b| {
+        let key = &b["key"];
+        let hostname = key_text(&key["h"]).unwrap_or_else(|| UNDEFINED_HOSTNAME.to_owned());
+        let (by_ip, group) = if hostname == UNDEFINED_HOSTNAME {
+            match key_text(&key["ip"]) {
+                Some(ip) => (true, ip),
+                None => return,
+            }
+        } else {
+            (false, hostname)
+        };
+        let (Some(ident), Some(ty), Some(count)) = (
+            key_text(&key["d"]),
+            key_text(&key["p"]),
+            b["doc_count"].as_u64(),
+        ) else {
+            return;
+        };
+        let entry = map.entry((by_ip, group)).or_default();
+        *entry.0.entry(ident).or_default() += count;
+        entry.1.insert(ty);
+    })
+    .await?;
+    Ok(map
+        .into_iter()
+        .map(|((by_ip, key), (daemons, types))| {
+            let mut daemons: Vec<TermCount> = daemons
+                .into_iter()
+                .map(|(key, count)| TermCount {
+                    key,
+                    count,
+                    label: None,
+                })
+                .collect();
+            rank_terms(&mut daemons);
+            Installation {
+                hostname: (!by_ip).then(|| key.clone()),
+                target_ip: by_ip.then_some(key),
+                daemons,
+                peer_types: types.into_iter().collect(),
+            }
+        })
+        .collect())
+}
