@@ -91,6 +91,31 @@ pub struct Settings {
     pub cache: bool,
     /// A fixed "now" for reproducible runs and tests (`clock`, `YYYY-MM-DD HH:MM:SS`).
     pub frozen_clock: Option<Timestamp>,
+    /// HS256 secret of the GraphQL login tokens (`jwt_secret`); none and no key files: a
+    /// random secret per process.
+    pub jwt_secret: Option<String>,
+    /// Signing algorithm of the login tokens (`jwt_algorithm`: `HS256`, `RS256` or `EdDSA`).
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM private key signing RS256/EdDSA tokens (`jwt_private_key`).
+    pub jwt_private_key: Option<PathBuf>,
+    /// PEM public key verifying RS256/EdDSA tokens (`jwt_public_key`).
+    pub jwt_public_key: Option<PathBuf>,
+    /// Lifetime of a login token (`jwt_ttl`, seconds).
+    pub jwt_ttl: Duration,
+    /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
+    pub graphql_timeout: Duration,
+}
+
+/// How GraphQL login tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `jwt_secret`.
+    #[default]
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256, with the key files.
+    Rs256,
+    /// Ed25519, with the key files.
+    EdDsa,
 }
 
 impl Default for Settings {
@@ -118,6 +143,12 @@ impl Default for Settings {
             enforce_user_flags: true,
             cache: true,
             frozen_clock: None,
+            jwt_secret: None,
+            jwt_algorithm: JwtAlgorithm::Hs256,
+            jwt_private_key: None,
+            jwt_public_key: None,
+            jwt_ttl: Duration::from_secs(3600),
+            graphql_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -146,6 +177,12 @@ pub const KEYS: &[&str] = &[
     "enforce_user_flags",
     "cache",
     "clock",
+    "jwt_secret",
+    "jwt_algorithm",
+    "jwt_private_key",
+    "jwt_public_key",
+    "jwt_ttl",
+    "graphql_timeout",
 ];
 
 impl Settings {
@@ -297,6 +334,29 @@ impl Settings {
                             .map_err(|_| invalid("expected YYYY-MM-DD HH:MM:SS"))?,
                     ),
                 }
+            }
+            "jwt_secret" => self.jwt_secret = optional(value),
+            "jwt_algorithm" => {
+                self.jwt_algorithm = match value {
+                    "HS256" => JwtAlgorithm::Hs256,
+                    "RS256" => JwtAlgorithm::Rs256,
+                    "EdDSA" => JwtAlgorithm::EdDsa,
+                    _ => return Err(invalid("expected HS256, RS256 or EdDSA")),
+                }
+            }
+            "jwt_private_key" => self.jwt_private_key = optional(value).map(PathBuf::from),
+            "jwt_public_key" => self.jwt_public_key = optional(value).map(PathBuf::from),
+            "jwt_ttl" => {
+                self.jwt_ttl = Duration::from_secs(
+                    parse_in(value, 60, 30 * 86_400)
+                        .ok_or_else(|| invalid("expected seconds from 60 to 2592000"))?,
+                )
+            }
+            "graphql_timeout" => {
+                self.graphql_timeout = Duration::from_secs(
+                    parse_in(value, 1, 600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 600"))?,
+                )
             }
             _ => {
                 return Err(ConfigError::Unknown {

@@ -1,0 +1,69 @@
+//! Batch loaders: per-item data of alert lists (a sensor's recent alert count) is collected
+//! for the whole list and fetched with one query-layer call per data domain, so that a page of
+//! 500 alerts costs as many store calls as a page of one.
+
+use crate::app::AppState;
+use crate::domain::{AlertFilter, DataDomain, TermField, TimeField, TimeRange, Timestamp};
+use async_graphql::dataloader::{DataLoader, Loader};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The window of a sensor's recent alert count.
+pub const SENSOR_WINDOW_SECONDS: i64 = Timestamp::DAY;
+
+/// A sensor in a data domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SensorKey {
+    /// The domain its alerts are counted in.
+    pub domain: DataDomain,
+    /// Its id (`peerIdent`).
+    pub sensor: String,
+}
+
+/// Loads the number of alerts each sensor sent in the last 24 hours (by receipt time).
+pub struct SensorLoader {
+    state: AppState,
+}
+
+impl Loader<SensorKey> for SensorLoader {
+    type Value = u64;
+    type Error = Arc<crate::store::StoreError>;
+
+    async fn load(&self, keys: &[SensorKey]) -> Result<HashMap<SensorKey, u64>, Self::Error> {
+        let now = self.state.clock.now();
+        let since = now.plus_seconds(-SENSOR_WINDOW_SECONDS);
+        let mut by_domain: HashMap<DataDomain, Vec<String>> = HashMap::new();
+        for key in keys {
+            by_domain
+                .entry(key.domain)
+                .or_default()
+                .push(key.sensor.clone());
+        }
+        let mut out = HashMap::new();
+        for (domain, sensors) in by_domain {
+            let filter =
+                AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
+            let counts = self
+                .state
+                .query
+                .counts_for(&filter, TermField::PeerIdent, &sensors)
+                .await
+                .map_err(Arc::new)?;
+            for sensor in sensors {
+                let count = counts.get(&sensor).copied().unwrap_or(0);
+                out.insert(SensorKey { domain, sensor }, count);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The loaders of one request (or one subscription connection), batching within it.
+pub fn for_request(state: &AppState) -> DataLoader<SensorLoader> {
+    DataLoader::new(
+        SensorLoader {
+            state: state.clone(),
+        },
+        tokio::spawn,
+    )
+}
