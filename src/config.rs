@@ -442,6 +442,26 @@ mod tests {
     }
 
     #[test]
+    fn graphql_settings() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("PEBA_JWT_SECRET", "a secret of some length"),
+                ("PEBA_JWT_ALGORITHM", "EdDSA"),
+                ("PEBA_GRAPHQL_TIMEOUT", "5"),
+            ]),
+            &[("jwt_ttl".into(), "600".into())],
+        )
+        .unwrap();
+        assert_eq!(s.jwt_secret.as_deref(), Some("a secret of some length"));
+        assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDsa);
+        assert_eq!(s.graphql_timeout, Duration::from_secs(5));
+        assert_eq!(s.jwt_ttl, Duration::from_secs(600));
+        assert!(Settings::load(None, env(&[("PEBA_JWT_ALGORITHM", "none")]), &[]).is_err());
+        assert!(Settings::load(None, env(&[("PEBA_GRAPHQL_TIMEOUT", "0")]), &[]).is_err());
+    }
+
+    #[test]
     fn errors_name_the_setting() {
         let err = Settings::load(None, env(&[("PEBA_MAXALERTS", "many")]), &[])
             .unwrap_err()

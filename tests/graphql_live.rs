@@ -411,7 +411,9 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
     .await;
     let answer = next(&mut socket, Duration::from_secs(2)).await;
     assert!(
-        answer.as_ref().is_none_or(|a| a["type"] != "connection_ack"),
+        answer
+            .as_ref()
+            .is_none_or(|a| a["type"] != "connection_ack"),
         "{answer:?}"
     );
 }

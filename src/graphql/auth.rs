@@ -237,3 +237,109 @@ impl Guard for TokenRequired {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn key(name: &str) -> Option<PathBuf> {
+        Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/jwt")
+                .join(name),
+        )
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::parse_legacy("2024-07-01 00:20:00").unwrap()
+    }
+
+    fn round_trip(keys: &JwtKeys) {
+        let (token, expires) = keys.issue("reader", true, false, now()).unwrap();
+        assert_eq!(expires, now().plus_seconds(3600));
+        let claims = keys.verify(&token, now()).expect("valid");
+        assert_eq!(claims.sub, "reader");
+        assert!(claims.community_only && !claims.can_submit);
+        // expiry follows the service clock
+        assert!(keys.verify(&token, expires.plus_seconds(-1)).is_some());
+        assert!(keys.verify(&token, expires).is_none());
+        // any change to the token breaks it
+        let mut forged = token.clone();
+        forged.insert(forged.len() / 2, 'x');
+        assert!(keys.verify(&forged, now()).is_none());
+    }
+
+    #[test]
+    fn hs256_with_a_configured_or_random_secret() {
+        let mut settings = Settings {
+            jwt_secret: Some("0123456789abcdef0123".into()),
+            ..Settings::default()
+        };
+        let configured = JwtKeys::from_settings(&settings).unwrap();
+        round_trip(&configured);
+        // the same secret verifies tokens of another process
+        let again = JwtKeys::from_settings(&settings).unwrap();
+        let (token, _) = configured.issue("reader", false, true, now()).unwrap();
+        assert!(again.verify(&token, now()).is_some());
+        // random secrets differ per process
+        settings.jwt_secret = None;
+        let random = JwtKeys::from_settings(&settings).unwrap();
+        round_trip(&random);
+        assert!(random.verify(&token, now()).is_none());
+        // short secrets are refused
+        settings.jwt_secret = Some("short".into());
+        assert!(JwtKeys::from_settings(&settings).is_err());
+    }
+
+    #[test]
+    fn rs256_and_eddsa_with_key_files() {
+        for (algorithm, private, public) in [
+            (JwtAlgorithm::Rs256, "rsa-private.pem", "rsa-public.pem"),
+            (
+                JwtAlgorithm::EdDsa,
+                "ed25519-private.pem",
+                "ed25519-public.pem",
+            ),
+        ] {
+            let settings = Settings {
+                jwt_algorithm: algorithm,
+                jwt_private_key: key(private),
+                jwt_public_key: key(public),
+                ..Settings::default()
+            };
+            let keys = JwtKeys::from_settings(&settings).unwrap();
+            round_trip(&keys);
+            let (token, _) = keys.issue("reader", false, true, now()).unwrap();
+            // an HS256 verifier does not accept it
+            let hs = JwtKeys::from_settings(&Settings {
+                jwt_secret: Some("0123456789abcdef0123".into()),
+                ..Settings::default()
+            })
+            .unwrap();
+            assert!(hs.verify(&token, now()).is_none());
+            // both files are needed
+            let missing = Settings {
+                jwt_public_key: None,
+                ..settings
+            };
+            let error = JwtKeys::from_settings(&missing).err().unwrap();
+            assert!(error.contains("jwt_public_key"), "{error}");
+        }
+    }
+
+    #[test]
+    fn principals_narrow_domains() {
+        let user = Principal::User {
+            name: "u".into(),
+            community_only: true,
+            can_submit: false,
+        };
+        assert_eq!(user.domain(DataDomain::All), DataDomain::Community);
+        assert_eq!(
+            Principal::Anonymous.domain(DataDomain::Private),
+            DataDomain::Private
+        );
+        assert!(!Principal::Anonymous.is_authenticated());
+    }
+}
