@@ -747,8 +747,10 @@ async fn every_example_runs_without_errors() {
     // subscriptions: accepted by the schema (a rejected one answers at once with errors)
     assert!(!subscriptions.is_empty());
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = peba::config::Settings::default();
-    settings.data_dir = dir.path().to_owned();
+    let settings = peba::config::Settings {
+        data_dir: dir.path().to_owned(),
+        ..Default::default()
+    };
     let state = peba::app::AppState::build(settings).await.unwrap();
     let schema = peba::graphql::schema(state.clone());
     for example in subscriptions {

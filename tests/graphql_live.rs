@@ -165,11 +165,13 @@ async fn start(timeout_seconds: u64) -> Live {
         failing: AtomicBool::new(false),
         slow: AtomicBool::new(false),
     });
-    let mut settings = Settings::default();
-    settings.frozen_clock = Some(now);
-    settings.data_dir = dir.path().to_owned();
-    settings.graphql_timeout = Duration::from_secs(timeout_seconds);
-    settings.jwt_secret = Some("a test secret of enough length".into());
+    let settings = Settings {
+        frozen_clock: Some(now),
+        data_dir: dir.path().to_owned(),
+        graphql_timeout: Duration::from_secs(timeout_seconds),
+        jwt_secret: Some("a test secret of enough length".into()),
+        ..Settings::default()
+    };
     let state = AppState::with_store(settings, store.clone()).unwrap();
     let (base, task) = serve(state).await;
     Live {
@@ -210,6 +212,21 @@ async fn per_alert_sensor_counts_cost_one_store_call_per_domain() {
     }
     // one page read plus one batched count per data domain in the page, whatever its size
     assert_eq!(calls, [2, 2, 2, 3]);
+    // the same through edges, twice in one request (the second time from the request's cache)
+    let before = live.store.reads();
+    let data = gql
+        .data(
+            "{ a: alerts(first: 100) { edges { node { sensor { alertsLast24Hours } } } }
+               b: alerts(first: 100) { nodes { sensor { alertsLast24Hours } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["a"]["edges"].as_array().unwrap().len(), 100);
+    assert!(
+        live.store.reads() - before <= 4,
+        "{}",
+        live.store.reads() - before
+    );
 }
 
 #[tokio::test]

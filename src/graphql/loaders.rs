@@ -4,7 +4,7 @@
 
 use crate::app::AppState;
 use crate::domain::{AlertFilter, DataDomain, TermField, TimeField, TimeRange, Timestamp};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -58,12 +58,60 @@ impl Loader<SensorKey> for SensorLoader {
     }
 }
 
-/// The loaders of one request (or one subscription connection), batching within it.
-pub fn for_request(state: &AppState) -> DataLoader<SensorLoader> {
-    DataLoader::new(
+/// The sensor loader of a request or connection.
+pub type Sensors = DataLoader<SensorLoader, HashMapCache>;
+
+/// The loaders of one request, batching and remembering within it.
+pub fn for_request(state: &AppState) -> Sensors {
+    DataLoader::with_cache(
         SensorLoader {
             state: state.clone(),
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
+}
+
+/// The loaders of one subscription connection: batching, but never remembering (counts
+/// change between events).
+pub fn for_connection(state: &AppState) -> Sensors {
+    let loader = for_request(state);
+    loader.enable_all_cache(false);
+    loader
+}
+
+/// The key of an alert's sensor.
+pub fn sensor_key(alert: &crate::domain::Alert) -> SensorKey {
+    SensorKey {
+        domain: if alert.client_domain {
+            DataDomain::Community
+        } else {
+            DataDomain::Private
+        },
+        sensor: alert.peer_ident.clone(),
+    }
+}
+
+/// Loads the sensor counts of a whole list at once when `selection` (the selection of one
+/// list item) asks for them, so that the list costs one batch whatever the timing of its
+/// items' resolvers (they then find the counts in the request's cache).
+pub async fn prefetch_sensors(
+    ctx: &async_graphql::Context<'_>,
+    selection: async_graphql::Lookahead<'_>,
+    alerts: &[Arc<crate::domain::Alert>],
+) -> async_graphql::Result<()> {
+    if alerts.is_empty()
+        || !selection
+            .field("sensor")
+            .field("alertsLast24Hours")
+            .exists()
+    {
+        return Ok(());
+    }
+    let loader = ctx.data::<Sensors>()?;
+    loader
+        .load_many(alerts.iter().map(|a| sensor_key(a)))
+        .await
+        .map_err(|e| super::errors::shared_store(&e))?;
+    Ok(())
 }

@@ -183,7 +183,7 @@ async fn graphql_ws(
                     };
                     let mut data = Data::default();
                     data.insert(principal);
-                    data.insert(loaders::for_request(&state));
+                    data.insert(loaders::for_connection(&state));
                     Ok(data)
                 })
                 .serve()

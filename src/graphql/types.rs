@@ -4,12 +4,11 @@
 use super::auth::{Principal, TokenRequired};
 use super::errors::{self, bad_input};
 use super::inputs::{DataDomain, DateTime, GapFill, TimeField};
-use super::loaders::{SensorKey, SensorLoader};
+use super::loaders::{Sensors, prefetch_sensors, sensor_key};
 use crate::app::AppState;
 use crate::compat::request_string::request_string;
 use crate::domain::{self, Alert, AlertFilter, HistogramQuery, TermCount, TermField, Timestamp};
 use crate::query::{Densify, densify_buckets};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -177,17 +176,9 @@ impl Sensor {
     /// Batched: a list of alerts costs one store call per data domain.
     #[graphql(name = "alertsLast24Hours")]
     async fn alerts_last_24_hours(&self, ctx: &Context<'_>) -> Result<u64> {
-        let loader = ctx.data::<DataLoader<SensorLoader>>()?;
-        let domain = if self.0.client_domain {
-            domain::DataDomain::Community
-        } else {
-            domain::DataDomain::Private
-        };
+        let loader = ctx.data::<Sensors>()?;
         let count = loader
-            .load_one(SensorKey {
-                domain,
-                sensor: self.0.peer_ident.clone(),
-            })
+            .load_one(sensor_key(&self.0))
             .await
             .map_err(|e| errors::shared_store(&e))?;
         Ok(count.unwrap_or(0))
@@ -339,19 +330,22 @@ impl AlertConnection {
     }
 
     /// The alerts with their cursors.
-    async fn edges(&self) -> Vec<AlertEdge> {
-        self.alerts
+    async fn edges(&self, ctx: &Context<'_>) -> Result<Vec<AlertEdge>> {
+        prefetch_sensors(ctx, ctx.look_ahead().field("node"), &self.alerts).await?;
+        Ok(self
+            .alerts
             .iter()
             .map(|a| AlertEdge {
                 cursor: encode_cursor(self.order_by, a),
                 node: AlertNode(a.clone()),
             })
-            .collect()
+            .collect())
     }
 
     /// The alerts.
-    async fn nodes(&self) -> Vec<AlertNode> {
-        self.alerts.iter().cloned().map(AlertNode).collect()
+    async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<AlertNode>> {
+        prefetch_sensors(ctx, ctx.look_ahead(), &self.alerts).await?;
+        Ok(self.alerts.iter().cloned().map(AlertNode).collect())
     }
 
     /// Where this page is.
@@ -738,7 +732,9 @@ impl IpReport {
             .latest_alerts(&self.filter, order_by.into(), limit)
             .await
             .map_err(errors::store)?;
-        Ok(alerts.into_iter().map(|a| AlertNode(Arc::new(a))).collect())
+        let alerts: Vec<Arc<Alert>> = alerts.into_iter().map(Arc::new).collect();
+        prefetch_sensors(ctx, ctx.look_ahead(), &alerts).await?;
+        Ok(alerts.into_iter().map(AlertNode).collect())
     }
 }
 
