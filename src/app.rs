@@ -3,6 +3,8 @@
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::graphql::auth::JwtKeys;
+use crate::graphql::live::AlertFeed;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
 use crate::query::QueryLayer;
 use crate::store::Store;
@@ -27,6 +29,10 @@ pub struct AppState {
     pub geoip: Arc<GeoIp>,
     /// The group-commit writer of the ingest path.
     pub writer: Arc<BatchWriter>,
+    /// Signs and verifies the GraphQL login tokens.
+    pub jwt: Arc<JwtKeys>,
+    /// Newly stored alerts, for the GraphQL subscription (fed after the durable write).
+    pub live: AlertFeed,
 }
 
 /// Why the service could not start.
@@ -38,6 +44,9 @@ pub enum StartupError {
     /// A GeoIP database could not be read.
     #[error("cannot open the GeoIP databases: {0}")]
     GeoIp(String),
+    /// The GraphQL token keys could not be loaded.
+    #[error("cannot load the GraphQL token keys: {0}")]
+    Jwt(String),
     /// The Elasticsearch cluster could not be used.
     #[error("cannot use Elasticsearch at {host} (elasticsearch_host): {source}")]
     Elasticsearch {
@@ -77,6 +86,12 @@ impl AppState {
     /// Assembles the state; must run inside a tokio runtime (it starts the writer task).
     pub async fn build(settings: Settings) -> Result<AppState, StartupError> {
         let store = open_store(&settings).await?;
+        AppState::with_store(settings, store)
+    }
+
+    /// Assembles the state over an already opened store (tests wrap stores this way); must
+    /// run inside a tokio runtime.
+    pub fn with_store(settings: Settings, store: Arc<dyn Store>) -> Result<AppState, StartupError> {
         let geoip = GeoIp::open(
             settings.geoip_city.as_deref(),
             settings.geoip_asn.as_deref(),
@@ -88,7 +103,10 @@ impl AppState {
             settings.community_token.clone(),
             settings.enforce_user_flags,
         );
+        let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
         Ok(AppState {
+            jwt: Arc::new(jwt),
+            live: AlertFeed::new(),
             clock: settings.frozen_clock.map_or(Clock::System, Clock::Frozen),
             writer: Arc::new(BatchWriter::spawn(store.clone(), WriterLimits::default())),
             geoip: Arc::new(geoip),

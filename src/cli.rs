@@ -45,6 +45,8 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Print the GraphQL schema (SDL) the server serves.
+    Schema,
 }
 
 /// `peba user …`.
@@ -84,6 +86,10 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 
 /// Runs the command line; the error is printed as one line by `main`.
 pub async fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Schema = cli.command {
+        print!("{}", crate::graphql::sdl());
+        return Ok(());
+    }
     let mut overrides = cli.overrides.clone();
     if let Command::Serve { bind, data_dir } = &cli.command {
         overrides.extend(bind.iter().map(|b| ("bindhost".to_owned(), b.clone())));
@@ -99,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
         Command::Import { file } => import_file(settings, &file).await,
+        Command::Schema => Ok(()),
     }
 }
 

@@ -91,6 +91,31 @@ pub struct Settings {
     pub cache: bool,
     /// A fixed "now" for reproducible runs and tests (`clock`, `YYYY-MM-DD HH:MM:SS`).
     pub frozen_clock: Option<Timestamp>,
+    /// HS256 secret of the GraphQL login tokens (`jwt_secret`); none and no key files: a
+    /// random secret per process.
+    pub jwt_secret: Option<String>,
+    /// Signing algorithm of the login tokens (`jwt_algorithm`: `HS256`, `RS256` or `EdDSA`).
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM private key signing RS256/EdDSA tokens (`jwt_private_key`).
+    pub jwt_private_key: Option<PathBuf>,
+    /// PEM public key verifying RS256/EdDSA tokens (`jwt_public_key`).
+    pub jwt_public_key: Option<PathBuf>,
+    /// Lifetime of a login token (`jwt_ttl`, seconds).
+    pub jwt_ttl: Duration,
+    /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
+    pub graphql_timeout: Duration,
+}
+
+/// How GraphQL login tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `jwt_secret`.
+    #[default]
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256, with the key files.
+    Rs256,
+    /// Ed25519, with the key files.
+    EdDsa,
 }
 
 impl Default for Settings {
@@ -118,6 +143,12 @@ impl Default for Settings {
             enforce_user_flags: true,
             cache: true,
             frozen_clock: None,
+            jwt_secret: None,
+            jwt_algorithm: JwtAlgorithm::Hs256,
+            jwt_private_key: None,
+            jwt_public_key: None,
+            jwt_ttl: Duration::from_secs(3600),
+            graphql_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -146,6 +177,12 @@ pub const KEYS: &[&str] = &[
     "enforce_user_flags",
     "cache",
     "clock",
+    "jwt_secret",
+    "jwt_algorithm",
+    "jwt_private_key",
+    "jwt_public_key",
+    "jwt_ttl",
+    "graphql_timeout",
 ];
 
 impl Settings {
@@ -298,6 +335,30 @@ impl Settings {
                     ),
                 }
             }
+            "jwt_secret" => self.jwt_secret = optional(value),
+            "jwt_algorithm" => {
+                self.jwt_algorithm = match value {
+                    "HS256" => JwtAlgorithm::Hs256,
+                    "RS256" => JwtAlgorithm::Rs256,
+                    "EdDSA" => JwtAlgorithm::EdDsa,
+                    _ => return Err(invalid("expected HS256, RS256 or EdDSA")),
+                }
+            }
+            "jwt_private_key" => self.jwt_private_key = optional(value).map(PathBuf::from),
+            "jwt_public_key" => self.jwt_public_key = optional(value).map(PathBuf::from),
+            "jwt_ttl" => {
+                self.jwt_ttl = Duration::from_secs(
+                    parse_in(value, 60, 30 * 86_400)
+                        .ok_or_else(|| invalid("expected seconds from 60 to 2592000"))?,
+                )
+            }
+            "graphql_timeout" => {
+                // The HTTP layer answers 408 after 60 s anyway.
+                self.graphql_timeout = Duration::from_secs(
+                    parse_in(value, 1, 60)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
+                )
+            }
             _ => {
                 return Err(ConfigError::Unknown {
                     key: key.to_owned(),
@@ -379,6 +440,26 @@ mod tests {
         assert_eq!(s.max_alerts, 9);
         assert_eq!(s.bad_ip_timespan_minutes, 45);
         assert_eq!(s.default_response, "Nope");
+    }
+
+    #[test]
+    fn graphql_settings() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("PEBA_JWT_SECRET", "a secret of some length"),
+                ("PEBA_JWT_ALGORITHM", "EdDSA"),
+                ("PEBA_GRAPHQL_TIMEOUT", "5"),
+            ]),
+            &[("jwt_ttl".into(), "600".into())],
+        )
+        .unwrap();
+        assert_eq!(s.jwt_secret.as_deref(), Some("a secret of some length"));
+        assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDsa);
+        assert_eq!(s.graphql_timeout, Duration::from_secs(5));
+        assert_eq!(s.jwt_ttl, Duration::from_secs(600));
+        assert!(Settings::load(None, env(&[("PEBA_JWT_ALGORITHM", "none")]), &[]).is_err());
+        assert!(Settings::load(None, env(&[("PEBA_GRAPHQL_TIMEOUT", "0")]), &[]).is_err());
     }
 
     #[test]

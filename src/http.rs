@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let cors_domain = state.settings.cors_domain.clone();
     let routes = compat::router()
+        .merge(crate::graphql::router(&state))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

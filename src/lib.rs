@@ -9,6 +9,8 @@
 //! - [`store`]: the [`store::Store`] trait and its backends ([`store::embedded`], SQLite).
 //! - [`query`]: the query layer both front ends read through, with the answer cache.
 //! - [`compat`]: the legacy PEBA REST routes (ingest and reads), byte-compatible.
+//! - [`graphql`]: the GraphQL API (queries, login tokens, the live alert subscription) and
+//!   the offline playground.
 //! - [`auth`]: credential checks for senders and readers.
 //! - [`http`]: the router, middleware and server; [`app`]: the state handlers share.
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
@@ -22,6 +24,7 @@ pub mod clock;
 pub mod compat;
 pub mod config;
 pub mod domain;
+pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod ingest;

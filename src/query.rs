@@ -1,6 +1,7 @@
-//! The query layer: the one place the front ends (legacy REST in [`crate::compat`], later
-//! GraphQL) read through. It wraps the [`Store`] with typed questions, completes date
-//! histograms the way Elasticsearch does (gap filling), and owns the answer cache.
+//! The query layer: the one place the front ends (legacy REST in [`crate::compat`] and
+//! GraphQL in [`crate::graphql`]) read through. It wraps the [`Store`] with typed questions,
+//! completes date histograms the way Elasticsearch does (gap filling), and owns the answer
+//! cache.
 //!
 //! The cache coalesces concurrent misses for the same key into one computation, keeps every
 //! entry for its own lifetime, and is a pass-through when caching is switched off. A key names
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// Most answers the cache keeps at once.
 pub const CACHE_CAPACITY: u64 = 10_000;
+/// Terms size of [`QueryLayer::counts_for`]: more distinct values than any sensor fleet has.
+pub const COUNTS_FOR_LIMIT: usize = 100_000;
 
 /// How the buckets of a histogram are completed with empty ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +192,44 @@ impl QueryLayer {
                 after: None,
             })
             .await
+    }
+
+    /// One page of matching alerts ordered by `page.order_by`, newest first (ties: id
+    /// descending), continuing after `page.after`.
+    pub async fn alerts_page(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        if page.limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.store.alerts(page).await
+    }
+
+    /// Alerts by id (missing ids are left out).
+    pub async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.store.alerts_by_id(ids).await
+    }
+
+    /// How many matching alerts carry each of `keys` in `field`, in one store call (keys
+    /// without alerts are left out). Meant for fields with few distinct values, such as
+    /// sensors or honeypot types.
+    pub async fn counts_for(
+        &self,
+        filter: &AlertFilter,
+        field: TermField,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let terms = self.store.terms(filter, field, COUNTS_FOR_LIMIT).await?;
+        Ok(terms
+            .into_iter()
+            .filter(|t| wanted.contains(t.key.as_str()))
+            .map(|t| (t.key, t.count))
+            .collect())
     }
 
     /// Installations among matching alerts.

@@ -78,6 +78,8 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         tracing::debug!(position = skipped.position, reason = %skipped.reason, "incomplete alert skipped");
     }
     let accepted = built.alerts.len();
+    // Copies for the live feed, only while someone listens; published once durable.
+    let live = state.live.is_watched().then(|| built.alerts.clone());
     match state
         .writer
         .submit(WriteBatch {
@@ -88,6 +90,9 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
     {
         Ok(()) => {
             tracing::debug!(accepted, skipped = built.skipped.len(), "message stored");
+            if let Some(alerts) = live {
+                state.live.publish(alerts);
+            }
             ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], OK_BODY).into_response()
         }
         Err(error) => {

@@ -101,6 +101,18 @@ pub async fn start(
     settings.frozen_clock = Some(frozen);
     settings.data_dir = dir.path().to_owned();
     let state = AppState::build(settings).await.expect("state");
+    let (base, task) = serve(state).await;
+    Server {
+        base,
+        store,
+        _dir: dir,
+        task,
+    }
+}
+
+/// Serves the complete router over `state` on a free loopback port; returns the base URL and
+/// the server task.
+pub async fn serve(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -109,12 +121,7 @@ pub async fn start(
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Server {
-        base,
-        store,
-        _dir: dir,
-        task,
-    }
+    (base, task)
 }
 
 /// An HTTP client that does not follow redirects.

@@ -2,6 +2,7 @@
 //! own data directory.
 #![allow(dead_code)]
 
+pub mod graphql;
 pub mod in_process;
 pub mod mmdb;
 

@@ -1,0 +1,494 @@
+//! The root types: every question (`Query`), the login (`Mutation`) and the live feed
+//! (`Subscription`).
+
+use super::auth::{Principal, TokenRequired};
+use super::errors::{self, bad_input, coded};
+use super::inputs::{AlertFilterInput, DataDomain, DateTime, Direction, GapFill, TimeField};
+use super::live;
+use super::types::{
+    AlertConnection, AlertNode, AlertStats, AttackerCount, CountryCount, GeoPointCount, Health,
+    HoneypotStatistics, HoneypotTypeCount, IpReport, LoginResult, RankedValue, StatisticsSnapshot,
+    TimeBucket, TimelineSpec, TypeRatio, Viewer, decode_cursor, page_size, ranked, state, timeline,
+    top,
+};
+use super::{MAX_ATTACKERS, MAX_PAGE};
+use crate::auth::AuthError;
+use crate::compat::retrieve_ips::{MAX_ADDRESSES, is_global_str};
+use crate::compat::tpot_stats::{TYPES as STATISTICS_TYPES, summarise};
+use crate::domain::{self, AlertFilter, AlertPage, TermField, TimeRange, Timestamp};
+use async_graphql::{Context, Object, Result, Subscription};
+use futures::Stream;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The honeypot type whose requests are URLs.
+pub const WEB_TYPE: &str = "Webpage";
+
+/// Every question about the alerts.
+pub struct Query;
+
+fn filter_of(
+    ctx: &Context<'_>,
+    domain: DataDomain,
+    filter: Option<&AlertFilterInput>,
+) -> Result<AlertFilter> {
+    let now = state(ctx)?.clock.now();
+    AlertFilterInput::resolve(filter, &Principal::of(ctx), domain, now)
+}
+
+/// Every question about the alerts. Every data field takes `domain` (default `COMMUNITY`);
+/// users whose token is limited to community data always get community data.
+#[Object]
+impl Query {
+    /// Alerts received in the last minute, 5 minutes, hour and 24 hours (legacy
+    /// `retrieveAlertStats`).
+    async fn alert_stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+    ) -> Result<AlertStats> {
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let base = filter_of(ctx, domain, None)?;
+        let mut counts = [0u64; 4];
+        for (slot, minutes) in counts.iter_mut().zip([1i64, 5, 60, 1440]) {
+            let filter = base.clone().within(
+                domain::TimeField::Received,
+                TimeRange::since(now.plus_seconds(-60 * minutes)),
+            );
+            *slot = state.query.count(&filter).await.map_err(errors::store)?;
+        }
+        Ok(AlertStats {
+            last_minute: counts[0],
+            last_5_minutes: counts[1],
+            last_hour: counts[2],
+            last_24_hours: counts[3],
+        })
+    }
+
+    /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
+    /// connection. `first` is at most 500; pass a page's `endCursor` as `after` for the next.
+    #[graphql(complexity = "2 + (first.max(0) as usize) * child_complexity / 10")]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+        #[graphql(default)] order_by: TimeField,
+    ) -> Result<AlertConnection> {
+        let limit = page_size(first, MAX_PAGE)?;
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let order_by: domain::TimeField = order_by.into();
+        let after = after
+            .as_deref()
+            .map(|c| decode_cursor(order_by, c))
+            .transpose()?;
+        let has_previous_page = after.is_some();
+        let mut alerts = if limit == 0 {
+            Vec::new()
+        } else {
+            state(ctx)?
+                .query
+                .alerts_page(&AlertPage {
+                    filter: filter.clone(),
+                    order_by,
+                    limit: limit + 1,
+                    after,
+                })
+                .await
+                .map_err(errors::store)?
+        };
+        let has_next_page = alerts.len() > limit;
+        alerts.truncate(limit);
+        Ok(AlertConnection {
+            filter,
+            order_by,
+            alerts: alerts.into_iter().map(Arc::new).collect(),
+            has_next_page,
+            has_previous_page,
+        })
+    }
+
+    /// Number of matching alerts (legacy `retrieveAlertsCount`).
+    async fn alert_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+    ) -> Result<u64> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        state(ctx)?
+            .query
+            .count(&filter)
+            .await
+            .map_err(errors::store)
+    }
+
+    /// Matching alerts per honeypot type, most frequent first (legacy
+    /// `retrieveAlertsCountWithType` uses `first: 10`).
+    async fn honeypot_types(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<HoneypotTypeCount>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let terms = top(ctx, &filter, TermField::PeerType, first).await?;
+        Ok(terms.into_iter().map(Into::into).collect())
+    }
+
+    /// Matching alerts over time in buckets of `intervalSeconds` (60 s to 366 days),
+    /// optionally split into the `splitByType` most frequent honeypot types per bucket and
+    /// completed with empty buckets as `fill` says (legacy `datasetAlertsPerMonth`,
+    /// `datasetAlertTypesPerMonth`).
+    #[allow(clippy::too_many_arguments)]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default)] field: TimeField,
+        interval_seconds: i32,
+        #[graphql(default = 0)] split_by_type: i32,
+        #[graphql(default)] fill: GapFill,
+        fill_from: Option<DateTime>,
+        fill_to: Option<DateTime>,
+    ) -> Result<Vec<TimeBucket>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let spec = TimelineSpec {
+            field,
+            interval_seconds,
+            split_by_type,
+            fill,
+            fill_from,
+            fill_to,
+        };
+        timeline(state(ctx)?, &filter, &spec).await
+    }
+
+    /// The countries most alerts come from (legacy `topCountriesAttacks`).
+    async fn top_source_countries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<CountryCount>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let terms = top(ctx, &filter, TermField::SourceCountry, first).await?;
+        Ok(terms.into_iter().map(Into::into).collect())
+    }
+
+    /// The countries of the most attacked honeypots (legacy `topCountriesAttacks`).
+    async fn top_target_countries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<CountryCount>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let terms = top(ctx, &filter, TermField::TargetCountry, first).await?;
+        Ok(terms.into_iter().map(Into::into).collect())
+    }
+
+    /// The most frequent source (or target) locations (legacy `retrieveLatLonAttacks`).
+    async fn top_geo_points(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default)] direction: Direction,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<GeoPointCount>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let field = match direction {
+            Direction::Source => TermField::SourceLocation,
+            Direction::Target => TermField::TargetLocation,
+        };
+        let terms = top(ctx, &filter, field, first).await?;
+        Ok(terms.into_iter().map(Into::into).collect())
+    }
+
+    /// The most requested URLs of web honeypots: requests of `Webpage` alerts unless the
+    /// filter names another honeypot type (legacy `tops?type=urls`, which reads `ALL`).
+    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    async fn top_urls(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<RankedValue>> {
+        let mut filter = filter_of(ctx, domain, filter.as_ref())?;
+        if !filter.equals.iter().any(|(f, _)| *f == TermField::PeerType) {
+            filter = filter.matching(TermField::PeerType, WEB_TYPE);
+        }
+        let terms = top(ctx, &filter, TermField::RequestString, first).await?;
+        Ok(ranked(terms, TermField::RequestString, &filter))
+    }
+
+    /// The most attacked honeypot ports (legacy `tops?type=destports`, which reads `ALL`).
+    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    async fn top_ports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<RankedValue>> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let terms = top(ctx, &filter, TermField::TargetPort, first).await?;
+        Ok(ranked(terms, TermField::TargetPort, &filter))
+    }
+
+    /// Distinct attacker addresses with their number of alerts, most active first; by default
+    /// only globally routable ones, as the legacy blocklists (`retrieveIPs`,
+    /// `retrieveIPs15m`). `first` is at most 10000. Needs a token.
+    #[graphql(guard = "TokenRequired")]
+    async fn attackers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default = 100)] first: i32,
+        #[graphql(default = true)] global_only: bool,
+    ) -> Result<Option<Vec<AttackerCount>>> {
+        let limit = page_size(first, MAX_ATTACKERS)?;
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let size = if global_only { MAX_ADDRESSES } else { limit };
+        let terms = if limit == 0 {
+            Vec::new()
+        } else {
+            state(ctx)?
+                .query
+                .terms(&filter, TermField::SourceIp, size)
+                .await
+                .map_err(errors::store)?
+        };
+        Ok(Some(
+            terms
+                .into_iter()
+                .filter(|t| !global_only || is_global_str(&t.key))
+                .take(limit)
+                .map(|t| AttackerCount {
+                    ip: t.key,
+                    count: t.count,
+                })
+                .collect(),
+        ))
+    }
+
+    /// What one source address did (legacy `querySingleIP`). Needs a token.
+    #[graphql(guard = "TokenRequired")]
+    async fn ip_report(
+        &self,
+        ctx: &Context<'_>,
+        ip: String,
+        #[graphql(default)] domain: DataDomain,
+    ) -> Result<Option<IpReport>> {
+        let address: std::net::IpAddr = ip
+            .trim()
+            .parse()
+            .map_err(|_| bad_input(format!("not an IP address: {ip:?}")))?;
+        let filter =
+            filter_of(ctx, domain, None)?.matching(TermField::SourceIp, address.to_string());
+        Ok(Some(IpReport {
+            ip: address,
+            filter,
+        }))
+    }
+
+    /// The installations behind matching alerts (legacy `TpotStats` asks for one UTC day of
+    /// community data).
+    async fn honeypot_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+    ) -> Result<HoneypotStatistics> {
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let query = &state(ctx)?.query;
+        let total = query.count(&filter).await.map_err(errors::store)?;
+        let per_type = query
+            .terms(&filter, TermField::PeerType, STATISTICS_TYPES)
+            .await
+            .map_err(errors::store)?;
+        let installations = query.installations(&filter).await.map_err(errors::store)?;
+        let (honeypots, daemons, per_type_installations) = summarise(&installations);
+        Ok(HoneypotStatistics {
+            total_alerts: total,
+            alerts_per_type: per_type.into_iter().map(Into::into).collect(),
+            total_honeypots: honeypots as u64,
+            total_daemons: daemons as u64,
+            honeypots_per_type: per_type_installations
+                .into_iter()
+                .map(|(honeypot_type, count)| HoneypotTypeCount {
+                    honeypot_type,
+                    count,
+                })
+                .collect(),
+        })
+    }
+
+    /// Pre-computed community statistics whose period starts in `[from, to]` (both
+    /// inclusive; default: the last 24 hours), with the ratios of the named honeypot types
+    /// (legacy `getStats`). These documents describe community data: `PRIVATE` gets none.
+    async fn community_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        from: Option<DateTime>,
+        to: Option<DateTime>,
+        #[graphql(default)] honeypot_types: Vec<String>,
+    ) -> Result<Vec<StatisticsSnapshot>> {
+        let state = state(ctx)?;
+        if Principal::of(ctx).domain(domain.into()) == domain::DataDomain::Private {
+            return Ok(Vec::new());
+        }
+        let now = state.clock.now();
+        let from = from.map_or(now.plus_seconds(-Timestamp::DAY), |t| t.0);
+        let to = to.map_or(now, |t| t.0);
+        let documents = state
+            .query
+            .statistics(from, to)
+            .await
+            .map_err(errors::store)?;
+        let number = |v: Option<&Value>| match v {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+        // A later document with the same start replaces an earlier one, as in `getStats`.
+        let mut out: Vec<StatisticsSnapshot> = Vec::new();
+        for document in documents {
+            let Some(start) = text(document.get("UTCtimeFrom")) else {
+                continue;
+            };
+            let snapshot = StatisticsSnapshot {
+                to: text(document.get("UTCtimeTo")),
+                total_ratio: number(document.get("comm_totalRatio")),
+                ratios: honeypot_types
+                    .iter()
+                    .filter_map(|t| {
+                        let value = document.get(&format!("comm_ratio_{t}"))?;
+                        Some(TypeRatio {
+                            honeypot_type: t.clone(),
+                            ratio: number(Some(value)),
+                        })
+                    })
+                    .collect(),
+                from: start,
+            };
+            match out.iter_mut().find(|s| s.from == snapshot.from) {
+                Some(existing) => *existing = snapshot,
+                None => out.push(snapshot),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the store and the ingest writer work (legacy `heartbeat`, `alert/heartbeat`).
+    async fn health(&self, ctx: &Context<'_>) -> Result<Health> {
+        let state = state(ctx)?;
+        let store_up = state.query.health().await;
+        let ingest_up = state.writer.is_healthy();
+        Ok(Health {
+            store_up,
+            ingest_up,
+            ingest_backlog: state.writer.backlog() as u64,
+            heartbeat: crate::compat::heartbeat::token(store_up, ingest_up).to_owned(),
+        })
+    }
+
+    /// The caller, as its token says; none without a token.
+    async fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
+        Viewer::of(&Principal::of(ctx))
+    }
+}
+
+/// Actions.
+pub struct Mutation;
+
+/// Actions.
+#[Object]
+impl Mutation {
+    /// Exchanges a stored user's name and token (as used by the legacy private routes) for a
+    /// signed login token carrying the user's permissions. The community account has no
+    /// special rights and cannot log in.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        token: String,
+    ) -> Result<LoginResult> {
+        let state = state(ctx)?;
+        let reader = match state.auth.reader(&username, &token).await {
+            Ok(reader) => reader,
+            Err(AuthError::Store(error)) => return Err(errors::store(error)),
+            Err(_) => return Err(coded(errors::UNAUTHENTICATED, "credentials rejected")),
+        };
+        let can_submit = state.auth.sender(&username, &token).await.is_ok();
+        let (token, expires) = state
+            .jwt
+            .issue(
+                reader.name.as_str(),
+                reader.community_only,
+                can_submit,
+                state.clock.now(),
+            )
+            .map_err(|error| {
+                tracing::warn!(%error, "cannot sign a login token");
+                coded("INTERNAL", "cannot issue a token")
+            })?;
+        Ok(LoginResult {
+            token,
+            expires_at: DateTime(expires),
+        })
+    }
+}
+
+/// Live feeds.
+pub struct Subscription;
+
+/// Live feeds (WebSocket, `graphql-transport-ws` protocol, at `/graphql/ws`).
+#[Subscription]
+impl Subscription {
+    /// Every newly stored alert matching the filter, pushed once it is durable. Time windows
+    /// given as `lastMinutes` are fixed when the subscription starts.
+    async fn alert_added(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] domain: DataDomain,
+        filter: Option<AlertFilterInput>,
+    ) -> Result<impl Stream<Item = AlertNode> + use<>> {
+        let state = state(ctx)?;
+        let filter = filter_of(ctx, domain, filter.as_ref())?;
+        let receiver = state.live.subscribe();
+        Ok(futures::stream::unfold(
+            (receiver, filter),
+            |(mut receiver, filter)| async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(alert) if live::matches(&alert, &filter) => {
+                            return Some((AlertNode(alert), (receiver, filter)));
+                        }
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
+                            tracing::warn!(skipped, "a slow subscriber skipped alerts");
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            },
+        ))
+    }
+}

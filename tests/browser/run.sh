@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Headless-browser test of the GraphQL playground, in one command: builds peba if needed,
+# installs the pinned npm packages, imports the fixture alerts into a temporary data
+# directory, starts `peba serve` with a frozen clock, runs the Node test, stops the server.
+# Needs node and a Chromium (default /usr/bin/chromium; CHROMIUM=... to choose another).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+cargo build --quiet --manifest-path "$root/Cargo.toml" --bin peba
+peba="$target/debug/peba"
+
+(cd "$here" && npm ci --no-audit --no-fund --silent)
+
+data="$(mktemp -d)"
+server=""
+cleanup() {
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+export PEBA_DATA_DIR="$data/store"
+unset PEBA_ELASTICSEARCH_HOST
+"$peba" import "$root/compat/fixtures/alerts.jsonl" >/dev/null
+"$peba" serve --bind 127.0.0.1:0 --set 'clock=2024-07-01 00:20:00' >"$data/serve.out" 2>"$data/serve.err" &
+server=$!
+
+url=""
+for _ in $(seq 1 100); do
+  url="$(sed -n 's/^peba listening on \(http:\/\/.*\)$/\1/p' "$data/serve.out" | head -n1)"
+  [ -n "$url" ] && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    cat "$data/serve.err" >&2
+    echo "peba did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "peba did not report its address" >&2; exit 1; }
+
+cd "$here"
+PEBA_URL="$url" SCREENSHOT="${SCREENSHOT:-$data/playground.png}" node --test playground.test.mjs

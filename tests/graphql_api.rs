@@ -1,0 +1,771 @@
+//! The GraphQL API on the legacy fixtures (real server on loopback, real embedded store,
+//! clock frozen at 2024-07-01 00:20:00 UTC): each query family, authentication both ways for
+//! every protected field, the limits, the checked-in schema, the examples and the playground.
+
+mod support;
+
+use peba::domain::{Alert, Timestamp};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use support::graphql::{Gql, NOW, error_codes, fixture_server};
+use support::in_process::{client, compat_dir, read_alerts};
+
+fn fixtures() -> Vec<Alert> {
+    read_alerts(&compat_dir().join("fixtures/alerts.jsonl"))
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse_legacy(NOW).unwrap()
+}
+
+fn ids(nodes: &Value) -> Vec<String> {
+    nodes
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| n["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[test]
+fn checked_in_schema_is_the_served_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+    let served = peba::graphql::sdl();
+    if std::env::var_os("PEBA_BLESS").is_some() {
+        std::fs::write(&path, &served).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        checked_in == served,
+        "schema.graphql differs from the served schema: run `peba schema > schema.graphql` (or PEBA_BLESS=1 cargo test --test graphql_api)"
+    );
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_peba"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(printed.status.success());
+    assert_eq!(String::from_utf8(printed.stdout).unwrap(), checked_in);
+    // The SDL is documented: every type and field of the root query has a description.
+    assert!(served.contains("\"\"\"\nOne honeypot event"));
+    assert!(served.contains("enum DataDomain"));
+}
+
+#[tokio::test]
+async fn alert_listing_pages_newest_first_with_cursors() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base);
+    let mut expected: Vec<Alert> = fixtures().into_iter().filter(|a| a.client_domain).collect();
+    expected.sort_by(|a, b| {
+        b.recieved_time
+            .cmp(&a.recieved_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let data = gql
+            .data(
+                "query($after: String) {
+                   alerts(first: 7, after: $after) {
+                     totalCount
+                     edges { cursor node { id receivedAt } }
+                     pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+                   }
+                 }",
+                json!({ "after": after }),
+            )
+            .await;
+        let connection = &data["alerts"];
+        assert_eq!(connection["totalCount"], expected.len());
+        assert_eq!(connection["pageInfo"]["hasPreviousPage"], pages > 0);
+        let edges = connection["edges"].as_array().unwrap();
+        seen.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_owned()),
+        );
+        assert_eq!(
+            connection["pageInfo"]["endCursor"],
+            edges.last().map_or(Value::Null, |e| e["cursor"].clone())
+        );
+        pages += 1;
+        if connection["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+        assert!(pages < 10);
+    }
+    assert_eq!(pages, expected.len().div_ceil(7));
+    let expected_ids: Vec<String> = expected.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(seen, expected_ids);
+
+    // ordered by creation time
+    let data = gql
+        .data(
+            "{ alerts(domain: ALL, first: 500, orderBy: CREATED) { nodes { id createdAt } } }",
+            json!({}),
+        )
+        .await;
+    let mut by_created = fixtures();
+    by_created.sort_by(|a, b| {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    assert_eq!(
+        ids(&data["alerts"]["nodes"]),
+        by_created.iter().map(|a| a.id.clone()).collect::<Vec<_>>()
+    );
+    // a cursor of one order is refused by the other
+    let cursor = gql
+        .data("{ alerts(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .await["alerts"]["pageInfo"]["endCursor"]
+        .clone();
+    let body = gql
+        .post(
+            "query($c: String) { alerts(orderBy: CREATED, after: $c) { totalCount } }",
+            json!({ "c": cursor }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    let body = gql
+        .post(
+            "{ alerts(after: \"not-a-cursor\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+}
+
+#[tokio::test]
+async fn filters_select_what_the_fixtures_say() {
+    let server = fixture_server().await;
+    let reader = Gql::new(&server.base).login("reader", "readerpass").await;
+    let all = fixtures();
+    let now = now();
+    let count = |pred: &dyn Fn(&Alert) -> bool| all.iter().filter(|a| pred(a)).count();
+    let cases: Vec<(&str, usize)> = vec![
+        (
+            "{ honeypotType: \"Webpage\" }",
+            count(&|a| a.peer_type == "Webpage"),
+        ),
+        (
+            "{ targetPort: 445 }",
+            count(&|a| a.target_entry_port.as_deref() == Some("445")),
+        ),
+        ("{ sourceCountry: \"TR\" }", count(&|a| a.country == "TR")),
+        (
+            "{ targetCountry: \"DE\" }",
+            count(&|a| a.target_country == "DE"),
+        ),
+        (
+            "{ sensor: \"tanner-community-01\" }",
+            count(&|a| a.peer_ident == "tanner-community-01"),
+        ),
+        (
+            "{ hostname: \"tpot-b\" }",
+            count(&|a| a.hostname == "tpot-b"),
+        ),
+        (
+            "{ sourceIp: \"87.150.0.0/16\" }",
+            count(&|a| a.source_entry_ip.to_string().starts_with("87.150.")),
+        ),
+        (
+            "{ sourceIp: \"8.8.8.8\" }",
+            count(&|a| a.source_entry_ip.to_string() == "8.8.8.8"),
+        ),
+        (
+            "{ received: { lastMinutes: 60 } }",
+            count(&|a| a.recieved_time >= now.plus_seconds(-3600)),
+        ),
+        (
+            "{ created: { from: \"2024-06-30\", to: \"2024-07-01T00:00:00Z\" } }",
+            count(&|a| {
+                a.create_time >= Timestamp::parse_legacy("2024-06-30 00:00:00").unwrap()
+                    && a.create_time < Timestamp::parse_legacy("2024-07-01 00:00:00").unwrap()
+            }),
+        ),
+        (
+            "{ honeypotType: \"Passwords(heralding)\", sourceCountry: \"CN\" }",
+            count(&|a| a.peer_type == "Passwords(heralding)" && a.country == "CN"),
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert!(expected > 0, "{filter} selects fixtures");
+        let query = format!(
+            "{{ alertCount(domain: ALL, filter: {filter}) alerts(domain: ALL, filter: {filter}, first: 100) {{ totalCount nodes {{ id }} }} }}"
+        );
+        let data = reader.data(&query, json!({})).await;
+        assert_eq!(data["alertCount"], expected, "{filter}");
+        assert_eq!(data["alerts"]["totalCount"], expected, "{filter}");
+        assert_eq!(
+            data["alerts"]["nodes"].as_array().unwrap().len(),
+            expected,
+            "{filter}"
+        );
+    }
+    // domains
+    for (domain, expected) in [
+        ("COMMUNITY", count(&|a| a.client_domain)),
+        ("PRIVATE", count(&|a| !a.client_domain)),
+        ("ALL", all.len()),
+    ] {
+        let data = reader
+            .data(&format!("{{ alertCount(domain: {domain}) }}"), json!({}))
+            .await;
+        assert_eq!(data["alertCount"], expected, "{domain}");
+    }
+}
+
+#[tokio::test]
+async fn alerts_carry_their_domain_data() {
+    let server = fixture_server().await;
+    let reader = Gql::new(&server.base).login("reader", "readerpass").await;
+    let data = reader
+        .data(
+            "{ alerts(filter: { sensor: \"cowrie-community-01\", sourceCountry: \"US\" }, first: 1) { nodes {
+                 id domain createdAt receivedAt honeypotType protocol request displayRequest cve
+                 sensor { id hostname externalIp internalIp alertsLast24Hours }
+                 source { ip port country { code name } autonomousSystem location { latitude longitude } }
+                 target { ip port country { code name } autonomousSystem location { latitude longitude } }
+                 credentials { username password loginResult }
+                 session { start end clientVersion }
+                 additionalData rawHttp
+             } } }",
+            json!({}),
+        )
+        .await;
+    let alert = &data["alerts"]["nodes"][0];
+    let fixture = fixtures()
+        .into_iter()
+        .find(|a| a.id == alert["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(alert["domain"], "COMMUNITY");
+    assert_eq!(alert["honeypotType"], fixture.peer_type);
+    assert_eq!(alert["request"], fixture.original_request_string);
+    assert_eq!(alert["displayRequest"], "uname -a; cat /proc/cpuinfo");
+    assert_eq!(alert["receivedAt"], "2024-07-01T00:19:00Z");
+    assert_eq!(alert["source"]["ip"], "8.8.8.8");
+    assert_eq!(
+        alert["source"]["country"],
+        json!({ "code": "US", "name": "United States" })
+    );
+    assert_eq!(
+        alert["source"]["location"],
+        json!({ "latitude": 37.751, "longitude": -97.822 })
+    );
+    assert_eq!(alert["target"]["port"], 22);
+    assert_eq!(alert["credentials"]["password"], "admin");
+    assert_eq!(alert["credentials"]["loginResult"], "Success");
+    assert_eq!(alert["sensor"]["hostname"], "tpot-a");
+    assert_eq!(alert["sensor"]["externalIp"], fixture.external_ip);
+    // the sensor's alerts received in the 24 hours before now
+    let since = now().plus_seconds(-86_400);
+    let recent = fixtures()
+        .iter()
+        .filter(|a| {
+            a.client_domain && a.peer_ident == fixture.peer_ident && a.recieved_time >= since
+        })
+        .count();
+    assert_eq!(alert["sensor"]["alertsLast24Hours"], recent);
+}
+
+#[tokio::test]
+async fn aggregations_answer_with_arguments() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base);
+    let data = gql
+        .data(
+            "{
+               types: honeypotTypes(domain: ALL, first: 2) { honeypotType count }
+               day: timeline(domain: ALL, intervalSeconds: 86400, field: CREATED, splitByType: 2,
+                             filter: { created: { from: \"2024-06-29\" } }) {
+                 start count byHoneypotType { honeypotType count }
+               }
+               hours: timeline(intervalSeconds: 3600, fill: WINDOW, filter: { received: { lastMinutes: 180 } }) { start count }
+               urls: topUrls(domain: ALL, first: 1) { value count timeline(intervalSeconds: 86400) { start count } }
+               ports: topPorts(domain: ALL) { value count }
+               sources: topSourceCountries(first: 3) { code name count }
+               points: topGeoPoints(direction: TARGET, first: 1) { latitude longitude location count }
+               stats: honeypotStatistics(filter: { received: { from: \"2024-07-01\" } }) { totalAlerts totalHoneypots totalDaemons }
+               health { storeUp ingestUp ingestBacklog heartbeat }
+               viewer { name }
+             }",
+            json!({}),
+        )
+        .await;
+    let all = fixtures();
+    let heralding = all
+        .iter()
+        .filter(|a| a.peer_type == "Passwords(heralding)")
+        .count();
+    assert_eq!(
+        data["types"][0],
+        json!({ "honeypotType": "Passwords(heralding)", "count": heralding })
+    );
+    assert_eq!(data["types"].as_array().unwrap().len(), 2);
+    let days = data["day"].as_array().unwrap();
+    assert_eq!(days[0]["start"], "2024-06-29T00:00:00Z");
+    for day in days {
+        let split: u64 = day["byHoneypotType"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["count"].as_u64().unwrap())
+            .sum();
+        assert!(split <= day["count"].as_u64().unwrap());
+        assert!(day["byHoneypotType"].as_array().unwrap().len() <= 2);
+    }
+    // WINDOW fill: every hour from 21:00 to 00:00 plus the future-dated alert's hour
+    let hours: Vec<&str> = data["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hours,
+        [
+            "2024-06-30T21:00:00Z",
+            "2024-06-30T22:00:00Z",
+            "2024-06-30T23:00:00Z",
+            "2024-07-01T00:00:00Z",
+            "2024-07-01T01:00:00Z",
+            "2024-07-01T02:00:00Z"
+        ]
+    );
+    assert_eq!(
+        data["urls"][0]["count"].as_u64().unwrap(),
+        data["urls"][0]["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .sum::<u64>()
+    );
+    assert_eq!(data["ports"][0]["value"], "22");
+    assert_eq!(data["points"][0]["location"], "51.0585 , 8.7833");
+    assert_eq!(data["points"][0]["latitude"], 51.0585);
+    assert_eq!(data["health"]["heartbeat"], "me");
+    assert_eq!(data["health"]["storeUp"], true);
+    assert_eq!(data["viewer"], Value::Null);
+    assert!(data["stats"]["totalHoneypots"].as_u64().unwrap() > 0);
+}
+
+/// Every protected field and argument, asked anonymously (refused with UNAUTHENTICATED, the
+/// rest of the answer intact) and with a token (answered).
+#[tokio::test]
+async fn protected_fields_need_a_token_and_public_ones_do_not() {
+    let server = fixture_server().await;
+    let anonymous = Gql::new(&server.base);
+    let reader = anonymous.login("reader", "readerpass").await;
+    let protected = [
+        (
+            "source address",
+            "{ alerts(first: 2) { totalCount nodes { id source { ip } } } }",
+        ),
+        (
+            "target address",
+            "{ alerts(first: 2) { totalCount nodes { id target { ip } } } }",
+        ),
+        (
+            "sensor addresses",
+            "{ alerts(first: 2) { totalCount nodes { id sensor { id externalIp internalIp } } } }",
+        ),
+        (
+            "additional data",
+            "{ alerts(first: 2) { totalCount nodes { id additionalData } } }",
+        ),
+        (
+            "raw HTTP",
+            "{ alerts(first: 2) { totalCount nodes { id rawHttp } } }",
+        ),
+        (
+            "attackers",
+            "{ alertCount attackers(domain: ALL) { ip count } }",
+        ),
+        (
+            "IP report",
+            "{ alertCount ipReport(ip: \"8.8.8.8\") { alertCount alerts { id } } }",
+        ),
+        (
+            "source filter",
+            "{ alertCount(filter: { sourceIp: \"8.8.8.0/24\" }) }",
+        ),
+        (
+            "source filter of a listing",
+            "{ alerts(filter: { sourceIp: \"8.8.8.8\" }) { totalCount } }",
+        ),
+    ];
+    for (name, query) in protected {
+        let body = anonymous.post(query, json!({})).await;
+        let codes = error_codes(&body);
+        assert!(
+            !codes.is_empty(),
+            "{name}: anonymous callers are refused: {body}"
+        );
+        assert!(
+            codes.iter().all(|c| c == "UNAUTHENTICATED"),
+            "{name}: {body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("needs a token"), "{name}: {message}");
+        // the public part of the answer is still there
+        if query.contains("totalCount nodes") {
+            assert_eq!(body["data"]["alerts"]["totalCount"], 23, "{name}: {body}");
+            assert_eq!(
+                body["data"]["alerts"]["nodes"].as_array().unwrap().len(),
+                2,
+                "{name}"
+            );
+        }
+        let body = reader.post(query, json!({})).await;
+        assert!(
+            body.get("errors").is_none(),
+            "{name}: a token opens it: {body}"
+        );
+    }
+    // anonymous callers get what the public legacy routes give: both domains' aggregates and
+    // recent alerts without addresses
+    let data = anonymous
+        .data(
+            "{ private: alertCount(domain: PRIVATE) all: alertCount(domain: ALL)
+               alerts(domain: PRIVATE, first: 5) { nodes { id source { port country { code } } credentials { username } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["private"], 2);
+    assert_eq!(data["all"], 25);
+    assert_eq!(data["alerts"]["nodes"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn login_tokens_carry_the_users_permissions() {
+    let server = fixture_server().await;
+    let anonymous = Gql::new(&server.base);
+    let viewer = "{ viewer { name communityOnly canSubmit } }";
+    let reader = anonymous.login("reader", "readerpass").await;
+    assert_eq!(
+        reader.data(viewer, json!({})).await["viewer"],
+        json!({ "name": "reader", "communityOnly": false, "canSubmit": true })
+    );
+    let read_only = anonymous.login("readonly", "readonlypass").await;
+    assert_eq!(
+        read_only.data(viewer, json!({})).await["viewer"],
+        json!({ "name": "readonly", "communityOnly": false, "canSubmit": false })
+    );
+    // community-only users are narrowed to community data everywhere
+    let community = anonymous.login("communityonly", "communitypass").await;
+    let data = community
+        .data(
+            "{ viewer { communityOnly } all: alertCount(domain: ALL) private: alertCount(domain: PRIVATE)
+               attackers(domain: PRIVATE, first: 1000, globalOnly: false) { ip }
+               alerts(domain: ALL, first: 500) { nodes { domain } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["viewer"]["communityOnly"], true);
+    assert_eq!(data["all"], 23);
+    assert_eq!(data["private"], 23);
+    let attackers: HashSet<&str> = data["attackers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ip"].as_str().unwrap())
+        .collect();
+    assert!(
+        attackers.contains("8.8.8.8") && !attackers.contains("45.1.2.3"),
+        "{attackers:?}"
+    );
+    assert!(
+        data["alerts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["domain"] == "COMMUNITY")
+    );
+
+    // refused logins
+    for (user, token) in [
+        ("reader", "wrongpass"),
+        ("nobody", "readerpass"),
+        ("community-01-user", "foth{a5maiCee8fineu7"),
+        ("", ""),
+    ] {
+        let body = anonymous
+            .post(
+                "mutation($u: String!, $t: String!) { login(username: $u, token: $t) { token } }",
+                json!({ "u": user, "t": token }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{user}");
+        assert_eq!(body["data"], Value::Null);
+    }
+
+    // tokens that are not ours, broken, or sent the wrong way refuse the whole request
+    let other_server = fixture_server().await;
+    let foreign = Gql::new(&other_server.base)
+        .login("reader", "readerpass")
+        .await;
+    let tampered = {
+        let token = reader.token.clone().unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1] = parts[1].chars().rev().collect();
+        parts.join(".")
+    };
+    for token in [
+        foreign.token.clone().unwrap(),
+        tampered,
+        "garbage".to_owned(),
+    ] {
+        let body = anonymous
+            .with_token(&token)
+            .post("{ alertCount }", json!({}))
+            .await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    }
+    let response = client()
+        .post(format!("{}/graphql", server.base))
+        .header("Authorization", "Basic cmVhZGVyOnJlYWRlcnBhc3M=")
+        .json(&json!({ "query": "{ alertCount }" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+}
+
+#[tokio::test]
+async fn limits_answer_with_clear_errors() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base);
+    let bad_input = [
+        "{ alerts(first: 501) { totalCount } }",
+        "{ alerts(first: -1) { totalCount } }",
+        "{ honeypotTypes(first: 1001) { count } }",
+        "{ timeline(intervalSeconds: 10) { count } }",
+        "{ timeline(intervalSeconds: 60, fill: WINDOW, fillFrom: \"2000-01-01\") { count } }",
+        "{ timeline(intervalSeconds: 3600, fill: WINDOW) { count } }",
+        "{ alertCount(filter: { received: { from: \"2024-07-01\", lastMinutes: 5 } }) }",
+        "{ alertCount(filter: { targetPort: 70000 }) }",
+    ];
+    for query in bad_input {
+        let body = gql.post(query, json!({})).await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{query}: {body}");
+    }
+    let body = gql
+        .post(
+            "{ alertCount(filter: { received: { from: \"yesterday\" } }) }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a date-time"),
+        "{body}"
+    );
+
+    // depth
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(14),
+        "} ".repeat(14)
+    );
+    let body = gql.post(&deep, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{body}"
+    );
+    // complexity
+    let node = "id createdAt receivedAt honeypotType request displayRequest protocol cve
+                source { port country { code name } autonomousSystem location { latitude longitude } }
+                target { port country { code name } autonomousSystem location { latitude longitude } }";
+    let complex = format!(
+        "{{ a: alerts(first: 500) {{ nodes {{ {node} }} }} b: alerts(first: 500) {{ nodes {{ {node} }} }} }}"
+    );
+    let body = gql.post(&complex, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too complex"),
+        "{body}"
+    );
+    // one page of the largest size is fine
+    let body = gql
+        .post(
+            &format!("{{ alerts(first: 500) {{ nodes {{ {node} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // the playground's introspection depth is fine
+    let body = gql
+        .post(
+            &format!(
+                "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+                "ofType { ".repeat(8),
+                "} ".repeat(8)
+            ),
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_not_mutations() {
+    let server = fixture_server().await;
+    let http = client();
+    let response = http
+        .get(format!("{}/graphql?query=%7BalertCount%7D", server.base))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["alertCount"], 23);
+    let response = http
+        .get(format!(
+            "{}/graphql?query=mutation%7Blogin(username:%22reader%22,token:%22readerpass%22)%7Btoken%7D%7D",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    // a browser asking for /graphql is sent to the playground
+    let response = http
+        .get(format!("{}/graphql", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/playground");
+}
+
+#[tokio::test]
+async fn playground_is_served_from_the_binary() {
+    let server = fixture_server().await;
+    let http = client();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("playground");
+    let cases = [
+        (
+            "/playground",
+            "text/html; charset=utf-8",
+            std::fs::read(dir.join("index.html")).unwrap(),
+        ),
+        (
+            "/playground/playground.js",
+            "text/javascript; charset=utf-8",
+            std::fs::read(dir.join("dist/playground.js")).unwrap(),
+        ),
+        (
+            "/playground/playground.css",
+            "text/css; charset=utf-8",
+            std::fs::read(dir.join("dist/playground.css")).unwrap(),
+        ),
+    ];
+    for (path, content_type, expected) in cases {
+        let response = http
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], content_type, "{path}");
+        assert!(response.bytes().await.unwrap() == expected, "{path}");
+    }
+    let page = String::from_utf8(std::fs::read(dir.join("index.html")).unwrap()).unwrap();
+    assert!(
+        page.contains("/playground/playground.js") && page.contains("/playground/playground.css")
+    );
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no external assets"
+    );
+    let examples: Value = http
+        .get(format!("{}/playground/examples.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        examples,
+        serde_json::to_value(peba::graphql::examples::examples()).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn every_example_runs_without_errors() {
+    let server = fixture_server().await;
+    let anonymous = Gql::new(&server.base);
+    let reader = anonymous.login("reader", "readerpass").await;
+    let mut subscriptions = Vec::new();
+    for example in peba::graphql::examples::examples() {
+        if example.query.trim_start().starts_with("subscription") {
+            subscriptions.push(example);
+            continue;
+        }
+        let mut variables = example.variables.clone().unwrap_or(json!({}));
+        if example.query.contains("login(") {
+            variables = json!({ "username": "reader", "token": "readerpass" });
+        }
+        let client = if example.needs_token {
+            &reader
+        } else {
+            &anonymous
+        };
+        let data = client.data(example.query, variables).await;
+        assert!(data.is_object(), "{}", example.title);
+        // anonymous callers are told exactly what needs a token
+        if example.needs_token {
+            let body = anonymous
+                .post(
+                    example.query,
+                    example.variables.clone().unwrap_or(json!({})),
+                )
+                .await;
+            assert!(
+                error_codes(&body).iter().all(|c| c == "UNAUTHENTICATED"),
+                "{}",
+                example.title
+            );
+        }
+    }
+    // subscriptions: accepted by the schema (a rejected one answers at once with errors)
+    assert!(!subscriptions.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let settings = peba::config::Settings {
+        data_dir: dir.path().to_owned(),
+        ..Default::default()
+    };
+    let state = peba::app::AppState::build(settings).await.unwrap();
+    let schema = peba::graphql::schema(state.clone());
+    for example in subscriptions {
+        use futures::StreamExt;
+        let request = async_graphql::Request::new(example.query)
+            .data(peba::graphql::auth::Principal::Anonymous)
+            .data(peba::graphql::loaders::for_request(&state));
+        let mut stream = schema.execute_stream(request);
+        let first =
+            tokio::time::timeout(std::time::Duration::from_millis(300), stream.next()).await;
+        assert!(
+            first.is_err(),
+            "{}: answered {:?}",
+            example.title,
+            first.ok().flatten().map(|r| r.errors)
+        );
+    }
+}

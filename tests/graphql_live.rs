@@ -1,0 +1,436 @@
+//! The GraphQL API over a wrapped store (real server on loopback, real embedded store inside
+//! a counting decorator): the live subscription fed by the ingest route, the dataloader's
+//! bound on store calls, the request timeout, and store failures answered without internals.
+
+mod support;
+
+use async_trait::async_trait;
+use futures::{SinkExt, StreamExt};
+use peba::app::AppState;
+use peba::config::Settings;
+use peba::domain::{
+    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, Timestamp, User, UserName,
+};
+use peba::store::embedded::EmbeddedStore;
+use peba::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+use support::graphql::{Gql, NOW, error_codes};
+use support::in_process::{compat_dir, read_alerts, serve, user};
+use support::{COMMUNITY_TOKEN, COMMUNITY_USER, alert, message};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A store that counts the reads it answers, and can be made slow or failing.
+struct Counting {
+    inner: EmbeddedStore,
+    reads: AtomicUsize,
+    failing: AtomicBool,
+    slow: AtomicBool,
+}
+
+impl Counting {
+    async fn read(&self) -> Result<(), StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.slow.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Corrupt("secret internal detail".into()));
+        }
+        Ok(())
+    }
+
+    fn reads(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("disk gone".into()));
+        }
+        self.inner.write(batch).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+    async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError> {
+        self.read().await?;
+        self.inner.count(filter).await
+    }
+    async fn terms(
+        &self,
+        filter: &AlertFilter,
+        field: TermField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        self.read().await?;
+        self.inner.terms(filter, field, limit).await
+    }
+    async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
+        self.read().await?;
+        self.inner.histogram(query).await
+    }
+    async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        self.read().await?;
+        self.inner.alerts(page).await
+    }
+    async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
+        self.read().await?;
+        self.inner.alerts_by_id(ids).await
+    }
+    async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
+        self.read().await?;
+        self.inner.installations(filter).await
+    }
+    async fn statistics(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<StatisticsDocument>, StoreError> {
+        self.read().await?;
+        self.inner.statistics(from, to).await
+    }
+    async fn write_statistics(
+        &self,
+        documents: Vec<(String, StatisticsDocument)>,
+    ) -> Result<usize, StoreError> {
+        self.inner.write_statistics(documents).await
+    }
+    async fn user(&self, name: &UserName) -> Result<Option<User>, StoreError> {
+        self.inner.user(name).await
+    }
+    async fn add_user(&self, user: &User) -> Result<(), StoreError> {
+        self.inner.add_user(user).await
+    }
+    async fn remove_user(&self, name: &UserName) -> Result<bool, StoreError> {
+        self.inner.remove_user(name).await
+    }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.inner.users().await
+    }
+}
+
+struct Live {
+    base: String,
+    store: Arc<Counting>,
+    _dir: tempfile::TempDir,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self._task.abort();
+    }
+}
+
+/// 100 community alerts from 37 sensors and 10 private ones, all received in the last
+/// 100 minutes, plus the reader account.
+async fn start(timeout_seconds: u64) -> Live {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = EmbeddedStore::open(dir.path()).unwrap();
+    let now = Timestamp::parse_legacy(NOW).unwrap();
+    let template = read_alerts(&compat_dir().join("fixtures/alerts.jsonl")).remove(0);
+    let alerts: Vec<Alert> = (0..110)
+        .map(|i| {
+            let mut a = template.clone();
+            a.id = format!("live-{i:03}");
+            a.peer_ident = format!("sensor-{:02}", i % 37);
+            a.client_domain = i < 100;
+            a.recieved_time = now.plus_seconds(-60 * i64::from(i));
+            a.create_time = a.recieved_time;
+            a
+        })
+        .collect();
+    inner
+        .write(WriteBatch {
+            alerts,
+            cve_copies: Vec::new(),
+        })
+        .await
+        .unwrap();
+    inner
+        .add_user(&user("reader", "readerpass", false, false))
+        .await
+        .unwrap();
+    let store = Arc::new(Counting {
+        inner,
+        reads: AtomicUsize::new(0),
+        failing: AtomicBool::new(false),
+        slow: AtomicBool::new(false),
+    });
+    let settings = Settings {
+        frozen_clock: Some(now),
+        data_dir: dir.path().to_owned(),
+        graphql_timeout: Duration::from_secs(timeout_seconds),
+        jwt_secret: Some("a test secret of enough length".into()),
+        ..Settings::default()
+    };
+    let state = AppState::with_store(settings, store.clone()).unwrap();
+    let (base, task) = serve(state).await;
+    Live {
+        base,
+        store,
+        _dir: dir,
+        _task: task,
+    }
+}
+
+#[tokio::test]
+async fn per_alert_sensor_counts_cost_one_store_call_per_domain() {
+    let live = start(30).await;
+    let gql = Gql::new(&live.base);
+    let query = "query($n: Int!, $d: DataDomain!) { alerts(domain: $d, first: $n) { nodes { id sensor { id alertsLast24Hours } } } }";
+    let mut calls = Vec::new();
+    for (n, domain) in [
+        (1, "COMMUNITY"),
+        (100, "COMMUNITY"),
+        (1, "ALL"),
+        (110, "ALL"),
+    ] {
+        let before = live.store.reads();
+        let data = gql.data(query, json!({ "n": n, "d": domain })).await;
+        calls.push(live.store.reads() - before);
+        let nodes = data["alerts"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n);
+        for node in nodes {
+            // sensor-NN of domain D received alerts live-i with i % 37 == NN
+            let sensor = node["sensor"]["id"].as_str().unwrap();
+            let k: usize = sensor.trim_start_matches("sensor-").parse().unwrap();
+            let private = node["id"].as_str().unwrap() >= "live-100";
+            let expected = (0..110)
+                .filter(|i| i % 37 == k && (*i >= 100) == private)
+                .count();
+            assert_eq!(node["sensor"]["alertsLast24Hours"], expected, "{sensor}");
+        }
+    }
+    // one page read plus one batched count per data domain in the page, whatever its size
+    assert_eq!(calls, [2, 2, 2, 3]);
+    // the same through edges, twice in one request (the second time from the request's cache)
+    let before = live.store.reads();
+    let data = gql
+        .data(
+            "{ a: alerts(first: 100) { edges { node { sensor { alertsLast24Hours } } } }
+               b: alerts(first: 100) { nodes { sensor { alertsLast24Hours } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["a"]["edges"].as_array().unwrap().len(), 100);
+    assert!(
+        live.store.reads() - before <= 4,
+        "{}",
+        live.store.reads() - before
+    );
+}
+
+#[tokio::test]
+async fn store_failures_and_slow_stores_answer_with_codes_only() {
+    let live = start(1).await;
+    let gql = Gql::new(&live.base);
+    live.store.failing.store(true, Ordering::SeqCst);
+    for query in [
+        "{ alertCount }",
+        "{ alerts { nodes { id sensor { alertsLast24Hours } } } }",
+        "{ alertStats { lastMinute } }",
+    ] {
+        let body = gql.post(query, json!({})).await;
+        assert_eq!(
+            error_codes(&body).first().map(String::as_str),
+            Some("STORE_UNAVAILABLE"),
+            "{body}"
+        );
+        let text = body.to_string();
+        assert!(text.contains("store unavailable"), "{text}");
+        assert!(
+            !text.contains("secret internal detail") && !text.contains("corrupt"),
+            "{text}"
+        );
+    }
+    live.store.failing.store(false, Ordering::SeqCst);
+    live.store.slow.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let body = gql.post("{ alertCount }", json!({})).await;
+    assert_eq!(error_codes(&body), ["TIMEOUT"], "{body}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A `graphql-transport-ws` connection, initialised with `payload`.
+async fn connect(base: &str, payload: Value) -> Socket {
+    let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
+    let ack = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// The next JSON message within `wait` (pings are skipped).
+async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] != "ping" && value["type"] != "pong" {
+                return Some(value);
+            }
+        }
+    }
+}
+
+const SUBSCRIPTION: &str = "subscription($d: DataDomain!, $f: AlertFilter) {
+  alertAdded(domain: $d, filter: $f) { id honeypotType receivedAt target { port } source { ip } }
+}";
+
+#[tokio::test]
+async fn subscribers_receive_alerts_once_they_are_stored() {
+    let live = start(30).await;
+    let http = reqwest::Client::new();
+    let token = Gql::new(&live.base)
+        .login("reader", "readerpass")
+        .await
+        .token
+        .unwrap();
+
+    let mut anonymous = connect(&live.base, json!({})).await;
+    let mut reader = connect(
+        &live.base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    )
+    .await;
+    let subscribe = |id: &str, domain: &str, filter: Value| json!({ "id": id, "type": "subscribe", "payload": { "query": SUBSCRIPTION, "variables": { "d": domain, "f": filter } } });
+    send(
+        &mut anonymous,
+        subscribe(
+            "all",
+            "ALL",
+            json!({ "honeypotType": "Network(honeytrap)" }),
+        ),
+    )
+    .await;
+    send(&mut anonymous, subscribe("private", "PRIVATE", json!(null))).await;
+    send(
+        &mut reader,
+        subscribe("mine", "COMMUNITY", json!({ "targetPort": 445 })),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let post = |body: String| {
+        let http = http.clone();
+        let url = format!("{}/ews-0.1/alert/postSimpleMessage", live.base);
+        async move {
+            http.post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // a failed write publishes nothing
+    live.store.failing.store(true, Ordering::SeqCst);
+    let body = message(
+        COMMUNITY_USER,
+        COMMUNITY_TOKEN,
+        &alert("8.8.4.4", 1111, "2024-07-01 00:19:00"),
+    );
+    assert_eq!(post(body).await, 503);
+    assert_eq!(next(&mut anonymous, Duration::from_millis(500)).await, None);
+    live.store.failing.store(false, Ordering::SeqCst);
+
+    // a stored one reaches every matching subscription
+    let body = message(
+        COMMUNITY_USER,
+        COMMUNITY_TOKEN,
+        &alert("8.8.8.8", 4444, "2024-07-01 00:19:00"),
+    );
+    assert_eq!(post(body).await, 200);
+
+    let event = next(&mut anonymous, Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(event["type"], "next", "{event}");
+    assert_eq!(event["id"], "all");
+    let added = &event["payload"]["data"]["alertAdded"];
+    assert_eq!(added["honeypotType"], "Network(honeytrap)");
+    assert_eq!(added["receivedAt"], "2024-07-01T00:20:00Z");
+    assert_eq!(added["target"]["port"], 445);
+    // anonymous subscribers do not see addresses
+    assert_eq!(added["source"]["ip"], Value::Null);
+    assert_eq!(error_codes(&event["payload"]), ["UNAUTHENTICATED"]);
+    // the private-domain subscription saw nothing
+    assert_eq!(next(&mut anonymous, Duration::from_millis(300)).await, None);
+
+    let event = next(&mut reader, Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(event["id"], "mine");
+    assert_eq!(
+        event["payload"]["data"]["alertAdded"]["source"]["ip"],
+        "8.8.8.8"
+    );
+    assert!(event["payload"].get("errors").is_none(), "{event}");
+
+    // what was pushed is durable and readable
+    let id = added["id"].as_str().unwrap();
+    let data = Gql::new(&live.base)
+        .data(
+            "{ alerts(filter: { honeypotType: \"Network(honeytrap)\" }) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["alerts"]["nodes"][0]["id"], id);
+
+    // a bad token in connection_init is refused
+    let url = format!("{}/graphql/ws", live.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "Authorization": "Bearer nonsense" } }),
+    )
+    .await;
+    let answer = next(&mut socket, Duration::from_secs(2)).await;
+    assert!(
+        answer
+            .as_ref()
+            .is_none_or(|a| a["type"] != "connection_ack"),
+        "{answer:?}"
+    );
+}
