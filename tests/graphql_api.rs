@@ -769,3 +769,45 @@ async fn every_example_runs_without_errors() {
         );
     }
 }
+
+/// Dashboards on the configured origin may call the GraphQL endpoint from a browser.
+#[tokio::test]
+async fn the_configured_origin_may_call_graphql_from_a_browser() {
+    let server = fixture_server().await;
+    let url = format!("{}/graphql", server.base);
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", "https://sicherheitstacho.eu")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let headers = preflight.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://sicherheitstacho.eu"
+    );
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "authorization, content-type"
+    );
+    let foreign = client()
+        .post(&url)
+        .header("Origin", "https://elsewhere.example")
+        .json(&json!({"query": "{ alertStats { lastMinute } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 200);
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

@@ -1,14 +1,16 @@
 //! Flask-CORS behaviour on `/alert/*` plus `Access-Control-Allow-Credentials: true` on every
-//! response (all paths and status codes, errors included).
+//! response (all paths and status codes, errors included). The GraphQL endpoint gets the same
+//! origin rule, so that dashboards on the configured origin can call it; its preflight requests
+//! are answered here.
 //!
 //! Apply it to the outermost router (see [`apply`]) so that 404 answers and the ingest route
 //! carry the credentials header too.
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// The methods a preflight answer allows (Flask-CORS default).
@@ -20,10 +22,13 @@ pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, cors_domain: &
     router.layer(middleware::from_fn_with_state(domain, cors))
 }
 
+/// The GraphQL endpoint, which shares the legacy origin rule.
+const GRAPHQL_PATH: &str = "/graphql";
+
 /// Flask-CORS's resource pattern `/alert/*` is a regular expression matched at the start of
-/// the path, so it covers every path beginning with `/alert`.
+/// the path, so it covers every path beginning with `/alert`; and the GraphQL endpoint.
 pub fn covers(path: &str) -> bool {
-    path.starts_with("/alert")
+    path.starts_with("/alert") || path == GRAPHQL_PATH
 }
 
 async fn cors(State(domain): State<Arc<str>>, request: Request, next: Next) -> Response {
@@ -48,7 +53,11 @@ async fn cors(State(domain): State<Arc<str>>, request: Request, next: Next) -> R
             names.join(", ")
         });
 
-    let mut response = next.run(request).await;
+    let mut response = if preflight && request.uri().path() == GRAPHQL_PATH {
+        StatusCode::OK.into_response()
+    } else {
+        next.run(request).await
+    };
     let out = response.headers_mut();
     if covered && origin_allowed {
         if let Ok(value) = HeaderValue::from_str(&domain) {
