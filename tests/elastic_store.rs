@@ -539,7 +539,12 @@ async fn dynamic_mapping_gives_the_same_answers() {
     let Some(url) = node_url() else { return };
     // An index as V2017 clusters have it: only times, addresses and the domain mapped.
     let cfg = config(&url);
-    let index = format!("{}-2024.06.24-000001", cfg.alert_read_prefix);
+    // Today's date: the writes go to this index (an older one would be rolled over first).
+    let index = format!(
+        "{}-{}-000001",
+        cfg.alert_read_prefix,
+        chrono::Utc::now().format("%Y.%m.%d")
+    );
     let date = json!({"type": "date", "format": "yyyy-MM-dd HH:mm:ss||yyyy-MM-dd||epoch_millis"});
     raw(
         &url,
