@@ -310,9 +310,11 @@ fn source_for(n: u16) -> String {
 async fn acknowledged_alerts_survive_a_hard_kill(backend: Backend) {
     let mut app = spawn_on(&backend, &[]).await;
     let mut senders = Vec::new();
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for sender in 0..8u16 {
         let client = app.client.clone();
         let url = app.url(ROUTE);
+        let acks = acks.clone();
         senders.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for batch in 0..40u16 {
@@ -326,14 +328,24 @@ async fn acknowledged_alerts_survive_a_hard_kill(backend: Backend) {
                 };
                 let status = response.status();
                 match response.text().await {
-                    Ok(text) if status == 200 && text == OK => acknowledged.extend(ports),
+                    Ok(text) if status == 200 && text == OK => {
+                        acknowledged.extend(ports);
+                        acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     _ => break,
                 }
             }
             acknowledged
         }));
     }
+    // Kill once some submissions were acknowledged (a write to Elasticsearch takes longer).
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let waiting = std::time::Instant::now();
+    while acks.load(std::sync::atomic::Ordering::Relaxed) == 0
+        && waiting.elapsed() < std::time::Duration::from_secs(20)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     app.kill_hard();
     let mut acknowledged = Vec::new();
     for sender in senders {
