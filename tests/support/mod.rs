@@ -96,12 +96,18 @@ fn start(data_dir: &Path, settings: &[(String, String)]) -> (Child, SocketAddr) 
         .arg("127.0.0.1:0")
         .arg("--data-dir")
         .arg(data_dir);
+    // `log` is the harness's own setting: the server's `PEBA_LOG` (default `warn`).
+    let mut log = "warn";
     for (key, value) in settings {
+        if key == "log" {
+            log = value;
+            continue;
+        }
         command.arg("--set").arg(format!("{key}={value}"));
     }
     command
         .env_remove("PEBA_ELASTICSEARCH_HOST")
-        .env("PEBA_LOG", "warn");
+        .env("PEBA_LOG", log);
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
