@@ -22,9 +22,9 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
-         PRAGMA cache_size = -131072;
+         PRAGMA cache_size = -262144;
          PRAGMA temp_store = MEMORY;
-         PRAGMA wal_autocheckpoint = 4000;",
+         PRAGMA wal_autocheckpoint = 65536;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)

@@ -74,23 +74,28 @@ fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Re
     }
     let mut deltas: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
     deltas.sort_unstable();
-    let mut upsert = tx.prepare_cached(
+    // Most counters of a batch exist already: try the update first, insert when it finds none.
+    let mut add = tx.prepare_cached(
+        "UPDATE rollup SET n = n + ?9 WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
+         AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8",
+    )?;
+    let mut insert = tx.prepare_cached(
         "INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-         ON CONFLICT DO UPDATE SET n = n + excluded.n",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     let mut drop_empty = tx.prepare_cached(
         "DELETE FROM rollup WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
          AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8 AND n <= 0",
     )?;
     for (k, delta) in &deltas {
-        upsert.execute(params![
+        let values = params![
             k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3, delta
-        ])?;
+        ];
+        if add.execute(values)? == 0 {
+            insert.execute(values)?;
+        }
         if *delta < 0 {
-            drop_empty.execute(params![
-                k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3
-            ])?;
+            drop_empty.execute(&values[..8])?;
         }
     }
     Ok(())
