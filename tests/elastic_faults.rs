@@ -328,7 +328,11 @@ async fn ingest_and_reads_survive_a_frozen_and_a_killed_cluster() {
     config.timeout = Duration::from_secs(TIMEOUT);
     let backend = Backend::Elastic(config);
     // The server's log would repeat every refused write; errors only.
-    let app = spawn_on(&backend, &[("cache", "false"), ("log", "error,tower_http=off")]).await;
+    let app = spawn_on(
+        &backend,
+        &[("cache", "false"), ("log", "error,tower_http=off")],
+    )
+    .await;
     assert_eq!(heartbeat(&app).await, "me");
 
     let tally = Arc::new(Tally::default());
