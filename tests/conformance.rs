@@ -328,7 +328,7 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
     let mut out = Vec::new();
     for domain in [DataDomain::Community, DataDomain::Private, DataDomain::All] {
         for (field, range) in &windows {
-            out.push(AlertFilter::domain(domain).within(*field, range.clone()));
+            out.push(AlertFilter::domain(domain).within(*field, *range));
         }
     }
     // Both windows at once.
@@ -353,7 +353,7 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
             out.push(AlertFilter::domain(DataDomain::All).matching(*field, value.clone()));
             out.push(
                 AlertFilter::domain(DataDomain::Community)
-                    .within(TimeField::Received, week.clone())
+                    .within(TimeField::Received, week)
                     .matching(*field, value),
             );
         }
@@ -379,7 +379,7 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
         let mut f = AlertFilter::domain(DataDomain::All);
         f.source_net = Some(net.parse().expect("network"));
         out.push(f.clone());
-        out.push(f.within(TimeField::Received, week.clone()));
+        out.push(f.within(TimeField::Received, week));
     }
     out
 }
