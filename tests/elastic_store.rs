@@ -734,3 +734,71 @@ async fn an_id_stays_unique_across_a_rollover() {
         vec![tc("Webpage", 2, None)]
     );
 }
+
+/// Values longer than a keyword may hold (32 766 bytes) are stored and read back unchanged;
+/// the write is not refused.
+#[tokio::test]
+async fn very_long_values_are_stored() {
+    let Some(url) = node_url() else { return };
+    let store = ElasticStore::connect(config(&url)).await.unwrap();
+    let mut a = alert("long1", "2024-06-24 10:00:07");
+    a.original_request_string = format!("GET /{} HTTP/1.1", "ü".repeat(20_000));
+    a.rawhttp = "QUJD".repeat(30_000);
+    a.additional_data = format!("{{\"x\": \"{}\"}}", "y".repeat(70_000));
+    a.peer_type = "W".repeat(9_000);
+    let b = alert("short1", "2024-06-24 10:00:08");
+    let out = store.write(batch(vec![a.clone(), b])).await.unwrap();
+    assert_eq!(out.created, 2);
+    assert_eq!(
+        store.alerts_by_id(&["long1".into()]).await.unwrap(),
+        vec![a]
+    );
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.unwrap(), 2);
+}
+
+/// A write index created without length limits (as PEBA created them) gets them before the
+/// first write, so a very long value is not refused there either.
+#[tokio::test]
+async fn a_write_index_without_keyword_limits_gets_them() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let index = format!(
+        "{}-{}-000001",
+        cfg.alert_read_prefix,
+        chrono::Utc::now().format("%Y.%m.%d")
+    );
+    raw(
+        &url,
+        reqwest::Method::PUT,
+        &index,
+        Some(json!({
+            "aliases": {cfg.alert_write_alias.clone(): {"is_write_index": true}},
+            "mappings": {"properties": {
+                "originalRequestString": {"type": "keyword"},
+                "rawhttp": {"type": "keyword", "index": false},
+            }}
+        })),
+    )
+    .await;
+    let store = ElasticStore::connect(cfg).await.unwrap();
+    let mut a = alert("long2", "2024-06-24 10:00:07");
+    a.original_request_string = "x".repeat(40_000);
+    a.rawhttp = "y".repeat(40_000);
+    store.write(batch(vec![a.clone()])).await.unwrap();
+    assert_eq!(
+        store.alerts_by_id(&["long2".into()]).await.unwrap(),
+        vec![a]
+    );
+    let mapping = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("{index}/_mapping"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        mapping[&index]["mappings"]["properties"]["originalRequestString"]["ignore_above"],
+        8191
+    );
+}

@@ -8,6 +8,9 @@
 //!
 //! # Choices
 //!
+//! - **Acknowledgement.** A write succeeds only when the `_bulk` answer reports every item
+//!   stored; any failed item (or a transport error, timeout, 429 or 5xx) fails the whole batch,
+//!   so ewsposter is answered 503 and resends; ids make the resend idempotent.
 //! - **Visibility.** Writes use `refresh=wait_for`: the bulk request returns once its documents
 //!   are searchable, so the next query sees them, without forcing a refresh per batch (which
 //!   would create a tiny segment each time). Acknowledged writes are durable because the
@@ -45,7 +48,11 @@
 //! - **Field names** are read from the mappings (see [`layout`]): `x` in explicitly mapped
 //!   indices, `x.keyword` in dynamically mapped ones (V2017, `users`). Dynamically mapped
 //!   `.keyword` sub-fields ignore values longer than 256 characters, so such values neither
-//!   match filters nor form buckets there.
+//!   match filters nor form buckets there. Likewise every keyword field of the indices this
+//!   store creates or writes to carries `ignore_above: 8191` (see [`layout::KEYWORD_LIMIT`]):
+//!   Lucene refuses values over 32 766 bytes, and such a refused document would fail its batch
+//!   on every retry. Longer values are stored and read back unchanged, but neither match
+//!   filters nor form buckets (the embedded store has no such limit).
 
 mod http;
 mod layout;

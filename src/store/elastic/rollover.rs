@@ -15,9 +15,10 @@
 //! by raising the counter. A write index whose name carries no date is rolled over once to a
 //! dated one. The new index is created with the mapping of the one it follows, so fields that
 //! one maps dynamically (`text` with a `.keyword` sub-field) stay so; fields it does not map
-//! yet get the store's template mapping.
+//! yet get the store's template mapping. Keyword fields get a length limit (see
+//! [`layout::KEYWORD_LIMIT`]), also in a write index created by PEBA.
 
-use super::ElasticStore;
+use super::{ElasticStore, layout};
 use crate::domain::Timestamp;
 use crate::store::StoreError;
 use chrono::NaiveDate;
@@ -92,6 +93,24 @@ impl ElasticStore {
         self.create_index(&first, &body).await
     }
 
+    /// Gives every keyword field of the write index `index` a length limit (see
+    /// [`layout::KEYWORD_LIMIT`]) when it has none: an index PEBA created would otherwise refuse
+    /// documents with very long values, failing every batch they are in.
+    async fn limit_keywords(&self, index: &str) -> Result<(), StoreError> {
+        let path = format!("{index}/_mapping");
+        let answer = self.http.ok(Method::Get, &path, &[], None).await?;
+        let mut mappings = answer[index]["mappings"].clone();
+        if layout::limit_keywords(&mut mappings) {
+            let body = json!({"properties": mappings["properties"].clone()});
+            self.http.json(Method::Put, &path, &[], &body).await?;
+            tracing::info!(
+                index,
+                "gave the write index's keyword fields a length limit"
+            );
+        }
+        Ok(())
+    }
+
     /// Makes sure the write alias points to an index of `today` (or later), rolling it over
     /// when its write index is from an earlier day. Returns the write index. Cheap when the
     /// check already succeeded for `today`.
@@ -115,6 +134,7 @@ impl ElasticStore {
             if let Some((date, _)) = parsed
                 && date >= today
             {
+                self.limit_keywords(&current).await?;
                 if let Ok(mut guard) = self.daily.lock() {
                     *guard = Some((current.clone(), date));
                 }
@@ -128,7 +148,9 @@ impl ElasticStore {
                 .http
                 .ok(Method::Get, &format!("{current}/_mapping"), &[], None)
                 .await?;
-            let body = json!({"mappings": mapping[&current]["mappings"].clone()});
+            let mut mappings = mapping[&current]["mappings"].clone();
+            layout::limit_keywords(&mut mappings);
+            let body = json!({"mappings": mappings});
             let answer = self
                 .http
                 .request(
