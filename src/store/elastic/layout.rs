@@ -295,7 +295,7 @@ mod tests {
             KEYWORD_LIMIT
         );
         assert!(!limit_keywords(&mut m), "nothing left to change");
-        assert!(limit_keywords(&mut alert_mapping(false)) == false);
+        assert!(!limit_keywords(&mut alert_mapping(false)));
     }
 
     #[test]
