@@ -3,7 +3,8 @@
 //!
 //! The test starts a dedicated node with `tests/search-node/start.sh` (state in
 //! `PEBA_TEST_FAULT_NODE_STATE`, engine `PEBA_TEST_SEARCH_ENGINE`, both set by
-//! `tests/run-all.sh`), then, while senders that retry like ewsposter submit alerts:
+//! `tests/run-all.sh`), checks that a red cluster is reported down by the heartbeats, then,
+//! while senders that retry like ewsposter submit alerts:
 //!
 //! 1. freezes the node (SIGSTOP: connections hang): ingest answers 503 `Handling failed`,
 //!    legacy reads answer their documented error forms, heartbeats report the store down, all
@@ -334,6 +335,33 @@ async fn ingest_and_reads_survive_a_frozen_and_a_killed_cluster() {
     )
     .await;
     assert_eq!(heartbeat(&app).await, "me");
+
+    // 0. A red cluster (an index whose primary cannot be allocated) counts as down.
+    let http = reqwest::Client::new();
+    let red = format!("{}/peba-red-probe?wait_for_active_shards=0", node.url());
+    let created = http
+        .put(&red)
+        .json(&serde_json::json!({"settings": {"index": {
+            "number_of_replicas": 0,
+            "routing.allocation.require._name": "no-such-node"}}}))
+        .send()
+        .await
+        .expect("create index");
+    assert!(created.status().is_success(), "{:?}", created.text().await);
+    let started = Instant::now();
+    while heartbeat(&app).await != "m" {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "a red cluster is reported healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.get("/heartbeat").await.status(), 401);
+    http.delete(format!("{}/peba-red-probe", node.url()))
+        .send()
+        .await
+        .expect("delete index");
+    wait_recovered(&app, "green again").await;
 
     let tally = Arc::new(Tally::default());
     let deadline = Instant::now() + Duration::from_secs(400);

@@ -802,3 +802,71 @@ async fn a_write_index_without_keyword_limits_gets_them() {
         8191
     );
 }
+
+/// Writers that see the day change at once (tasks and separate stores, i.e. processes) roll the
+/// alias over exactly once, and all agree on the new write index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_roll_over_once() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(std::sync::Arc::new(
+            ElasticStore::connect(cfg.clone()).await.unwrap(),
+        ));
+    }
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Days::new(1);
+    let mut tasks = Vec::new();
+    for store in &stores {
+        for _ in 0..3 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.ensure_daily_index(tomorrow).await.unwrap()
+            }));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for t in tasks {
+        names.insert(t.await.unwrap());
+    }
+    let expected = format!(
+        "{}-{}-000002",
+        cfg.alert_read_prefix,
+        tomorrow.format("%Y.%m.%d")
+    );
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        vec![expected.clone()]
+    );
+    let indices = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("_cat/indices/{}-*?format=json", cfg.alert_read_prefix),
+        None,
+    )
+    .await;
+    assert_eq!(indices.as_array().unwrap().len(), 2, "{indices}");
+    // Writes go to the new index; the day after, the counter goes on.
+    stores[0]
+        .write(batch(vec![alert("r1", "2024-06-24 10:00:00")]))
+        .await
+        .unwrap();
+    let hit = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("{expected}/_doc/r1"),
+        None,
+    )
+    .await;
+    assert_eq!(hit["found"], true);
+    let after = tomorrow + chrono::Days::new(1);
+    assert_eq!(
+        stores[1].ensure_daily_index(after).await.unwrap(),
+        format!(
+            "{}-{}-000003",
+            cfg.alert_read_prefix,
+            after.format("%Y.%m.%d")
+        )
+    );
+}
