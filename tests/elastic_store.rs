@@ -870,3 +870,56 @@ async fn concurrent_writers_roll_over_once() {
         )
     );
 }
+
+/// The reason alert reads may search `<prefix>-*`: with `pre_filter_shard_size=1` the cluster
+/// skips the daily indices whose time range cannot match a window, and answers as a search of
+/// every index would.
+#[tokio::test]
+async fn windowed_searches_skip_the_daily_indices_they_do_not_need() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let store = ElasticStore::connect(cfg.clone()).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    for (day, received) in [
+        "2024-06-21 10:00:00",
+        "2024-06-22 10:00:00",
+        "2024-06-23 10:00:00",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .ensure_daily_index(today + chrono::Days::new(day as u64))
+            .await
+            .unwrap();
+        store
+            .write(batch(vec![alert(&format!("d{day}"), received)]))
+            .await
+            .unwrap();
+    }
+    let window = json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": {"bool": {"filter": [{"range": {"recievedTime": {
+            "gte": "2024-06-23 00:00:00", "lt": "2024-06-24 00:00:00",
+            "format": "yyyy-MM-dd HH:mm:ss"}}}]}}
+    });
+    let answer = raw(
+        &url,
+        reqwest::Method::POST,
+        &format!(
+            "{}-*/_search?pre_filter_shard_size=1&ignore_unavailable=true&allow_no_indices=true",
+            cfg.alert_read_prefix
+        ),
+        Some(window),
+    )
+    .await;
+    assert_eq!(answer["_shards"]["total"], 3, "{answer}");
+    assert_eq!(answer["_shards"]["skipped"], 2, "{answer}");
+    assert_eq!(answer["hits"]["total"]["value"], 1, "{answer}");
+    let filter = AlertFilter::domain(DataDomain::All).within(
+        TimeField::Received,
+        TimeRange::between(t("2024-06-23 00:00:00"), t("2024-06-24 00:00:00")),
+    );
+    assert_eq!(store.count(&filter).await.unwrap(), 1);
+}

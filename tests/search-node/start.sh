@@ -80,8 +80,8 @@ for attempt in $(seq 1 "$tries"); do
   ready=""
   why=""
   while :; do
-    if curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null \
-        | grep -Eq '"status":"(yellow|green)"'; then
+    health="$(curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null || true)"
+    if [[ "$health" =~ \"status\":\"(yellow|green)\" ]]; then
       ready=1
       break
     fi

@@ -28,7 +28,9 @@
 //!   whatever the alias received while it was the write index (late alerts whose `createTime`
 //!   lies days back, retries after midnight, imports of old data, PEBA's own indices written
 //!   in local time), so a name list would silently miss alerts, and the contract is that
-//!   answers equal a search of all indices (the conformance suite checks exactly that).
+//!   answers equal a search of all indices (the conformance suite checks exactly that;
+//!   `tests/elastic_store.rs` checks that a one-day window over three daily indices skips
+//!   two of them).
 //!   Missing indices are not errors.
 //! - **Upserts across days.** An alert id may already exist in an older daily index (a retry
 //!   after midnight). Before a bulk write the store looks the ids up across `<prefix>-*`; a
