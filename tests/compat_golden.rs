@@ -3,13 +3,17 @@
 //! its status, relevant headers and complete body are compared byte for byte with
 //! `compat/golden/<case>.txt`. `PEBA_BLESS=1` rewrites the golden files instead (review the
 //! diff before committing).
+//!
+//! The same cases run a second time over Elasticsearch (the test node, see
+//! `tests/support/backend.rs`), expecting the very same golden files.
 
 mod support;
 
 use reqwest::Method;
 use std::fmt::Write as _;
+use support::backend::Backend;
 use support::in_process::{
-    client, compat_dir, credentials, read_alerts, read_documents, start, user,
+    client, compat_dir, credentials, read_alerts, read_documents, start_on, user,
 };
 
 const NOW: &str = "2024-07-01 00:20:00";
@@ -520,6 +524,19 @@ async fn render(client: &reqwest::Client, base: &str, case: &Case) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn golden_responses() {
+    golden(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_responses_elasticsearch() {
+    let Some(backend) = Backend::elastic("golden") else {
+        return;
+    };
+    golden(backend.clone()).await;
+    backend.cleanup().await;
+}
+
+async fn golden(backend: Backend) {
     let fixtures = compat_dir().join("fixtures");
     let alerts = read_alerts(&fixtures.join("alerts.jsonl"));
     let statistics = read_documents(&fixtures.join("statistics.jsonl"));
@@ -528,10 +545,11 @@ async fn golden_responses() {
         user("readonly", "readonlypass", true, false),
         user("communityonly", "communitypass", false, true),
     ];
-    let server = start(NOW, alerts, statistics, users).await;
+    let server = start_on(backend.clone(), NOW, alerts, statistics, users).await;
     let client = client();
     let golden = compat_dir().join("golden");
-    let bless = std::env::var_os("PEBA_BLESS").is_some();
+    // Golden files are written from the embedded store only; Elasticsearch must match them.
+    let bless = std::env::var_os("PEBA_BLESS").is_some() && matches!(backend, Backend::Embedded);
     let mut names = std::collections::HashSet::new();
     let mut failures = Vec::new();
     for case in CASES {
@@ -574,7 +592,7 @@ async fn golden_responses() {
     }
     assert!(
         failures.is_empty(),
-        "{} golden mismatches:\n{}",
+        "{} golden mismatches ({backend:?}):\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -7,7 +7,8 @@ mod support;
 use peba::domain::{Alert, Timestamp};
 use quick_xml::events::Event;
 use serde_json::{Value, json};
-use support::in_process::{client, credentials, start, user};
+use support::backend::Backend;
+use support::in_process::{client, credentials, start_on, user};
 
 /// 12:00 UTC, mid-month: inside the 04:00–22:00 window and not within 28 h of a month start.
 const NOW: &str = "2024-06-24 12:00:00";
@@ -127,8 +128,23 @@ impl El {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peba_test_suite() {
+    peba_suite(Backend::Embedded).await;
+}
+
+/// The same suite over Elasticsearch (the test node).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peba_test_suite_elasticsearch() {
+    let Some(backend) = Backend::elastic("pebasuite") else {
+        return;
+    };
+    peba_suite(backend.clone()).await;
+    backend.cleanup().await;
+}
+
+async fn peba_suite(backend: Backend) {
     let now = Timestamp::parse_legacy(NOW).expect("now");
-    let server = start(
+    let server = start_on(
+        backend,
         NOW,
         fixture(now),
         Vec::new(),

@@ -539,7 +539,12 @@ async fn dynamic_mapping_gives_the_same_answers() {
     let Some(url) = node_url() else { return };
     // An index as V2017 clusters have it: only times, addresses and the domain mapped.
     let cfg = config(&url);
-    let index = format!("{}-2024.06.24-000001", cfg.alert_read_prefix);
+    // Today's date: the writes go to this index (an older one would be rolled over first).
+    let index = format!(
+        "{}-{}-000001",
+        cfg.alert_read_prefix,
+        chrono::Utc::now().format("%Y.%m.%d")
+    );
     let date = json!({"type": "date", "format": "yyyy-MM-dd HH:mm:ss||yyyy-MM-dd||epoch_millis"});
     raw(
         &url,
@@ -728,4 +733,193 @@ async fn an_id_stays_unique_across_a_rollover() {
         store.terms(&all, TermField::PeerType, 1).await.unwrap(),
         vec![tc("Webpage", 2, None)]
     );
+}
+
+/// Values longer than a keyword may hold (32 766 bytes) are stored and read back unchanged;
+/// the write is not refused.
+#[tokio::test]
+async fn very_long_values_are_stored() {
+    let Some(url) = node_url() else { return };
+    let store = ElasticStore::connect(config(&url)).await.unwrap();
+    let mut a = alert("long1", "2024-06-24 10:00:07");
+    a.original_request_string = format!("GET /{} HTTP/1.1", "ü".repeat(20_000));
+    a.rawhttp = "QUJD".repeat(30_000);
+    a.additional_data = format!("{{\"x\": \"{}\"}}", "y".repeat(70_000));
+    a.peer_type = "W".repeat(9_000);
+    let b = alert("short1", "2024-06-24 10:00:08");
+    let out = store.write(batch(vec![a.clone(), b])).await.unwrap();
+    assert_eq!(out.created, 2);
+    assert_eq!(
+        store.alerts_by_id(&["long1".into()]).await.unwrap(),
+        vec![a]
+    );
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.unwrap(), 2);
+}
+
+/// A write index created without length limits (as PEBA created them) gets them before the
+/// first write, so a very long value is not refused there either.
+#[tokio::test]
+async fn a_write_index_without_keyword_limits_gets_them() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let index = format!(
+        "{}-{}-000001",
+        cfg.alert_read_prefix,
+        chrono::Utc::now().format("%Y.%m.%d")
+    );
+    raw(
+        &url,
+        reqwest::Method::PUT,
+        &index,
+        Some(json!({
+            "aliases": {cfg.alert_write_alias.clone(): {"is_write_index": true}},
+            "mappings": {"properties": {
+                "originalRequestString": {"type": "keyword"},
+                "rawhttp": {"type": "keyword", "index": false},
+            }}
+        })),
+    )
+    .await;
+    let store = ElasticStore::connect(cfg).await.unwrap();
+    let mut a = alert("long2", "2024-06-24 10:00:07");
+    a.original_request_string = "x".repeat(40_000);
+    a.rawhttp = "y".repeat(40_000);
+    store.write(batch(vec![a.clone()])).await.unwrap();
+    assert_eq!(
+        store.alerts_by_id(&["long2".into()]).await.unwrap(),
+        vec![a]
+    );
+    let mapping = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("{index}/_mapping"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        mapping[&index]["mappings"]["properties"]["originalRequestString"]["ignore_above"],
+        8191
+    );
+}
+
+/// Writers that see the day change at once (tasks and separate stores, i.e. processes) roll the
+/// alias over exactly once, and all agree on the new write index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_roll_over_once() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(std::sync::Arc::new(
+            ElasticStore::connect(cfg.clone()).await.unwrap(),
+        ));
+    }
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Days::new(1);
+    let mut tasks = Vec::new();
+    for store in &stores {
+        for _ in 0..3 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.ensure_daily_index(tomorrow).await.unwrap()
+            }));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for t in tasks {
+        names.insert(t.await.unwrap());
+    }
+    let expected = format!(
+        "{}-{}-000002",
+        cfg.alert_read_prefix,
+        tomorrow.format("%Y.%m.%d")
+    );
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        vec![expected.clone()]
+    );
+    let indices = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("_cat/indices/{}-*?format=json", cfg.alert_read_prefix),
+        None,
+    )
+    .await;
+    assert_eq!(indices.as_array().unwrap().len(), 2, "{indices}");
+    // Writes go to the new index; the day after, the counter goes on.
+    stores[0]
+        .write(batch(vec![alert("r1", "2024-06-24 10:00:00")]))
+        .await
+        .unwrap();
+    let hit = raw(
+        &url,
+        reqwest::Method::GET,
+        &format!("{expected}/_doc/r1"),
+        None,
+    )
+    .await;
+    assert_eq!(hit["found"], true);
+    let after = tomorrow + chrono::Days::new(1);
+    assert_eq!(
+        stores[1].ensure_daily_index(after).await.unwrap(),
+        format!(
+            "{}-{}-000003",
+            cfg.alert_read_prefix,
+            after.format("%Y.%m.%d")
+        )
+    );
+}
+
+/// The reason alert reads may search `<prefix>-*`: with `pre_filter_shard_size=1` the cluster
+/// skips the daily indices whose time range cannot match a window, and answers as a search of
+/// every index would.
+#[tokio::test]
+async fn windowed_searches_skip_the_daily_indices_they_do_not_need() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let store = ElasticStore::connect(cfg.clone()).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    for (day, received) in [
+        "2024-06-21 10:00:00",
+        "2024-06-22 10:00:00",
+        "2024-06-23 10:00:00",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .ensure_daily_index(today + chrono::Days::new(day as u64))
+            .await
+            .unwrap();
+        store
+            .write(batch(vec![alert(&format!("d{day}"), received)]))
+            .await
+            .unwrap();
+    }
+    let window = json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": {"bool": {"filter": [{"range": {"recievedTime": {
+            "gte": "2024-06-23 00:00:00", "lt": "2024-06-24 00:00:00",
+            "format": "yyyy-MM-dd HH:mm:ss"}}}]}}
+    });
+    let answer = raw(
+        &url,
+        reqwest::Method::POST,
+        &format!(
+            "{}-*/_search?pre_filter_shard_size=1&ignore_unavailable=true&allow_no_indices=true",
+            cfg.alert_read_prefix
+        ),
+        Some(window),
+    )
+    .await;
+    assert_eq!(answer["_shards"]["total"], 3, "{answer}");
+    assert_eq!(answer["_shards"]["skipped"], 2, "{answer}");
+    assert_eq!(answer["hits"]["total"]["value"], 1, "{answer}");
+    let filter = AlertFilter::domain(DataDomain::All).within(
+        TimeField::Received,
+        TimeRange::between(t("2024-06-23 00:00:00"), t("2024-06-24 00:00:00")),
+    );
+    assert_eq!(store.count(&filter).await.unwrap(), 1);
 }

@@ -1,29 +1,64 @@
 //! The ingest route against a real server and store: happy paths, bad input, credentials,
-//! idempotence and durability.
+//! idempotence and durability. Every test runs twice: over the embedded store (`…::embedded`)
+//! and over Elasticsearch on the test node (`…::elasticsearch`, see `support/backend.rs`).
 
 mod support;
 
 use peba::domain::{TokenHash, User, UserName};
-use peba::store::Store;
 use sha2::{Digest, Sha512};
+use support::backend::Backend;
 use support::*;
 
 const OK: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
 const ROUTE: &str = "/ews-0.1/alert/postSimpleMessage";
 
+/// Runs each named test over both stores: `<name>::embedded` and `<name>::elasticsearch`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$name(Backend::Embedded).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn elasticsearch() {
+                let Some(backend) = Backend::elastic("ingest") else {
+                    return;
+                };
+                super::$name(backend.clone()).await;
+                backend.cleanup().await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    community_alerts_are_stored_and_acknowledged,
+    the_ok_answer_has_the_legacy_content_type,
+    get_answers_like_peba,
+    resubmission_does_not_duplicate,
+    bad_bodies_are_refused_and_change_nothing,
+    incomplete_alerts_are_skipped_without_failing_the_message,
+    stored_users_submit_private_alerts_and_read_only_users_cannot,
+    users_added_on_the_command_line_can_submit_at_once,
+    acknowledged_alerts_survive_a_hard_kill,
+);
+
 fn community(alerts: &str) -> String {
     message(COMMUNITY_USER, COMMUNITY_TOKEN, alerts)
 }
 
-#[tokio::test]
-async fn community_alerts_are_stored_and_acknowledged() {
-    let app = spawn_app(&[("clock", "2024-06-24 12:00:07")]).await;
+async fn community_alerts_are_stored_and_acknowledged(backend: Backend) {
+    let app = spawn_on(&backend, &[("clock", "2024-06-24 12:00:07")]).await;
     let (status, body) = app
         .submit(community(&alert("8.8.8.8", 50522, "2024-06-24 12:00:00")))
         .await;
     assert_eq!((status, body.as_str()), (200, OK));
 
-    let stored = stored_alerts(&app.data_path()).await;
+    let stored = app.stored().await;
     assert_eq!(stored.len(), 1);
     let a = &stored[0];
     assert_eq!(
@@ -37,9 +72,8 @@ async fn community_alerts_are_stored_and_acknowledged() {
     assert_eq!(a.create_time.format_legacy(), "2024-06-24 12:00:00");
 }
 
-#[tokio::test]
-async fn the_ok_answer_has_the_legacy_content_type() {
-    let app = spawn_app(&[]).await;
+async fn the_ok_answer_has_the_legacy_content_type(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     let response = app
         .post(
             ROUTE,
@@ -53,9 +87,8 @@ async fn the_ok_answer_has_the_legacy_content_type() {
     );
 }
 
-#[tokio::test]
-async fn get_answers_like_peba() {
-    let app = spawn_app(&[]).await;
+async fn get_answers_like_peba(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     let response = app.get(ROUTE).await;
     assert_eq!(response.status(), 500);
     assert_eq!(
@@ -68,23 +101,21 @@ async fn get_answers_like_peba() {
     );
 }
 
-#[tokio::test]
-async fn resubmission_does_not_duplicate() {
-    let app = spawn_app(&[]).await;
+async fn resubmission_does_not_duplicate(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     let alerts: String = (0..20)
         .map(|i| alert(&format!("8.8.8.{i}"), 1000, "2024-06-24 12:00:00"))
         .collect();
     for _ in 0..3 {
         assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
     }
-    assert_eq!(stored_alerts(&app.data_path()).await.len(), 20);
+    assert_eq!(app.stored().await.len(), 20);
 }
 
 /// Hostile and broken bodies: each gets a clear non-OK `Result`, nothing is stored, and the
 /// server keeps serving.
-#[tokio::test]
-async fn bad_bodies_are_refused_and_change_nothing() {
-    let app = spawn_app(&[("max_body_bytes", "65536")]).await;
+async fn bad_bodies_are_refused_and_change_nothing(backend: Backend) {
+    let app = spawn_on(&backend, &[("max_body_bytes", "65536")]).await;
     let valid = alert("8.8.8.8", 1, "2024-06-24 12:00:00");
     let bomb = format!(
         "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>{}",
@@ -148,7 +179,7 @@ async fn bad_bodies_are_refused_and_change_nothing() {
             "{name}: {text}"
         );
     }
-    assert!(stored_alerts(&app.data_path()).await.is_empty());
+    assert!(app.stored().await.is_empty());
     assert_eq!(
         app.submit(community(&valid)).await,
         (200, OK.to_owned()),
@@ -157,9 +188,8 @@ async fn bad_bodies_are_refused_and_change_nothing() {
 }
 
 /// Alerts with invalid addresses or timestamps are skipped; their valid neighbours are stored.
-#[tokio::test]
-async fn incomplete_alerts_are_skipped_without_failing_the_message() {
-    let app = spawn_app(&[]).await;
+async fn incomplete_alerts_are_skipped_without_failing_the_message(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     let alerts = [
         alert("8.8.8.8", 1, "2024-06-24 12:00:00"),
         alert("not-an-ip", 2, "2024-06-24 12:00:00"),
@@ -174,7 +204,8 @@ async fn incomplete_alerts_are_skipped_without_failing_the_message() {
     ]
     .concat();
     assert_eq!(app.submit(community(&alerts)).await, (200, OK.to_owned()));
-    let mut sources: Vec<String> = stored_alerts(&app.data_path())
+    let mut sources: Vec<String> = app
+        .stored()
         .await
         .iter()
         .map(|a| a.source_entry_ip.to_string())
@@ -193,11 +224,10 @@ fn legacy_user(name: &str, token: &str, read_only: bool) -> User {
     }
 }
 
-#[tokio::test]
-async fn stored_users_submit_private_alerts_and_read_only_users_cannot() {
-    let app = spawn_app(&[]).await;
+async fn stored_users_submit_private_alerts_and_read_only_users_cannot(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     {
-        let store = peba::store::embedded::EmbeddedStore::open(&app.data_path()).unwrap();
+        let store = app.store().await;
         store
             .add_user(&legacy_user("dtag-sensor", "s3cret", false))
             .await
@@ -226,14 +256,13 @@ async fn stored_users_submit_private_alerts_and_read_only_users_cannot() {
         .0,
         403
     );
-    let stored = stored_alerts(&app.data_path()).await;
+    let stored = app.stored().await;
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].client_domain, "private domain");
 }
 
-#[tokio::test]
-async fn users_added_on_the_command_line_can_submit_at_once() {
-    let app = spawn_app(&[]).await;
+async fn users_added_on_the_command_line_can_submit_at_once(backend: Backend) {
+    let app = spawn_on(&backend, &[]).await;
     let out = app.peba(&[
         "user",
         "add",
@@ -278,13 +307,14 @@ fn source_for(n: u16) -> String {
 }
 
 /// Acknowledged alerts survive `kill -9` and a restart, each exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_alerts_survive_a_hard_kill() {
-    let mut app = spawn_app(&[]).await;
+async fn acknowledged_alerts_survive_a_hard_kill(backend: Backend) {
+    let mut app = spawn_on(&backend, &[]).await;
     let mut senders = Vec::new();
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for sender in 0..8u16 {
         let client = app.client.clone();
         let url = app.url(ROUTE);
+        let acks = acks.clone();
         senders.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for batch in 0..40u16 {
@@ -298,21 +328,31 @@ async fn acknowledged_alerts_survive_a_hard_kill() {
                 };
                 let status = response.status();
                 match response.text().await {
-                    Ok(text) if status == 200 && text == OK => acknowledged.extend(ports),
+                    Ok(text) if status == 200 && text == OK => {
+                        acknowledged.extend(ports);
+                        acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     _ => break,
                 }
             }
             acknowledged
         }));
     }
+    // Kill once some submissions were acknowledged (a write to Elasticsearch takes longer).
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let waiting = std::time::Instant::now();
+    while acks.load(std::sync::atomic::Ordering::Relaxed) == 0
+        && waiting.elapsed() < std::time::Duration::from_secs(20)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     app.kill_hard();
     let mut acknowledged = Vec::new();
     for sender in senders {
         acknowledged.extend(sender.await.unwrap());
     }
     app.restart();
-    let stored = stored_alerts(&app.data_path()).await;
+    let stored = app.stored().await;
     let mut stored_ports: Vec<u16> = stored
         .iter()
         .map(|a| a.source_entry_port.as_deref().unwrap().parse().unwrap())

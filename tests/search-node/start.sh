@@ -11,7 +11,11 @@
 # stop.sh ends the node and removes its data.
 #
 # Environment: SEARCH_NODE_STATE (default /tmp/peba-search-node), SEARCH_NODE_HEAP (512m),
-# SEARCH_NODE_WAIT (seconds to wait for the node, default 180).
+# SEARCH_NODE_WAIT (seconds to wait for the node per attempt, default 180), SEARCH_NODE_TRIES
+# (attempts, default 3: a node that exits or does not become ready is killed and started
+# again on new ports), SEARCH_NODE_PORT (a fixed HTTP port instead of a free one),
+# SEARCH_NODE_KEEP_DATA=1 (reuse the data directory a `stop.sh --keep-data` left, so a
+# restarted node has its indices back; the fault tests use this with a fixed port).
 set -euo pipefail
 
 engine="${1:-opensearch}"
@@ -36,48 +40,73 @@ if [ ! -f "$classpath" ] || [ ! -f "$here/target/classes/SearchNode.class" ] \
    || [ "$here/pom.xml" -nt "$classpath" ] \
    || [ "$here/src/main/java/SearchNode.java" -nt "$here/target/classes/SearchNode.class" ]; then
   echo "building the launcher ($engine) ..." >&2
-  (cd "$here" && mvn -q -B "-P$engine" package -DskipTests >&2)
+  built=""
+  for attempt in 1 2 3; do
+    if (cd "$here" && mvn -q -B "-P$engine" package -DskipTests >&2); then built=1; break; fi
+    echo "maven failed (attempt $attempt of 3)" >&2
+    sleep $(( attempt * 5 ))
+  done
+  [ -n "$built" ] || { echo "cannot build the search node launcher" >&2; exit 1; }
 fi
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
-http_port="$(free_port)"
-transport_port="$(free_port)"
-while [ "$transport_port" = "$http_port" ]; do transport_port="$(free_port)"; done
 
-data="$(mktemp -d "${TMPDIR:-/tmp}/peba-search-node-data.XXXXXX")"
-echo "$data" > "$state/data"
+tries="${SEARCH_NODE_TRIES:-3}"
 log="$state/node.log"
+for attempt in $(seq 1 "$tries"); do
+  http_port="${SEARCH_NODE_PORT:-$(free_port)}"
+  transport_port="$(free_port)"
+  while [ "$transport_port" = "$http_port" ]; do transport_port="$(free_port)"; done
 
-# setsid: the node gets its own process group so that stop.sh can end it and nothing else.
-setsid java "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
-  -Dlog4j2.formatMsgNoLookups=true \
-  -cp "$here/target/classes:$(cat "$classpath")" \
-  SearchNode "$engine" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &
-pid=$!
-echo "$pid" > "$state/pid"
+  if [ "${SEARCH_NODE_KEEP_DATA:-0}" = 1 ] && [ -f "$state/data" ] && [ -d "$(cat "$state/data")" ]; then
+    data="$(cat "$state/data")"
+  else
+    data="$(mktemp -d "${TMPDIR:-/tmp}/peba-search-node-data.XXXXXX")"
+    echo "$data" > "$state/data"
+  fi
 
-url="http://127.0.0.1:$http_port"
-deadline=$(( $(date +%s) + wait_s ))
-until curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null \
-      | grep -Eq '"status":"(yellow|green)"'; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "the search node exited; last lines of $log:" >&2
-    tail -n 40 "$log" >&2
+  # setsid: the node gets its own process group so that stop.sh can end it and nothing else.
+  setsid java "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dlog4j2.formatMsgNoLookups=true \
+    -cp "$here/target/classes:$(cat "$classpath")" \
+    SearchNode "$engine" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$state/pid"
+
+  url="http://127.0.0.1:$http_port"
+  deadline=$(( $(date +%s) + wait_s ))
+  ready=""
+  why=""
+  while :; do
+    health="$(curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null || true)"
+    if [[ "$health" =~ \"status\":\"(yellow|green)\" ]]; then
+      ready=1
+      break
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then why="the search node exited"; break; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then why="the search node was not ready within ${wait_s}s"; break; fi
+    sleep 1
+  done
+  [ -n "$ready" ] && break
+
+  echo "$why (attempt $attempt of $tries); last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$state/pid"
+  if [ "$attempt" -ge "$tries" ]; then
+    echo "giving up on the search node" >&2
     exit 1
   fi
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "the search node did not become ready within ${wait_s}s; see $log" >&2
-    kill -- "-$pid" 2>/dev/null || true
-    exit 1
-  fi
-  sleep 1
+  cp "$log" "$state/node.log.$attempt" 2>/dev/null || true
+  sleep 2
 done
 
 echo "$url" > "$state/url"
 echo "PEBA_TEST_ELASTICSEARCH_URL=$url" > "$state/env"
 echo "$engine" > "$state/engine"
 version="$(curl -fsS --max-time 5 "$url" | python3 -c 'import json,sys; v=json.load(sys.stdin)["version"]; print(v.get("distribution","elasticsearch"), v["number"])' 2>/dev/null || echo unknown)"
+echo "$version" > "$state/version"
 echo "search node ready: $version at $url (pid $pid, data $data, log $log)" >&2
 echo "PEBA_TEST_ELASTICSEARCH_URL=$url"

@@ -1,10 +1,11 @@
 //! In-process servers for the legacy-route suites: a real server on 127.0.0.1:0 over the
-//! embedded store in a temporary directory, with a frozen clock.
+//! embedded store in a temporary directory (or over Elasticsearch, see [`start_on`]), with a
+//! frozen clock.
 
+use super::backend::Backend;
 use peba::app::AppState;
 use peba::config::Settings;
 use peba::domain::{Alert, TokenHash, User, UserName};
-use peba::store::embedded::EmbeddedStore;
 use peba::store::{StatisticsDocument, Store, WriteBatch};
 use sha2::{Digest, Sha512};
 use std::path::{Path, PathBuf};
@@ -58,7 +59,9 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     /// The store behind it.
-    pub store: Arc<EmbeddedStore>,
+    pub store: Arc<dyn Store>,
+    /// Which store that is.
+    pub backend: Backend,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -69,15 +72,39 @@ impl Drop for Server {
     }
 }
 
-/// Starts a server at the frozen time `now` with the given data.
+/// Starts a server over the embedded store at the frozen time `now` with the given data.
 pub async fn start(
     now: &str,
     alerts: Vec<Alert>,
     statistics: Vec<(String, StatisticsDocument)>,
     users: Vec<User>,
 ) -> Server {
+    start_on(Backend::Embedded, now, alerts, statistics, users).await
+}
+
+/// Starts a server over `backend` at the frozen time `now` with the given data (written
+/// through the same store the server then opens).
+pub async fn start_on(
+    backend: Backend,
+    now: &str,
+    alerts: Vec<Alert>,
+    statistics: Vec<(String, StatisticsDocument)>,
+    users: Vec<User>,
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open store"));
+    let mut settings = Settings::default();
+    let frozen = peba::domain::Timestamp::parse_legacy(now).expect("clock");
+    settings.frozen_clock = Some(frozen);
+    settings.data_dir = dir.path().to_owned();
+    if let Backend::Elastic(c) = &backend {
+        settings.elasticsearch_host = Some(c.url.clone());
+        settings.elastic_timeout = c.timeout;
+        settings.alert_index = c.alert_write_alias.clone();
+        settings.alert_read_prefix = c.alert_read_prefix.clone();
+        settings.user_index = c.user_index.clone();
+        settings.statistic_index = c.statistic_index.clone();
+    }
+    let store = peba::app::open_store(&settings).await.expect("open store");
     if !alerts.is_empty() {
         store
             .write(WriteBatch {
@@ -96,15 +123,12 @@ pub async fn start(
     for u in &users {
         store.add_user(u).await.expect("add user");
     }
-    let mut settings = Settings::default();
-    let frozen = peba::domain::Timestamp::parse_legacy(now).expect("clock");
-    settings.frozen_clock = Some(frozen);
-    settings.data_dir = dir.path().to_owned();
     let state = AppState::build(settings).await.expect("state");
     let (base, task) = serve(state).await;
     Server {
         base,
         store,
+        backend,
         _dir: dir,
         task,
     }

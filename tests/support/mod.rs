@@ -1,11 +1,13 @@
 //! Test harness: each test gets its own real `peba` process, on a free loopback port, with its
-//! own data directory.
+//! own data directory (and, over Elasticsearch, index names of its own: see [`backend`]).
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod graphql;
 pub mod in_process;
 pub mod mmdb;
 
+use backend::Backend;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub data_dir: tempfile::TempDir,
     pub client: reqwest::Client,
+    /// The store the server uses.
+    pub backend: Backend,
     settings: Vec<(String, String)>,
     child: Child,
 }
@@ -35,12 +39,51 @@ pub async fn spawn_app(settings: &[(&str, &str)]) -> TestApp {
 
 /// Starts `peba serve` with owned settings.
 pub async fn spawn_app_with(settings: Vec<(String, String)>) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temporary directory");
+    spawn_with(Backend::Embedded, settings)
+}
+
+/// Starts `peba serve` over `backend` with the given extra settings.
+pub async fn spawn_on(backend: &Backend, settings: &[(&str, &str)]) -> TestApp {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    spawn_with(backend.clone(), settings)
+}
+
+/// Starts `peba serve` over `backend` with `data_dir` (which may hold data already).
+pub fn spawn_on_dir(
+    backend: &Backend,
+    data_dir: tempfile::TempDir,
+    settings: &[(&str, &str)],
+) -> TestApp {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    spawn_in(backend.clone(), data_dir, settings)
+}
+
+fn spawn_with(backend: Backend, settings: Vec<(String, String)>) -> TestApp {
+    spawn_in(
+        backend,
+        tempfile::tempdir().expect("temporary directory"),
+        settings,
+    )
+}
+
+fn spawn_in(
+    backend: Backend,
+    data_dir: tempfile::TempDir,
+    mut settings: Vec<(String, String)>,
+) -> TestApp {
+    settings.extend(backend.settings());
     let (child, addr) = start(data_dir.path(), &settings);
     TestApp {
         addr,
         data_dir,
         client: reqwest::Client::new(),
+        backend,
         settings,
         child,
     }
@@ -54,12 +97,18 @@ fn start(data_dir: &Path, settings: &[(String, String)]) -> (Child, SocketAddr) 
         .arg("127.0.0.1:0")
         .arg("--data-dir")
         .arg(data_dir);
+    // `log` is the harness's own setting: the server's `PEBA_LOG` (default `warn`).
+    let mut log = "warn";
     for (key, value) in settings {
+        if key == "log" {
+            log = value;
+            continue;
+        }
         command.arg("--set").arg(format!("{key}={value}"));
     }
     command
         .env_remove("PEBA_ELASTICSEARCH_HOST")
-        .env("PEBA_LOG", "warn");
+        .env("PEBA_LOG", log);
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -124,9 +173,26 @@ impl TestApp {
         self.addr = addr;
     }
 
-    /// Runs a `peba` subcommand on this app's data directory.
+    /// Runs a `peba` subcommand on this app's store (data directory or Elasticsearch).
     pub fn peba(&self, args: &[&str]) -> std::process::Output {
-        peba_command(self.data_dir.path(), args)
+        peba_command_on(&self.backend, self.data_dir.path(), args)
+    }
+
+    /// The app's store, opened anew (the embedded one on its data directory).
+    pub async fn store(&self) -> std::sync::Arc<dyn peba::store::Store> {
+        let mut overrides = self.backend.settings();
+        overrides.push((
+            "data_dir".into(),
+            self.data_dir.path().display().to_string(),
+        ));
+        let settings =
+            peba::config::Settings::load(None, |_| None, &overrides).expect("test settings");
+        peba::app::open_store(&settings).await.expect("store opens")
+    }
+
+    /// Every stored alert (all domains), newest first.
+    pub async fn stored(&self) -> Vec<peba::domain::Alert> {
+        all_alerts(self.store().await.as_ref()).await
     }
 
     pub fn data_path(&self) -> PathBuf {
@@ -143,12 +209,31 @@ impl Drop for TestApp {
 
 /// Runs `peba ARGS` with `data_dir` as its store.
 pub fn peba_command(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    peba_command_on(&Backend::Embedded, data_dir, args)
+}
+
+/// Runs `peba ARGS` over `backend` (given as `PEBA_*` variables), `data_dir` for the embedded
+/// store.
+pub fn peba_command_on(backend: &Backend, data_dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_peba"))
         .args(args)
         .env("PEBA_DATA_DIR", data_dir)
         .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .envs(backend.env())
         .output()
         .expect("peba runs")
+}
+
+/// Every alert of a store (all domains), newest first.
+pub async fn all_alerts(store: &dyn peba::store::Store) -> Vec<peba::domain::Alert> {
+    use peba::domain::{AlertFilter, AlertPage, DataDomain, TimeField};
+    let page = AlertPage {
+        filter: AlertFilter::domain(DataDomain::All),
+        order_by: TimeField::Received,
+        limit: 100_000,
+        after: None,
+    };
+    store.alerts(&page).await.expect("alerts")
 }
 
 /// An EWS message with the given credentials around the given `<Alert>` elements.
@@ -170,16 +255,8 @@ pub fn alert(source: &str, port: u16, create_time: &str) -> String {
 
 /// Every stored alert (all domains), newest first, read through the embedded store.
 pub async fn stored_alerts(data_dir: &Path) -> Vec<peba::domain::Alert> {
-    use peba::domain::{AlertFilter, AlertPage, DataDomain, TimeField};
-    use peba::store::Store;
     let store = peba::store::embedded::EmbeddedStore::open(data_dir).expect("store opens");
-    let page = AlertPage {
-        filter: AlertFilter::domain(DataDomain::All),
-        order_by: TimeField::Received,
-        limit: 100_000,
-        after: None,
-    };
-    store.alerts(&page).await.expect("alerts")
+    all_alerts(&store).await
 }
 
 /// Writes small city and ASN databases covering the addresses the fixtures use; returns the

@@ -18,14 +18,21 @@ pub(crate) const DATE_FORMATS: &str = "yyyy-MM-dd HH:mm:ss||yyyy-MM-dd||epoch_mi
 /// The format range bounds are sent in.
 pub(crate) const QUERY_DATE_FORMAT: &str = "yyyy-MM-dd HH:mm:ss";
 
-/// The explicit alert mapping of PEBA's daily indices (legacy-api §4.3). `vulnid_indexed`
-/// makes `vulnid` searchable (the `ewscve` variant, §4.4).
+/// The longest keyword value (in characters) indexed and kept in doc values. Lucene refuses a
+/// term or doc value over 32 766 bytes, and a refused document would fail its whole batch on
+/// every retry; 8 191 characters of up to 4 UTF-8 bytes stay under that. Longer values are kept
+/// in `_source` (read back unchanged) but neither match filters nor form buckets.
+pub(crate) const KEYWORD_LIMIT: u64 = 8_191;
+
+/// The explicit alert mapping of PEBA's daily indices (legacy-api §4.3), with
+/// [`KEYWORD_LIMIT`] on every keyword. `vulnid_indexed` makes `vulnid` searchable (the `ewscve`
+/// variant, §4.4).
 pub(crate) fn alert_mapping(vulnid_indexed: bool) -> Value {
     let kw = |indexed: bool| {
         if indexed {
-            json!({"type": "keyword"})
+            json!({"type": "keyword", "ignore_above": KEYWORD_LIMIT})
         } else {
-            json!({"type": "keyword", "index": false})
+            json!({"type": "keyword", "index": false, "ignore_above": KEYWORD_LIMIT})
         }
     };
     let date = json!({"type": "date", "format": DATE_FORMATS});
@@ -105,6 +112,33 @@ pub(crate) fn statistics_mapping() -> Value {
         "dynamic": false,
         "properties": {"UTCtimeFrom": date, "UTCtimeTo": date}
     })
+}
+
+/// Adds `ignore_above: KEYWORD_LIMIT` to every keyword field and sub-field of a mapping
+/// (`{"properties": …}`) that has no limit; returns whether anything changed.
+pub(crate) fn limit_keywords(mapping: &mut Value) -> bool {
+    let mut changed = false;
+    let Some(properties) = mapping.get_mut("properties").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    for field in properties.values_mut() {
+        if field.get("type").and_then(Value::as_str) == Some("keyword")
+            && field.get("ignore_above").is_none()
+            && let Some(object) = field.as_object_mut()
+        {
+            object.insert("ignore_above".into(), json!(KEYWORD_LIMIT));
+            changed = true;
+        }
+        if field.get("properties").is_some() {
+            changed |= limit_keywords(field);
+        }
+        if let Some(sub) = field.get_mut("fields") {
+            let mut wrapped = json!({"properties": sub.take()});
+            changed |= limit_keywords(&mut wrapped);
+            *sub = wrapped["properties"].take();
+        }
+    }
+    changed
 }
 
 /// How one logical field is stored in the indices read.
@@ -238,6 +272,31 @@ pub(crate) fn field_mapping_query(fields: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_get_a_length_limit() {
+        let mut m = json!({"properties": {
+            "a": {"type": "keyword"},
+            "b": {"type": "keyword", "ignore_above": 256},
+            "c": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
+            "d": {"type": "date"},
+            "e": {"properties": {"f": {"type": "keyword", "index": false}}}
+        }});
+        assert!(limit_keywords(&mut m));
+        assert_eq!(m["properties"]["a"]["ignore_above"], KEYWORD_LIMIT);
+        assert_eq!(m["properties"]["b"]["ignore_above"], 256);
+        assert_eq!(
+            m["properties"]["c"]["fields"]["keyword"]["ignore_above"],
+            KEYWORD_LIMIT
+        );
+        assert!(m["properties"]["d"].get("ignore_above").is_none());
+        assert_eq!(
+            m["properties"]["e"]["properties"]["f"]["ignore_above"],
+            KEYWORD_LIMIT
+        );
+        assert!(!limit_keywords(&mut m), "nothing left to change");
+        assert!(!limit_keywords(&mut alert_mapping(false)));
+    }
 
     #[test]
     fn explicit_and_dynamic_layouts_are_told_apart() {

@@ -8,17 +8,30 @@
 //!
 //! # Choices
 //!
+//! - **Acknowledgement.** A write succeeds only when the `_bulk` answer reports every item
+//!   stored; any failed item (or a transport error, timeout, 429 or 5xx) fails the whole batch,
+//!   so ewsposter is answered 503 and resends; ids make the resend idempotent.
 //! - **Visibility.** Writes use `refresh=wait_for`: the bulk request returns once its documents
 //!   are searchable, so the next query sees them, without forcing a refresh per batch (which
 //!   would create a tiny segment each time). Acknowledged writes are durable because the
 //!   cluster fsyncs its translog before answering (`index.translog.durability: request`).
+//! - **Daily indices.** Every write first makes sure the write alias points to an index of the
+//!   current UTC day; when the day has changed, the store rolls the alias over explicitly (no
+//!   `max_age` condition, no background job) to `<prefix>-<yyyy.MM.dd>-<n+1>`. Concurrent
+//!   writers agree on the target name, so exactly one rollover happens (see [`rollover`]).
 //! - **Indices read.** Alert queries search `<prefix>-*` with `pre_filter_shard_size=1`: the
 //!   cluster first skips every shard whose `recievedTime`/`createTime` range cannot match the
-//!   window (it knows each shard's minimum and maximum), so only the daily indices a window
-//!   needs are searched. Lists of per-day names computed from the clock would be cheaper to
-//!   state but are not exact: an index named for a day holds whatever the alias received while
-//!   it was the write index (replays, imports, a server clock not in UTC), and the contract is
-//!   that answers equal a search of all indices. Missing indices are not errors.
+//!   window (the "can match" phase reads each shard's minimum and maximum of the field), so
+//!   only the daily indices a window needs are actually searched, and a query without a time
+//!   window searches them all, as it must. Lists of per-day names computed from the clock were
+//!   considered and rejected: they are not exact, because an index named for a day holds
+//!   whatever the alias received while it was the write index (late alerts whose `createTime`
+//!   lies days back, retries after midnight, imports of old data, PEBA's own indices written
+//!   in local time), so a name list would silently miss alerts, and the contract is that
+//!   answers equal a search of all indices (the conformance suite checks exactly that;
+//!   `tests/elastic_store.rs` checks that a one-day window over three daily indices skips
+//!   two of them).
+//!   Missing indices are not errors.
 //! - **Upserts across days.** An alert id may already exist in an older daily index (a retry
 //!   after midnight). Before a bulk write the store looks the ids up across `<prefix>-*`; a
 //!   document re-written into the current index counts as replaced, and its older copies are
@@ -37,12 +50,17 @@
 //! - **Field names** are read from the mappings (see [`layout`]): `x` in explicitly mapped
 //!   indices, `x.keyword` in dynamically mapped ones (V2017, `users`). Dynamically mapped
 //!   `.keyword` sub-fields ignore values longer than 256 characters, so such values neither
-//!   match filters nor form buckets there.
+//!   match filters nor form buckets there. Likewise every keyword field of the indices this
+//!   store creates or writes to carries `ignore_above: 8191` (see [`layout::KEYWORD_LIMIT`]):
+//!   Lucene refuses values over 32 766 bytes, and such a refused document would fail its batch
+//!   on every retry. Longer values are stored and read back unchanged, but neither match
+//!   filters nor form buckets (the embedded store has no such limit).
 
 mod http;
 mod layout;
 mod query;
 mod read;
+mod rollover;
 mod users;
 mod write;
 
@@ -172,6 +190,8 @@ pub struct ElasticStore {
     cve_layout: LayoutCache,
     users_layout: LayoutCache,
     stats_layout: LayoutCache,
+    /// The write index last found current, and its date (see [`rollover`]).
+    daily: Mutex<Option<(String, chrono::NaiveDate)>>,
 }
 
 impl std::fmt::Debug for ElasticStore {
@@ -201,6 +221,7 @@ impl ElasticStore {
             cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"]),
             users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"]),
             stats_layout: LayoutCache::new(config.statistic_index.clone(), &["UTCtimeFrom"]),
+            daily: Mutex::new(None),
             http,
             config,
         };
@@ -270,13 +291,7 @@ impl ElasticStore {
             )));
         }
         if !self.exists(&c.alert_write_alias).await? {
-            let first = format!(
-                "{}-{}-000001",
-                c.alert_read_prefix,
-                Timestamp::now().to_datetime().format("%Y.%m.%d")
-            );
-            let body = json!({"aliases": {c.alert_write_alias.clone(): {"is_write_index": true}}});
-            self.create_index(&first, &body).await?;
+            self.create_first_index(rollover::today()).await?;
         }
         if !self.exists(&c.cve_index).await? {
             let body = json!({"settings": {"index": {"number_of_shards": 1}},

@@ -353,7 +353,8 @@ pub(super) async fn alerts_by_id(
     ids: &[String],
 ) -> Result<Vec<Alert>, StoreError> {
     let mut found: HashMap<String, Alert> = HashMap::new();
-    let unique: BTreeSet<&String> = ids.iter().collect();
+    // An empty id names no document (and the cluster refuses it in an `ids` query).
+    let unique: BTreeSet<&String> = ids.iter().filter(|id| !id.is_empty()).collect();
     let unique: Vec<&String> = unique.into_iter().collect();
     for chunk in unique.chunks(MAX_HITS / 2) {
         let body = json!({

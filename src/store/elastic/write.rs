@@ -88,6 +88,7 @@ pub(super) async fn write(
 ) -> Result<WriteOutcome, StoreError> {
     let mut outcome = WriteOutcome::default();
     if !batch.alerts.is_empty() {
+        store.ensure_daily_index(super::rollover::today()).await?;
         let ids: Vec<&str> = batch.alerts.iter().map(|a| a.id.as_str()).collect();
         let before = holders(store, &ids).await?;
         let alias = &store.config.alert_write_alias;

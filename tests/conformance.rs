@@ -1,0 +1,691 @@
+//! Conformance: the embedded store and the Elasticsearch store give equal answers to every
+//! query family on the same data.
+//!
+//! Both stores are loaded with the same documents: the legacy fixtures
+//! (`compat/fixtures/alerts.jsonl`, `statistics.jsonl`) and a seeded synthetic set spread over
+//! ten days (ties on times and counts, both data domains, IPv4 and IPv6 sources, alternative
+//! country labels, missing ports, `undefined` host names, non-ASCII and long strings). The
+//! Elasticsearch store is rolled over to a new daily index between batches, and the last batch
+//! re-writes alerts stored earlier, so its answers span several daily indices and replaced
+//! documents. Then every `Store` and `QueryLayer` query family runs with many data domains,
+//! time windows (both time fields, boundaries on exact alert times), term filters, source
+//! networks, limits, histogram intervals and splits, and cursor paging, and each answer of the
+//! Elasticsearch store must equal the embedded store's.
+//!
+//! Needs the test node (`PEBA_TEST_ELASTICSEARCH_URL`, see `tests/support/backend.rs`).
+
+mod support;
+
+use futures::StreamExt;
+use peba::domain::{
+    Alert, AlertCursor, AlertFilter, AlertPage, DataDomain, HistogramQuery, TermField, TimeField,
+    TimeRange, Timestamp, UserName,
+};
+use peba::query::{Densify, QueryLayer};
+use peba::store::elastic::ElasticStore;
+use peba::store::embedded::EmbeddedStore;
+use peba::store::{Store, WriteBatch};
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use support::backend::{Backend, elastic_url, unique_prefix};
+use support::in_process::{compat_dir, read_alerts, read_documents, user};
+
+/// SplitMix64: a small deterministic generator, so every run loads the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// An index skewed towards the start (some values are much more frequent).
+    fn skewed(&mut self, n: usize) -> usize {
+        let a = self.below(n as u64);
+        let b = self.below(n as u64);
+        a.min(b) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.skewed(items.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const BASE: &str = "2024-06-20 00:00:00";
+const SYNTHETIC: usize = 4000;
+
+fn ts(text: &str) -> Timestamp {
+    Timestamp::parse_legacy(text).expect("time")
+}
+
+/// The seeded synthetic alerts.
+fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
+    let mut rng = Rng(seed);
+    let peer_types = [
+        ("SSH/console(cowrie)", "cowrie"),
+        ("Webpage", "glastopf"),
+        ("Network(honeytrap)", "honeytrap"),
+        ("Passwords(heralding)", "heralding"),
+        ("Industrial(conpot)", "conpot"),
+        ("Email(mailoney)", "mailoney"),
+        ("Unclassified", "misc"),
+    ];
+    let countries = [
+        ("US", "United States", "37.751 , -97.822"),
+        ("CN", "China", "32.0617 , 118.7778"),
+        ("DE", "Germany", "51.2993 , 9.491"),
+        ("RU", "Russia", "55.7386 , 37.6068"),
+        ("BR", "Brazil", "-22.8305 , -43.2192"),
+        ("NL", "Netherlands", "52.3824 , 4.8995"),
+        ("PIR", "IANA Private IP Range", "0.0 , 0.0"),
+        ("-", "-", "0.0 , 0.0"),
+        ("FR", "Frånce ü", "48.8582 , 2.3387"),
+    ];
+    let requests = [
+        String::new(),
+        "GET / HTTP/1.1".to_owned(),
+        "['uname -a', 'cat /proc/cpuinfo']".to_owned(),
+        "Attack on port 445/tcp".to_owned(),
+        "POST /cgi-bin/ViewLog.asp \"quoted\" \\ back".to_owned(),
+        "Ünïcödé 攻撃 😀".to_owned(),
+        format!("GET /{} HTTP/1.0", "a".repeat(400)),
+    ];
+    let hostnames = ["tpot-a", "tpot-b", "undefined", "höst-ü", "tpot-c"];
+    let targets: [IpAddr; 4] = [
+        "87.150.238.182".parse().unwrap(),
+        "87.150.238.183".parse().unwrap(),
+        "2001:db8:ffff::1".parse().unwrap(),
+        "10.0.0.7".parse().unwrap(),
+    ];
+    let ports = [
+        Some("22"),
+        Some("80"),
+        Some("445"),
+        None,
+        Some("8080"),
+        Some("23"),
+    ];
+    // 300 IPv4 sources in a few networks, 40 IPv6 ones.
+    let mut sources: Vec<IpAddr> = Vec::new();
+    for i in 0..300u32 {
+        let net = [[8, 8], [222, 186], [185, 220], [1, 2]][(i % 4) as usize];
+        sources.push(IpAddr::V4(Ipv4Addr::new(
+            net[0],
+            net[1],
+            (i / 7 % 3) as u8,
+            (i * 37 % 251) as u8,
+        )));
+    }
+    for i in 0..40u16 {
+        sources.push(IpAddr::V6(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            i % 3,
+            0,
+            0,
+            0,
+            0,
+            i * 13 + 1,
+        )));
+    }
+    let base = ts(BASE);
+    (0..n)
+        .map(|i| {
+            let (peer_type, family) = *rng.pick(&peer_types);
+            let ident = format!("{family}-community-0{}", rng.below(3) + 1);
+            let (country, mut country_name, location) = *rng.pick(&countries);
+            // Alternative labels: the smallest one wins on both stores.
+            if country == "US" && rng.chance(5) {
+                country_name = "USA";
+            }
+            if country == "DE" && rng.chance(5) {
+                country_name = "Deutschland";
+            }
+            let (target_country, target_country_name, target_location) = *rng.pick(&countries);
+            // Ten days; half the alerts on a 7 s grid, so that many share a second.
+            let mut offset = rng.below(10 * 86_400) as i64;
+            if rng.chance(50) {
+                offset -= offset % 7;
+            }
+            let received = base.plus_seconds(offset);
+            let created = match rng.below(10) {
+                0 => received.plus_seconds(-(rng.below(3 * 86_400) as i64)),
+                1 => received.plus_seconds(rng.below(120) as i64),
+                _ => received.plus_seconds(-(rng.below(300) as i64)),
+            };
+            let source = *rng.pick(&sources);
+            let port = rng.pick(&ports).map(str::to_owned);
+            Alert {
+                id: format!("syn{seed}-{i:05}"),
+                country: country.into(),
+                country_name: country_name.into(),
+                vulnid: if rng.chance(3) {
+                    format!("CVE-2017-{}", rng.below(5))
+                } else {
+                    String::new()
+                },
+                original_request_string: rng.pick(&requests).clone(),
+                source_entry_as: format!("AS{} SOMEWHERE", rng.below(20)),
+                create_time: created,
+                client_domain: rng.chance(70),
+                peer_ident: ident,
+                peer_type: peer_type.into(),
+                client: "-".into(),
+                location: location.into(),
+                location_destination: target_location.into(),
+                source_entry_ip: source,
+                source_entry_port: Some((1024 + rng.below(60_000)).to_string()),
+                additional_data: "{}".into(),
+                target_entry_ip: *rng.pick(&targets),
+                target_entry_port: port,
+                target_country: target_country.into(),
+                target_country_name: target_country_name.into(),
+                target_entry_as: "AS3320 Deutsche Telekom AG".into(),
+                username: rng.chance(50).then(|| "root".to_owned()),
+                password: rng.chance(50).then(|| "admin".to_owned()),
+                login: None,
+                targetport: Some("tcp".into()),
+                client_version: None,
+                session_start: String::new(),
+                session_end: String::new(),
+                recieved_time: received,
+                external_ip: "87.150.238.182".into(),
+                internal_ip: "10.0.0.5".into(),
+                hostname: rng.pick(&hostnames).to_string(),
+                rawhttp: "-".into(),
+            }
+        })
+        .collect()
+}
+
+/// One question, asked of both stores.
+#[derive(Debug, Clone)]
+enum Question {
+    Count(AlertFilter),
+    Terms(AlertFilter, TermField, usize),
+    Histogram(HistogramQuery, Densify),
+    Latest(AlertFilter, TimeField, usize),
+    Page(AlertPage),
+    /// Every alert, page by page with cursors of the previous page's last alert.
+    Walk(AlertFilter, TimeField, usize, usize),
+    ById(Vec<String>),
+    Installations(AlertFilter),
+    Statistics(Timestamp, Timestamp),
+}
+
+/// The answer as text (answers of all families compared alike).
+async fn answer(layer: &QueryLayer, store: &dyn Store, q: &Question) -> String {
+    fn show<T: Debug, E: Debug>(r: Result<T, E>) -> String {
+        match r {
+            Ok(v) => format!("{v:#?}"),
+            Err(e) => format!("error: {e:?}"),
+        }
+    }
+    match q {
+        Question::Count(f) => show(layer.count(f).await),
+        Question::Terms(f, field, limit) => show(layer.terms(f, *field, *limit).await),
+        Question::Histogram(h, densify) => show(layer.histogram(h, *densify).await),
+        Question::Latest(f, field, limit) => show(layer.latest_alerts(f, *field, *limit).await),
+        Question::Page(p) => show(store.alerts(p).await),
+        Question::Walk(f, field, size, max_pages) => {
+            let mut ids = Vec::new();
+            let mut after = None;
+            for _ in 0..*max_pages {
+                let page = AlertPage {
+                    filter: f.clone(),
+                    order_by: *field,
+                    limit: *size,
+                    after: after.clone(),
+                };
+                let alerts = match store.alerts(&page).await {
+                    Ok(a) => a,
+                    Err(e) => return format!("error: {e:?}"),
+                };
+                let Some(last) = alerts.last() else { break };
+                after = Some(AlertCursor {
+                    time: match field {
+                        TimeField::Created => last.create_time,
+                        TimeField::Received => last.recieved_time,
+                    },
+                    id: last.id.clone(),
+                });
+                ids.extend(alerts.iter().map(|a| a.id.clone()));
+                if alerts.len() < *size {
+                    break;
+                }
+            }
+            format!("{ids:?}")
+        }
+        Question::ById(ids) => show(store.alerts_by_id(ids).await),
+        Question::Installations(f) => show(layer.installations(f).await),
+        Question::Statistics(from, to) => show(layer.statistics(*from, *to).await),
+    }
+}
+
+const FIELDS: [TermField; 10] = [
+    TermField::PeerType,
+    TermField::PeerIdent,
+    TermField::SourceCountry,
+    TermField::TargetCountry,
+    TermField::SourceLocation,
+    TermField::TargetLocation,
+    TermField::SourceIp,
+    TermField::RequestString,
+    TermField::TargetPort,
+    TermField::Hostname,
+];
+
+fn value_of(alert: &Alert, field: TermField) -> Option<String> {
+    Some(match field {
+        TermField::PeerType => alert.peer_type.clone(),
+        TermField::PeerIdent => alert.peer_ident.clone(),
+        TermField::SourceCountry => alert.country.clone(),
+        TermField::TargetCountry => alert.target_country.clone(),
+        TermField::SourceLocation => alert.location.clone(),
+        TermField::TargetLocation => alert.location_destination.clone(),
+        TermField::SourceIp => alert.source_entry_ip.to_string(),
+        TermField::RequestString => alert.original_request_string.clone(),
+        TermField::TargetPort => alert.target_entry_port.clone()?,
+        TermField::Hostname => alert.hostname.clone(),
+    })
+}
+
+/// The filters every family is asked with.
+fn filters(data: &[Alert]) -> Vec<AlertFilter> {
+    let base = ts(BASE);
+    let h = |hours: i64| base.plus_seconds(hours * 3600);
+    let mut times: Vec<Timestamp> = data.iter().map(|a| a.recieved_time).collect();
+    times.sort();
+    let at = |q: usize| times[(times.len() - 1) * q / 100];
+    let windows: Vec<(TimeField, TimeRange)> = vec![
+        (TimeField::Received, TimeRange::default()),
+        (TimeField::Received, TimeRange::since(h(5 * 24))),
+        (TimeField::Received, TimeRange::between(h(48), h(54))),
+        // Bounds on exact alert times: `from` is inside, `to` is outside.
+        (TimeField::Received, TimeRange::between(at(20), at(35))),
+        (TimeField::Received, TimeRange::between(at(99), at(100))),
+        (TimeField::Created, TimeRange::between(h(24), h(4 * 24))),
+        (TimeField::Created, TimeRange::since(h(9 * 24 + 20))),
+        (
+            TimeField::Received,
+            TimeRange::between(ts("2024-07-01 00:00:00"), ts("2024-07-01 00:20:00")),
+        ),
+        // Nothing there.
+        (
+            TimeField::Received,
+            TimeRange::since(ts("2030-01-01 00:00:00")),
+        ),
+    ];
+    let mut out = Vec::new();
+    for domain in [DataDomain::Community, DataDomain::Private, DataDomain::All] {
+        for (field, range) in &windows {
+            out.push(AlertFilter::domain(domain).within(*field, *range));
+        }
+    }
+    // Both windows at once.
+    out.push(
+        AlertFilter::domain(DataDomain::All)
+            .within(TimeField::Received, TimeRange::since(h(3 * 24)))
+            .within(TimeField::Created, TimeRange::between(h(2 * 24), h(6 * 24))),
+    );
+    // A term filter per field: a frequent value, a rare one, and one that is nowhere.
+    let week = TimeRange::since(h(3 * 24));
+    for (i, field) in FIELDS.iter().enumerate() {
+        let frequent = data.iter().find_map(|a| value_of(a, *field));
+        let rare = data
+            .iter()
+            .rev()
+            .skip(i * 17)
+            .find_map(|a| value_of(a, *field));
+        for value in [frequent, rare, Some("no such value".to_owned())]
+            .into_iter()
+            .flatten()
+        {
+            out.push(AlertFilter::domain(DataDomain::All).matching(*field, value.clone()));
+            out.push(
+                AlertFilter::domain(DataDomain::Community)
+                    .within(TimeField::Received, week)
+                    .matching(*field, value),
+            );
+        }
+    }
+    out.push(
+        AlertFilter::domain(DataDomain::All)
+            .matching(TermField::PeerType, "SSH/console(cowrie)")
+            .matching(TermField::SourceCountry, "US"),
+    );
+    out.push(
+        AlertFilter::domain(DataDomain::All)
+            .matching(TermField::SourceCountry, "DE")
+            .matching(TermField::TargetCountry, "DE")
+            .matching(TermField::TargetPort, "22"),
+    );
+    for net in [
+        "8.8.0.0/16",
+        "222.186.1.0/24",
+        "2001:db8::/32",
+        "2001:db8:1::/48",
+        "9.9.9.9/32",
+    ] {
+        let mut f = AlertFilter::domain(DataDomain::All);
+        f.source_net = Some(net.parse().expect("network"));
+        out.push(f.clone());
+        out.push(f.within(TimeField::Received, week));
+    }
+    out
+}
+
+fn questions(data: &[Alert]) -> Vec<Question> {
+    let mut qs = Vec::new();
+    let filters = filters(data);
+    for (i, f) in filters.iter().enumerate() {
+        qs.push(Question::Count(f.clone()));
+        qs.push(Question::Installations(f.clone()));
+        for field in FIELDS {
+            for limit in [1, 4, 1000] {
+                qs.push(Question::Terms(f.clone(), field, limit));
+            }
+        }
+        // Histograms: every interval and split on a rotating subset of filters.
+        let hist = |field, interval_seconds, split| HistogramQuery {
+            filter: f.clone(),
+            field,
+            interval_seconds,
+            split,
+        };
+        qs.push(Question::Histogram(
+            hist(TimeField::Received, 3600, None),
+            Densify::None,
+        ));
+        qs.push(Question::Histogram(
+            hist(TimeField::Created, 86_400, Some((TermField::PeerType, 2))),
+            Densify::BetweenData,
+        ));
+        if i % 3 == 0 {
+            qs.push(Question::Histogram(
+                hist(TimeField::Received, 300, Some((TermField::SourceIp, 3))),
+                Densify::None,
+            ));
+            qs.push(Question::Histogram(
+                hist(
+                    TimeField::Received,
+                    6 * 3600,
+                    Some((TermField::SourceCountry, 5)),
+                ),
+                Densify::Extended {
+                    from: ts("2024-06-18 00:00:00"),
+                    to: ts("2024-07-02 00:00:00"),
+                },
+            ));
+            qs.push(Question::Histogram(
+                hist(TimeField::Created, 60, Some((TermField::TargetPort, 1000))),
+                Densify::None,
+            ));
+        }
+        qs.push(Question::Latest(f.clone(), TimeField::Received, 1));
+        qs.push(Question::Latest(f.clone(), TimeField::Created, 12));
+        qs.push(Question::Walk(f.clone(), TimeField::Received, 37, 8));
+        if i % 4 == 0 {
+            qs.push(Question::Walk(f.clone(), TimeField::Created, 250, 20));
+        }
+    }
+    // Cursors taken from the data, including ones on crowded seconds.
+    let mut sorted: Vec<&Alert> = data.iter().collect();
+    sorted.sort_by(|a, b| {
+        b.recieved_time
+            .cmp(&a.recieved_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    for k in [0, 1, 13, 500, 2000, sorted.len() - 2] {
+        let a = sorted[k.min(sorted.len() - 1)];
+        for domain in [DataDomain::All, DataDomain::Community] {
+            qs.push(Question::Page(AlertPage {
+                filter: AlertFilter::domain(domain),
+                order_by: TimeField::Received,
+                limit: 25,
+                after: Some(AlertCursor {
+                    time: a.recieved_time,
+                    id: a.id.clone(),
+                }),
+            }));
+        }
+        qs.push(Question::Page(AlertPage {
+            filter: AlertFilter::domain(DataDomain::All),
+            order_by: TimeField::Created,
+            limit: 10,
+            after: Some(AlertCursor {
+                time: a.create_time,
+                id: a.id.clone(),
+            }),
+        }));
+    }
+    // A cursor id that is not stored, on a stored second.
+    qs.push(Question::Page(AlertPage {
+        filter: AlertFilter::domain(DataDomain::All),
+        order_by: TimeField::Received,
+        limit: 30,
+        after: Some(AlertCursor {
+            time: sorted[100].recieved_time,
+            id: "syn~".to_owned(),
+        }),
+    }));
+    // By id: present, missing, repeated, in any order.
+    let some: Vec<String> = data.iter().step_by(97).map(|a| a.id.clone()).collect();
+    qs.push(Question::ById(some.clone()));
+    let mut mixed = vec!["missing-1".to_owned()];
+    mixed.extend(some.iter().rev().take(5).cloned());
+    mixed.push(some[0].clone());
+    mixed.push(String::new());
+    qs.push(Question::ById(mixed));
+    qs.push(Question::ById(Vec::new()));
+    // Statistics windows (both bounds inclusive).
+    for (from, to) in [
+        ("2024-06-30 00:00:00", "2024-07-01 00:20:00"),
+        ("2024-06-30 00:00:01", "2024-07-01 00:19:59"),
+        ("2024-01-01 00:00:00", "2025-01-01 00:00:00"),
+        ("2025-01-01 00:00:00", "2026-01-01 00:00:00"),
+    ] {
+        qs.push(Question::Statistics(ts(from), ts(to)));
+    }
+    qs
+}
+
+/// Loads the same data into both stores; the Elasticsearch one rolls over between batches.
+async fn load(stores: &[Arc<dyn Store>], elastic: &ElasticStore) -> Vec<Alert> {
+    let fixtures = compat_dir().join("fixtures");
+    let legacy = read_alerts(&fixtures.join("alerts.jsonl"));
+    let statistics = read_documents(&fixtures.join("statistics.jsonl"));
+    let mut data = synthetic(7, SYNTHETIC);
+    // The last batch re-writes 60 earlier alerts, changed.
+    let mut rewritten: Vec<Alert> = data.iter().step_by(61).take(60).cloned().collect();
+    for (i, a) in rewritten.iter_mut().enumerate() {
+        a.peer_type = "Webpage".into();
+        a.recieved_time = a.recieved_time.plus_seconds(i as i64 * 11);
+    }
+    let chunks: Vec<Vec<Alert>> = data.chunks(SYNTHETIC / 3 + 1).map(<[_]>::to_vec).collect();
+    let mut batches = vec![legacy.clone()];
+    batches.extend(chunks);
+    batches.push(rewritten.clone());
+    let today = chrono::Utc::now().date_naive();
+    for (day, batch) in batches.into_iter().enumerate() {
+        // A new daily index for every batch (a "day" later each time).
+        elastic
+            .ensure_daily_index(today + chrono::Days::new(day as u64))
+            .await
+            .expect("rollover");
+        for store in stores {
+            store
+                .write(WriteBatch {
+                    alerts: batch.clone(),
+                    cve_copies: Vec::new(),
+                })
+                .await
+                .expect("write");
+        }
+    }
+    for store in stores {
+        store
+            .write_statistics(statistics.clone())
+            .await
+            .expect("statistics");
+    }
+    for r in &rewritten {
+        let slot = data
+            .iter_mut()
+            .find(|a| a.id == r.id)
+            .expect("rewritten alert");
+        *slot = r.clone();
+    }
+    data.extend(legacy);
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_stores_answer_every_query_family_alike() {
+    let Some(url) = elastic_url() else { return };
+    let prefix = unique_prefix("conf");
+    let backend = Backend::Elastic(support::backend::elastic_config(&url, &prefix));
+    let Backend::Elastic(config) = &backend else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let embedded: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).expect("embedded"));
+    let elastic = Arc::new(
+        ElasticStore::connect(config.clone())
+            .await
+            .expect("elasticsearch"),
+    );
+    let elastic_dyn: Arc<dyn Store> = elastic.clone();
+    let data = load(&[embedded.clone(), elastic_dyn.clone()], &elastic).await;
+
+    // The data spans several daily indices on the Elasticsearch side.
+    let indices: serde_json::Value = reqwest::get(format!(
+        "{}/_cat/indices/{prefix}-*?format=json",
+        url.trim_end_matches('/')
+    ))
+    .await
+    .expect("cat indices")
+    .json()
+    .await
+    .expect("json");
+    assert!(
+        indices.as_array().map_or(0, Vec::len) >= 5,
+        "daily indices: {indices}"
+    );
+
+    let questions = questions(&data);
+    let layers = [
+        (QueryLayer::new(embedded.clone(), false), embedded.clone()),
+        (
+            QueryLayer::new(elastic_dyn.clone(), false),
+            elastic_dyn.clone(),
+        ),
+    ];
+    let started = std::time::Instant::now();
+    let results: Vec<(usize, String, String)> = futures::stream::iter(questions.iter().enumerate())
+        .map(|(i, q)| {
+            let layers = &layers;
+            async move {
+                let expected = answer(&layers[0].0, layers[0].1.as_ref(), q).await;
+                let actual = answer(&layers[1].0, layers[1].1.as_ref(), q).await;
+                (i, expected, actual)
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut failures = Vec::new();
+    let mut empty = 0;
+    for (i, expected, actual) in &results {
+        if expected.starts_with("error") {
+            failures.push(format!(
+                "#{i} {:?}: the embedded store failed: {expected}",
+                questions[*i]
+            ));
+        } else if expected != actual {
+            failures.push(format!(
+                "#{i} {:?}\n--- embedded\n{expected}\n--- elasticsearch\n{actual}",
+                questions[*i]
+            ));
+        }
+        if expected == "0" || expected == "[]" {
+            empty += 1;
+        }
+    }
+    eprintln!(
+        "conformance: {} questions over {} alerts in {:?}, {} with empty answers, {} differences",
+        questions.len(),
+        data.len(),
+        started.elapsed(),
+        empty,
+        failures.len()
+    );
+    // Most questions must have something to compare.
+    assert!(
+        empty * 4 < questions.len(),
+        "too many empty answers: {empty}"
+    );
+
+    // Users: the same answers too.
+    let users = [
+        user("reader", "readerpass", false, false),
+        user("readonly", "readonlypass", true, false),
+        user("ßpecial-ü", "x", false, true),
+    ];
+    for store in [&embedded, &elastic_dyn] {
+        for u in &users {
+            store.add_user(u).await.expect("add user");
+        }
+        assert!(store.add_user(&users[0]).await.is_err(), "duplicate user");
+        assert!(store.remove_user(&users[1].name).await.expect("remove"));
+        assert!(!store.remove_user(&users[1].name).await.expect("remove"));
+    }
+    for name in ["reader", "readonly", "ßpecial-ü", "nobody", "Reader"] {
+        let name = UserName::parse(name).expect("name");
+        let a = embedded.user(&name).await.expect("user");
+        let b = elastic_dyn.user(&name).await.expect("user");
+        if a != b {
+            failures.push(format!("user {name:?}: {a:?} != {b:?}"));
+        }
+    }
+    let a: BTreeSet<String> = embedded
+        .users()
+        .await
+        .expect("users")
+        .iter()
+        .map(|u| format!("{u:?}"))
+        .collect();
+    let b: BTreeSet<String> = elastic_dyn
+        .users()
+        .await
+        .expect("users")
+        .iter()
+        .map(|u| format!("{u:?}"))
+        .collect();
+    if a != b {
+        failures.push(format!("users: {a:?} != {b:?}"));
+    }
+
+    backend.cleanup().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
