@@ -91,6 +91,11 @@ pub struct Settings {
     pub cache: bool,
     /// A fixed "now" for reproducible runs and tests (`clock`, `YYYY-MM-DD HH:MM:SS`).
     pub frozen_clock: Option<Timestamp>,
+    /// Most client connections served at once; more wait to be accepted (`max_connections`).
+    pub max_connections: usize,
+    /// A connection whose client sends nothing for this long is closed (`idle_timeout`,
+    /// seconds); bounds slow clients.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -118,6 +123,8 @@ impl Default for Settings {
             enforce_user_flags: true,
             cache: true,
             frozen_clock: None,
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -146,6 +153,8 @@ pub const KEYS: &[&str] = &[
     "enforce_user_flags",
     "cache",
     "clock",
+    "max_connections",
+    "idle_timeout",
 ];
 
 impl Settings {
@@ -297,6 +306,16 @@ impl Settings {
                             .map_err(|_| invalid("expected YYYY-MM-DD HH:MM:SS"))?,
                     ),
                 }
+            }
+            "max_connections" => {
+                self.max_connections = parse_in(value, 1, 1_000_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 1000000"))?
+            }
+            "idle_timeout" => {
+                self.idle_timeout = Duration::from_secs(
+                    parse_in(value, 1, 3600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
             }
             _ => {
                 return Err(ConfigError::Unknown {

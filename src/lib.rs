@@ -10,7 +10,8 @@
 //! - [`query`]: the query layer both front ends read through, with the answer cache.
 //! - [`compat`]: the legacy PEBA REST routes (ingest and reads), byte-compatible.
 //! - [`auth`]: credential checks for senders and readers.
-//! - [`http`]: the router, middleware and server; [`app`]: the state handlers share.
+//! - [`http`]: the router, middleware and server; [`app`]: the state handlers share;
+//!   [`metrics`]: counters behind `GET /metrics`, and the connection-limiting listener.
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
 //! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
@@ -25,5 +26,6 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod metrics;
 pub mod query;
 pub mod store;

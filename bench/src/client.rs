@@ -58,7 +58,11 @@ impl Conn {
         body: &[u8],
     ) -> io::Result<Response> {
         match self.send_once(method, path, content_type, body).await {
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::BrokenPipe || e.kind() == io::ErrorKind::ConnectionReset => {
+            Err(e)
+                if e.kind() == io::ErrorKind::UnexpectedEof
+                    || e.kind() == io::ErrorKind::BrokenPipe
+                    || e.kind() == io::ErrorKind::ConnectionReset =>
+            {
                 *self = Conn::connect(self.addr).await?;
                 self.send_once(method, path, content_type, body).await
             }
@@ -141,8 +145,9 @@ impl Conn {
             loop {
                 self.line.clear();
                 self.stream.read_line(&mut self.line).await?;
-                let size = usize::from_str_radix(self.line.trim().split(';').next().unwrap_or(""), 16)
-                    .map_err(|_| bad("bad chunk size"))?;
+                let size =
+                    usize::from_str_radix(self.line.trim().split(';').next().unwrap_or(""), 16)
+                        .map_err(|_| bad("bad chunk size"))?;
                 let start = body.len();
                 body.resize(start + size, 0);
                 self.stream.read_exact(&mut body[start..]).await?;

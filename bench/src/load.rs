@@ -84,7 +84,8 @@ pub async fn load(
     add_users(store.as_ref()).await?;
     let span = days as i64 * Timestamp::DAY;
     let start = end.plus_seconds(-span);
-    let geoip = GeoIp::open(Some(geoip.0), Some(geoip.1)).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let geoip = GeoIp::open(Some(geoip.0), Some(geoip.1))
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<WriteBatch>(2);
     let producer = std::thread::spawn(move || {
         let mut rng = Rng::new(seed);
@@ -93,12 +94,15 @@ pub async fn load(
         let mut xml = String::with_capacity(64 * 1024);
         let mut produced = 0u64;
         for m in 0..messages {
-            let received = start.plus_seconds(((m as f64 + 1.0) / messages as f64 * span as f64) as i64);
+            let received =
+                start.plus_seconds(((m as f64 + 1.0) / messages as f64 * span as f64) as i64);
             let sensor = rng.zipf(SENSORS);
             let n = ALERTS_PER_MESSAGE.min(alerts - produced);
             xml.clear();
             for _ in 0..n {
-                let created = received.plus_seconds(-(rng.below(300) as i64)).format_legacy();
+                let created = received
+                    .plus_seconds(-(rng.below(300) as i64))
+                    .format_legacy();
                 synth::write_alert(&mut xml, &mut rng, sensor, &created);
             }
             produced += n;
@@ -115,7 +119,9 @@ pub async fn load(
             );
             current.alerts.extend(built.alerts);
             current.cve_copies.extend(built.cve_copies);
-            if current.alerts.len() >= batch && tx.blocking_send(std::mem::take(&mut current)).is_err() {
+            if current.alerts.len() >= batch
+                && tx.blocking_send(std::mem::take(&mut current)).is_err()
+            {
                 return;
             }
         }
@@ -144,15 +150,26 @@ pub async fn load(
     while t < end {
         let mut doc = serde_json::Map::new();
         doc.insert("UTCtimeFrom".into(), Value::String(t.format_legacy()));
-        doc.insert("UTCtimeTo".into(), Value::String(t.plus_seconds(600).format_legacy()));
-        doc.insert("comm_totalRatio".into(), json!(rng.below(1000) as f64 / 10.0));
+        doc.insert(
+            "UTCtimeTo".into(),
+            Value::String(t.plus_seconds(600).format_legacy()),
+        );
+        doc.insert(
+            "comm_totalRatio".into(),
+            json!(rng.below(1000) as f64 / 10.0),
+        );
         for module in peba::compat::get_stats::TYPES {
-            doc.insert(format!("comm_ratio_{module}"), json!(rng.below(1000) as f64 / 10.0));
+            doc.insert(
+                format!("comm_ratio_{module}"),
+                json!(rng.below(1000) as f64 / 10.0),
+            );
         }
         documents.push((format!("stat-{}", t.unix()), doc));
         t = t.plus_seconds(600);
         if documents.len() == 2000 {
-            store.write_statistics(std::mem::take(&mut documents)).await?;
+            store
+                .write_statistics(std::mem::take(&mut documents))
+                .await?;
         }
     }
     store.write_statistics(documents).await?;

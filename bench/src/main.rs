@@ -6,13 +6,13 @@
 //! ```
 
 mod client;
-mod synth;
 mod load;
 mod measure;
 #[path = "../../tests/support/mmdb.rs"]
 mod mmdb;
 mod report;
 mod server;
+mod synth;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,7 +55,8 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Peba { args } => {
             use clap::Parser as _;
-            let peba_cli = peba::cli::Cli::parse_from(std::iter::once("peba".to_owned()).chain(args));
+            let peba_cli =
+                peba::cli::Cli::parse_from(std::iter::once("peba".to_owned()).chain(args));
             match runtime.block_on(peba::cli::run(peba_cli)) {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(message) => {

@@ -2,8 +2,8 @@
 //! and ingest through the real HTTP route.
 
 use crate::client::Conn;
-use crate::synth::{self, Rng, SENSORS};
 use crate::load::{READER, SENDER};
+use crate::synth::{self, Rng, SENSORS};
 use peba::domain::Timestamp;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,35 +47,104 @@ fn post(name: &str, path: &str) -> Case {
 /// Every legacy read route, with the parameters the dashboards and clients use (`end` is the
 /// server's "now": the newest data).
 pub fn legacy_cases(end: Timestamp, heavy_ip: &str) -> Vec<Case> {
-    let yesterday = end.plus_seconds(-Timestamp::DAY).to_datetime().format("%Y%m%d");
+    let yesterday = end
+        .plus_seconds(-Timestamp::DAY)
+        .to_datetime()
+        .format("%Y%m%d");
     vec![
         get("heartbeat", "/heartbeat"),
-        get("retrieveAlertsCount time=1", "/alert/retrieveAlertsCount?time=1&ci=-1"),
-        get("retrieveAlertsCount time=day", "/alert/retrieveAlertsCount?time=day"),
-        get("retrieveAlertsCount time=1440 json", "/alert/retrieveAlertsCount?time=1440&ci=-1&out=json"),
-        get("retrieveAlertsCount time=46080", "/alert/retrieveAlertsCount?time=46080&ci=-1"),
-        get("retrieveAlertsCountWithType time=1 (dashboard)", "/alert/retrieveAlertsCountWithType?time=1&ci=1"),
-        get("retrieveAlertsCountWithType time=1440", "/alert/retrieveAlertsCountWithType?time=1440&ci=-1"),
-        get("retrieveAlertsJson topx=35 (dashboard)", "/alert/retrieveAlertsJson?ci=1&topx=35"),
-        get("retrieveAlertsJson ci=-1", "/alert/retrieveAlertsJson?ci=-1"),
-        get("datasetAlertsPerMonth", "/alert/datasetAlertsPerMonth?ci=-1"),
-        get("datasetAlertsPerMonth days=40", "/alert/datasetAlertsPerMonth?days=40&ci=-1"),
-        get("datasetAlertTypesPerMonth", "/alert/datasetAlertTypesPerMonth?ci=-1"),
-        get("retrieveAlertStats (dashboard)", "/alert/retrieveAlertStats?ci=1"),
-        get("retrieveAlertStats ci=-1", "/alert/retrieveAlertStats?ci=-1"),
-        get("topCountriesAttacks (dashboard)", "/alert/topCountriesAttacks?ci=1"),
-        get("topCountriesAttacks monthOffset=1", "/alert/topCountriesAttacks?monthOffset=1&ci=-1"),
-        get("retrieveLatLonAttacks", "/alert/retrieveLatLonAttacks?ci=-1"),
-        get("retrieveLatLonAttacks dst offset=2", "/alert/retrieveLatLonAttacks?direction=dst&offset=2&ci=-1"),
-        get("TpotStats yesterday", &format!("/alert/TpotStats?day={yesterday}")),
-        get("getStats", "/alert/getStats?values=Network(Dionaea),Network(honeytrap),SSH%2Fconsole(cowrie)"),
+        get(
+            "retrieveAlertsCount time=1",
+            "/alert/retrieveAlertsCount?time=1&ci=-1",
+        ),
+        get(
+            "retrieveAlertsCount time=day",
+            "/alert/retrieveAlertsCount?time=day",
+        ),
+        get(
+            "retrieveAlertsCount time=1440 json",
+            "/alert/retrieveAlertsCount?time=1440&ci=-1&out=json",
+        ),
+        get(
+            "retrieveAlertsCount time=46080",
+            "/alert/retrieveAlertsCount?time=46080&ci=-1",
+        ),
+        get(
+            "retrieveAlertsCountWithType time=1 (dashboard)",
+            "/alert/retrieveAlertsCountWithType?time=1&ci=1",
+        ),
+        get(
+            "retrieveAlertsCountWithType time=1440",
+            "/alert/retrieveAlertsCountWithType?time=1440&ci=-1",
+        ),
+        get(
+            "retrieveAlertsJson topx=35 (dashboard)",
+            "/alert/retrieveAlertsJson?ci=1&topx=35",
+        ),
+        get(
+            "retrieveAlertsJson ci=-1",
+            "/alert/retrieveAlertsJson?ci=-1",
+        ),
+        get(
+            "datasetAlertsPerMonth",
+            "/alert/datasetAlertsPerMonth?ci=-1",
+        ),
+        get(
+            "datasetAlertsPerMonth days=40",
+            "/alert/datasetAlertsPerMonth?days=40&ci=-1",
+        ),
+        get(
+            "datasetAlertTypesPerMonth",
+            "/alert/datasetAlertTypesPerMonth?ci=-1",
+        ),
+        get(
+            "retrieveAlertStats (dashboard)",
+            "/alert/retrieveAlertStats?ci=1",
+        ),
+        get(
+            "retrieveAlertStats ci=-1",
+            "/alert/retrieveAlertStats?ci=-1",
+        ),
+        get(
+            "topCountriesAttacks (dashboard)",
+            "/alert/topCountriesAttacks?ci=1",
+        ),
+        get(
+            "topCountriesAttacks monthOffset=1",
+            "/alert/topCountriesAttacks?monthOffset=1&ci=-1",
+        ),
+        get(
+            "retrieveLatLonAttacks",
+            "/alert/retrieveLatLonAttacks?ci=-1",
+        ),
+        get(
+            "retrieveLatLonAttacks dst offset=2",
+            "/alert/retrieveLatLonAttacks?direction=dst&offset=2&ci=-1",
+        ),
+        get(
+            "TpotStats yesterday",
+            &format!("/alert/TpotStats?day={yesterday}"),
+        ),
+        get(
+            "getStats",
+            "/alert/getStats?values=Network(Dionaea),Network(honeytrap),SSH%2Fconsole(cowrie)",
+        ),
         get("tops urls 1d", "/alert/tops?type=urls"),
         get("tops urls 28d", "/alert/tops?type=urls&days=28&ci=-1"),
-        get("tops destports 7d", "/alert/tops?type=destports&days=7&ci=-1"),
-        post("retrieveIPs (120 min) json", "/alert/retrieveIPs?ci=-1&out=json"),
+        get(
+            "tops destports 7d",
+            "/alert/tops?type=destports&days=7&ci=-1",
+        ),
+        post(
+            "retrieveIPs (120 min) json",
+            "/alert/retrieveIPs?ci=-1&out=json",
+        ),
         post("retrieveIPs15m", "/alert/retrieveIPs15m?ci=-1"),
         post("retrieveAlertsCyber", "/alert/retrieveAlertsCyber?ci=-1"),
-        post("querySingleIP (busiest source)", &format!("/alert/querySingleIP?ip={heavy_ip}&ci=-1")),
+        post(
+            "querySingleIP (busiest source)",
+            &format!("/alert/querySingleIP?ip={heavy_ip}&ci=-1"),
+        ),
     ]
 }
 
@@ -111,7 +180,9 @@ impl Summary {
             return Summary::default();
         }
         samples.sort_unstable();
-        let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+        let at = |q: f64| {
+            samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1]
+        };
         Summary {
             n: samples.len(),
             p50: at(0.5),
@@ -217,7 +288,8 @@ pub async fn hammer(
                 return (samples, 0, 1);
             };
             let mut i = c;
-            while began.elapsed() < duration && sent.fetch_add(1, Ordering::Relaxed) < max_requests {
+            while began.elapsed() < duration && sent.fetch_add(1, Ordering::Relaxed) < max_requests
+            {
                 let url = &urls[i % urls.len()];
                 i += 1;
                 let t = Instant::now();
@@ -312,13 +384,18 @@ pub async fn ingest(
                 let sensor = rng.zipf(SENSORS);
                 xml.clear();
                 for _ in 0..size {
-                    let created = now.plus_seconds(-(rng.below(86_400) as i64)).format_legacy();
+                    let created = now
+                        .plus_seconds(-(rng.below(86_400) as i64))
+                        .format_legacy();
                     synth::write_alert(&mut xml, &mut rng, sensor, &created);
                 }
                 let (user, token) = if synth::sensor_is_private(sensor) {
                     SENDER
                 } else {
-                    (peba::config::DEFAULT_COMMUNITY_USER, peba::config::DEFAULT_COMMUNITY_TOKEN)
+                    (
+                        peba::config::DEFAULT_COMMUNITY_USER,
+                        peba::config::DEFAULT_COMMUNITY_TOKEN,
+                    )
                 };
                 let body = synth::message(user, token, &xml);
                 let t = Instant::now();

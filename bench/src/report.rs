@@ -1,9 +1,9 @@
 //! The `all` run: prepares the data, runs every measurement and prints Markdown tables.
 
-use crate::synth;
 use crate::load::{self, Loaded};
 use crate::measure::{self, IngestResult, LoadResult, RouteResult, ms};
 use crate::server::{self, Server};
+use crate::synth;
 use peba::domain::Timestamp;
 use peba::store::Store;
 use std::fmt::Write as _;
@@ -59,7 +59,10 @@ pub struct AllOptions {
 const META: &str = "bench-meta.json";
 
 fn geoip_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
-    (data_dir.join("geoip/city.mmdb"), data_dir.join("geoip/asn.mmdb"))
+    (
+        data_dir.join("geoip/city.mmdb"),
+        data_dir.join("geoip/asn.mmdb"),
+    )
 }
 
 /// Loads `alerts` alerts over `days` days into the embedded store in `data_dir`, unless a data
@@ -73,7 +76,10 @@ pub async fn prepare_embedded(data_dir: &Path, alerts: u64, days: u64, force: bo
         && meta.alerts == alerts
         && meta.days == days
     {
-        eprintln!("reusing the data set in {} ({alerts} alerts)", data_dir.display());
+        eprintln!(
+            "reusing the data set in {} ({alerts} alerts)",
+            data_dir.display()
+        );
         return meta;
     }
     let _ = std::fs::remove_dir_all(data_dir);
@@ -81,11 +87,22 @@ pub async fn prepare_embedded(data_dir: &Path, alerts: u64, days: u64, force: bo
     synth::write_geoip(&data_dir.join("geoip")).expect("GeoIP databases");
     let store: Arc<dyn Store> =
         Arc::new(peba::store::embedded::EmbeddedStore::open(data_dir).expect("store opens"));
-    eprintln!("loading {alerts} alerts over {days} days into {}", data_dir.display());
+    eprintln!(
+        "loading {alerts} alerts over {days} days into {}",
+        data_dir.display()
+    );
     let (city, asn) = geoip_paths(data_dir);
-    let loaded = load::load(store, (&city, &asn), alerts, days, Timestamp::now(), 20_000, 42)
-        .await
-        .expect("load");
+    let loaded = load::load(
+        store,
+        (&city, &asn),
+        alerts,
+        days,
+        Timestamp::now(),
+        20_000,
+        42,
+    )
+    .await
+    .expect("load");
     eprintln!(
         "loaded {alerts} alerts in {:.1}s ({:.0} alerts/s through the Store trait)",
         loaded.seconds,
@@ -114,7 +131,12 @@ fn mib(kib: u64) -> String {
 
 /// The uncached latency of every legacy route on the data set in `data_dir`, and the peak
 /// memory of the server.
-pub async fn routes(data_dir: &Path, meta: &Loaded, iterations: usize, budget: Duration) -> (Vec<RouteResult>, u64) {
+pub async fn routes(
+    data_dir: &Path,
+    meta: &Loaded,
+    iterations: usize,
+    budget: Duration,
+) -> (Vec<RouteResult>, u64) {
     let server = Server::start(data_dir, &settings(data_dir, false, Some(meta.end)));
     let cases = measure::legacy_cases(meta.end, &synth::busiest_source().to_string());
     let results = measure::route_latencies(server.addr, &cases, iterations, budget)
@@ -124,11 +146,23 @@ pub async fn routes(data_dir: &Path, meta: &Loaded, iterations: usize, budget: D
 }
 
 /// Cached throughput of the dashboard URLs.
-pub async fn cached(data_dir: &Path, meta: &Loaded, connections: usize, seconds: u64) -> (LoadResult, u64) {
+pub async fn cached(
+    data_dir: &Path,
+    meta: &Loaded,
+    connections: usize,
+    seconds: u64,
+) -> (LoadResult, u64) {
     let server = Server::start(data_dir, &settings(data_dir, true, Some(meta.end)));
     let urls = measure::dashboard_urls();
     // Fill the cache.
-    measure::hammer(server.addr, &urls, 1, Duration::from_secs(60), urls.len() as u64).await;
+    measure::hammer(
+        server.addr,
+        &urls,
+        1,
+        Duration::from_secs(60),
+        urls.len() as u64,
+    )
+    .await;
     let result = measure::hammer(
         server.addr,
         &urls,
@@ -188,7 +222,11 @@ pub async fn all(options: AllOptions) {
         options.days,
         server::machine(),
         binary.display(),
-        if via_self { " (peba's command line inside peba-bench)" } else { "" }
+        if via_self {
+            " (peba's command line inside peba-bench)"
+        } else {
+            ""
+        }
     );
     if !options.no_ingest {
         eprintln!("ingest through POST /ews-0.1/alert/postSimpleMessage ...");
@@ -249,7 +287,11 @@ pub async fn all(options: AllOptions) {
                 r.bytes
             );
         }
-        let _ = writeln!(report, "\nPeak RSS of peba during the route run: {} MiB.\n", mib(peak));
+        let _ = writeln!(
+            report,
+            "\nPeak RSS of peba during the route run: {} MiB.\n",
+            mib(peak)
+        );
     }
     if !options.no_cached {
         eprintln!("cached dashboard load ...");

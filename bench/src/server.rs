@@ -45,7 +45,10 @@ impl Server {
         for (key, value) in settings {
             command.arg("--set").arg(format!("{key}={value}"));
         }
-        command.env("PEBA_LOG", std::env::var("PEBA_LOG").unwrap_or_else(|_| "warn".into()));
+        command.env(
+            "PEBA_LOG",
+            std::env::var("PEBA_LOG").unwrap_or_else(|_| "warn".into()),
+        );
         for (key, _) in std::env::vars() {
             if key.starts_with("PEBA_") && key != "PEBA_LOG" && key != "PEBA_BIN" {
                 command.env_remove(key);
@@ -142,7 +145,9 @@ fn status_line(path: &str, field: &str) -> String {
             v.trim_end_matches("kB")
                 .trim()
                 .parse::<u64>()
-                .map_or(v.clone(), |kib| format!("{:.1} GiB", kib as f64 / 1_048_576.0))
+                .map_or(v.clone(), |kib| {
+                    format!("{:.1} GiB", kib as f64 / 1_048_576.0)
+                })
         })
         .unwrap_or_default()
 }

@@ -120,7 +120,9 @@ pub const MODULES: &[Module] = &[
         name: "dionaea",
         share: 160,
         description: "Network Honeyport Dionaea v0.1.0",
-        ports: &[445, 1433, 3306, 21, 135, 80, 42, 1723, 5060, 27017, 11211, 69],
+        ports: &[
+            445, 1433, 3306, 21, 135, 80, 42, 1723, 5060, 27017, 11211, 69,
+        ],
         kind: Kind::Network,
     },
     Module {
@@ -247,36 +249,216 @@ pub struct Country {
 
 /// Countries, most active first (the generator picks them heavy-tailed).
 pub const COUNTRIES: &[Country] = &[
-    Country { iso: "CN", name: "China", lat: 34.77, lon: 113.72, octets: &[1, 14, 27, 36] },
-    Country { iso: "US", name: "United States", lat: 37.75, lon: -97.82, octets: &[3, 8, 23, 45] },
-    Country { iso: "RU", name: "Russia", lat: 55.74, lon: 37.61, octets: &[5, 31, 46] },
-    Country { iso: "IN", name: "India", lat: 21.99, lon: 78.92, octets: &[49, 59, 103] },
-    Country { iso: "BR", name: "Brazil", lat: -22.83, lon: -43.21, octets: &[177, 179, 186] },
-    Country { iso: "VN", name: "Vietnam", lat: 16.0, lon: 106.0, octets: &[113, 171] },
-    Country { iso: "NL", name: "Netherlands", lat: 52.38, lon: 4.9, octets: &[77, 89] },
-    Country { iso: "DE", name: "Germany", lat: 51.3, lon: 9.49, octets: &[78, 87, 91] },
-    Country { iso: "KR", name: "South Korea", lat: 37.51, lon: 126.97, octets: &[112, 121] },
-    Country { iso: "TW", name: "Taiwan", lat: 24.0, lon: 121.0, octets: &[111, 114] },
-    Country { iso: "ID", name: "Indonesia", lat: -6.17, lon: 106.83, octets: &[136, 180] },
-    Country { iso: "GB", name: "United Kingdom", lat: 51.5, lon: -0.13, octets: &[81, 86] },
-    Country { iso: "FR", name: "France", lat: 48.86, lon: 2.34, octets: &[51, 62] },
-    Country { iso: "SG", name: "Singapore", lat: 1.29, lon: 103.85, octets: &[128, 139] },
-    Country { iso: "HK", name: "Hong Kong", lat: 22.28, lon: 114.15, octets: &[43, 101] },
-    Country { iso: "IR", name: "Iran", lat: 35.7, lon: 51.42, octets: &[2, 185] },
-    Country { iso: "UA", name: "Ukraine", lat: 50.45, lon: 30.52, octets: &[93, 176] },
-    Country { iso: "TH", name: "Thailand", lat: 13.75, lon: 100.47, octets: &[110, 125] },
-    Country { iso: "BG", name: "Bulgaria", lat: 42.7, lon: 23.32, octets: &[94] },
-    Country { iso: "RO", name: "Romania", lat: 44.43, lon: 26.1, octets: &[79, 188] },
-    Country { iso: "PL", name: "Poland", lat: 52.23, lon: 21.01, octets: &[83, 95] },
-    Country { iso: "JP", name: "Japan", lat: 35.69, lon: 139.69, octets: &[60, 126] },
-    Country { iso: "MX", name: "Mexico", lat: 19.43, lon: -99.13, octets: &[187, 189] },
-    Country { iso: "TR", name: "Turkey", lat: 41.01, lon: 28.97, octets: &[88, 212] },
-    Country { iso: "AR", name: "Argentina", lat: -34.6, lon: -58.38, octets: &[181, 190] },
-    Country { iso: "ZA", name: "South Africa", lat: -26.2, lon: 28.04, octets: &[41, 105] },
-    Country { iso: "EG", name: "Egypt", lat: 30.04, lon: 31.24, octets: &[156, 197] },
-    Country { iso: "PK", name: "Pakistan", lat: 33.69, lon: 73.05, octets: &[39, 119] },
-    Country { iso: "CA", name: "Canada", lat: 43.65, lon: -79.38, octets: &[24, 99] },
-    Country { iso: "IT", name: "Italy", lat: 41.9, lon: 12.5, octets: &[82, 151] },
+    Country {
+        iso: "CN",
+        name: "China",
+        lat: 34.77,
+        lon: 113.72,
+        octets: &[1, 14, 27, 36],
+    },
+    Country {
+        iso: "US",
+        name: "United States",
+        lat: 37.75,
+        lon: -97.82,
+        octets: &[3, 8, 23, 45],
+    },
+    Country {
+        iso: "RU",
+        name: "Russia",
+        lat: 55.74,
+        lon: 37.61,
+        octets: &[5, 31, 46],
+    },
+    Country {
+        iso: "IN",
+        name: "India",
+        lat: 21.99,
+        lon: 78.92,
+        octets: &[49, 59, 103],
+    },
+    Country {
+        iso: "BR",
+        name: "Brazil",
+        lat: -22.83,
+        lon: -43.21,
+        octets: &[177, 179, 186],
+    },
+    Country {
+        iso: "VN",
+        name: "Vietnam",
+        lat: 16.0,
+        lon: 106.0,
+        octets: &[113, 171],
+    },
+    Country {
+        iso: "NL",
+        name: "Netherlands",
+        lat: 52.38,
+        lon: 4.9,
+        octets: &[77, 89],
+    },
+    Country {
+        iso: "DE",
+        name: "Germany",
+        lat: 51.3,
+        lon: 9.49,
+        octets: &[78, 87, 91],
+    },
+    Country {
+        iso: "KR",
+        name: "South Korea",
+        lat: 37.51,
+        lon: 126.97,
+        octets: &[112, 121],
+    },
+    Country {
+        iso: "TW",
+        name: "Taiwan",
+        lat: 24.0,
+        lon: 121.0,
+        octets: &[111, 114],
+    },
+    Country {
+        iso: "ID",
+        name: "Indonesia",
+        lat: -6.17,
+        lon: 106.83,
+        octets: &[136, 180],
+    },
+    Country {
+        iso: "GB",
+        name: "United Kingdom",
+        lat: 51.5,
+        lon: -0.13,
+        octets: &[81, 86],
+    },
+    Country {
+        iso: "FR",
+        name: "France",
+        lat: 48.86,
+        lon: 2.34,
+        octets: &[51, 62],
+    },
+    Country {
+        iso: "SG",
+        name: "Singapore",
+        lat: 1.29,
+        lon: 103.85,
+        octets: &[128, 139],
+    },
+    Country {
+        iso: "HK",
+        name: "Hong Kong",
+        lat: 22.28,
+        lon: 114.15,
+        octets: &[43, 101],
+    },
+    Country {
+        iso: "IR",
+        name: "Iran",
+        lat: 35.7,
+        lon: 51.42,
+        octets: &[2, 185],
+    },
+    Country {
+        iso: "UA",
+        name: "Ukraine",
+        lat: 50.45,
+        lon: 30.52,
+        octets: &[93, 176],
+    },
+    Country {
+        iso: "TH",
+        name: "Thailand",
+        lat: 13.75,
+        lon: 100.47,
+        octets: &[110, 125],
+    },
+    Country {
+        iso: "BG",
+        name: "Bulgaria",
+        lat: 42.7,
+        lon: 23.32,
+        octets: &[94],
+    },
+    Country {
+        iso: "RO",
+        name: "Romania",
+        lat: 44.43,
+        lon: 26.1,
+        octets: &[79, 188],
+    },
+    Country {
+        iso: "PL",
+        name: "Poland",
+        lat: 52.23,
+        lon: 21.01,
+        octets: &[83, 95],
+    },
+    Country {
+        iso: "JP",
+        name: "Japan",
+        lat: 35.69,
+        lon: 139.69,
+        octets: &[60, 126],
+    },
+    Country {
+        iso: "MX",
+        name: "Mexico",
+        lat: 19.43,
+        lon: -99.13,
+        octets: &[187, 189],
+    },
+    Country {
+        iso: "TR",
+        name: "Turkey",
+        lat: 41.01,
+        lon: 28.97,
+        octets: &[88, 212],
+    },
+    Country {
+        iso: "AR",
+        name: "Argentina",
+        lat: -34.6,
+        lon: -58.38,
+        octets: &[181, 190],
+    },
+    Country {
+        iso: "ZA",
+        name: "South Africa",
+        lat: -26.2,
+        lon: 28.04,
+        octets: &[41, 105],
+    },
+    Country {
+        iso: "EG",
+        name: "Egypt",
+        lat: 30.04,
+        lon: 31.24,
+        octets: &[156, 197],
+    },
+    Country {
+        iso: "PK",
+        name: "Pakistan",
+        lat: 33.69,
+        lon: 73.05,
+        octets: &[39, 119],
+    },
+    Country {
+        iso: "CA",
+        name: "Canada",
+        lat: 43.65,
+        lon: -79.38,
+        octets: &[24, 99],
+    },
+    Country {
+        iso: "IT",
+        name: "Italy",
+        lat: 41.9,
+        lon: 12.5,
+        octets: &[82, 151],
+    },
 ];
 
 /// Sensors (installations) of the synthetic deployment.
@@ -320,8 +502,12 @@ const PATHS: &[&str] = &[
     "/index.php?s=/Index/\\think\\app/invokefunction",
 ];
 
-const USERS: &[&str] = &["root", "admin", "user", "ubuntu", "test", "pi", "oracle", "support"];
-const PASSWORDS: &[&str] = &["123456", "admin", "password", "root", "1234", "12345678", "qwerty", ""];
+const USERS: &[&str] = &[
+    "root", "admin", "user", "ubuntu", "test", "pi", "oracle", "support",
+];
+const PASSWORDS: &[&str] = &[
+    "123456", "admin", "password", "root", "1234", "12345678", "qwerty", "",
+];
 const COMMANDS: &[&str] = &[
     "uname -a",
     "cat /proc/cpuinfo | grep name | wc -l",
@@ -334,9 +520,19 @@ const COMMANDS: &[&str] = &[
 pub fn source_address(rng: &mut Rng) -> Ipv4Addr {
     if rng.chance(3) {
         return match rng.below(3) {
-            0 => Ipv4Addr::new(10, rng.below(256) as u8, rng.below(256) as u8, 1 + rng.below(254) as u8),
+            0 => Ipv4Addr::new(
+                10,
+                rng.below(256) as u8,
+                rng.below(256) as u8,
+                1 + rng.below(254) as u8,
+            ),
             1 => Ipv4Addr::new(192, 168, rng.below(256) as u8, 1 + rng.below(254) as u8),
-            _ => Ipv4Addr::new(172, 16 + rng.below(16) as u8, rng.below(256) as u8, 1 + rng.below(254) as u8),
+            _ => Ipv4Addr::new(
+                172,
+                16 + rng.below(16) as u8,
+                rng.below(256) as u8,
+                1 + rng.below(254) as u8,
+            ),
         };
     }
     let country = &COUNTRIES[rng.zipf(COUNTRIES.len() as u64) as usize];
@@ -388,8 +584,16 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
             let login = if rng.chance(20) { "Success" } else { "Fail" };
             meaning(out, "version", "SSH-2.0-Go");
             meaning(out, "login", login);
-            meaning(out, "username", USERS[rng.zipf(USERS.len() as u64) as usize]);
-            meaning(out, "password", PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize]);
+            meaning(
+                out,
+                "username",
+                USERS[rng.zipf(USERS.len() as u64) as usize],
+            );
+            meaning(
+                out,
+                "password",
+                PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize],
+            );
             if login == "Success" {
                 let n = 1 + rng.below(3) as usize;
                 let commands: Vec<String> = (0..n)
@@ -399,17 +603,37 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
             }
         }
         Kind::Passwords => {
-            meaning(out, "protocol", ["ftp", "pop3", "imap", "mysql", "vnc"][rng.below(5) as usize]);
-            meaning(out, "username", USERS[rng.zipf(USERS.len() as u64) as usize]);
-            meaning(out, "password", PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize]);
+            meaning(
+                out,
+                "protocol",
+                ["ftp", "pop3", "imap", "mysql", "vnc"][rng.below(5) as usize],
+            );
+            meaning(
+                out,
+                "username",
+                USERS[rng.zipf(USERS.len() as u64) as usize],
+            );
+            meaning(
+                out,
+                "password",
+                PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize],
+            );
         }
     }
-    let hostname = if sensor % 23 == 0 { String::new() } else { format!("tpot-{sensor:03}") };
+    let hostname = if sensor % 23 == 0 {
+        String::new()
+    } else {
+        format!("tpot-{sensor:03}")
+    };
     if !hostname.is_empty() {
         meaning(out, "hostname", &hostname);
     }
     meaning(out, "externalIP", &target.to_string());
-    meaning(out, "internalIP", &format!("172.20.{}.{}", sensor / 250, sensor % 250 + 2));
+    meaning(
+        out,
+        "internalIP",
+        &format!("172.20.{}.{}", sensor / 250, sensor % 250 + 2),
+    );
     out.push_str("</Alert>");
 }
 
@@ -452,8 +676,14 @@ pub fn write_geoip(dir: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
                 continue;
             }
             let net: ipnet::IpNet = format!("{octet}.0.0.0/8").parse().expect("network");
-            city.push((net, CityRecord::new(country.iso, country.name, country.lat, country.lon)));
-            asn.push((net, AsnRecord::new(64_500 + i as u32, &format!("{} Telecom", country.name))));
+            city.push((
+                net,
+                CityRecord::new(country.iso, country.name, country.lat, country.lon),
+            ));
+            asn.push((
+                net,
+                AsnRecord::new(64_500 + i as u32, &format!("{} Telecom", country.name)),
+            ));
         }
     }
     let city_path = dir.join("city.mmdb");
