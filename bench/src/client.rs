@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -165,21 +164,4 @@ impl Conn {
         }
         Ok(Response { status, body })
     }
-}
-
-/// Sends one request on a new connection, with a timeout.
-pub async fn once(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    content_type: Option<&str>,
-    body: &[u8],
-    timeout: Duration,
-) -> io::Result<Response> {
-    tokio::time::timeout(timeout, async {
-        let mut conn = Conn::connect(addr).await?;
-        conn.send(method, path, content_type, body).await
-    })
-    .await
-    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "timed out"))?
 }

@@ -620,7 +620,7 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
             );
         }
     }
-    let hostname = if sensor % 23 == 0 {
+    let hostname = if sensor.is_multiple_of(23) {
         String::new()
     } else {
         format!("tpot-{sensor:03}")
