@@ -91,6 +91,11 @@ pub struct Settings {
     pub cache: bool,
     /// A fixed "now" for reproducible runs and tests (`clock`, `YYYY-MM-DD HH:MM:SS`).
     pub frozen_clock: Option<Timestamp>,
+    /// Most client connections served at once; more wait to be accepted (`max_connections`).
+    pub max_connections: usize,
+    /// A connection whose client sends nothing for this long is closed (`idle_timeout`,
+    /// seconds); bounds slow clients.
+    pub idle_timeout: Duration,
     /// HS256 secret of the GraphQL login tokens (`jwt_secret`); none and no key files: a
     /// random secret per process.
     pub jwt_secret: Option<String>,
@@ -143,6 +148,8 @@ impl Default for Settings {
             enforce_user_flags: true,
             cache: true,
             frozen_clock: None,
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(30),
             jwt_secret: None,
             jwt_algorithm: JwtAlgorithm::Hs256,
             jwt_private_key: None,
@@ -177,6 +184,8 @@ pub const KEYS: &[&str] = &[
     "enforce_user_flags",
     "cache",
     "clock",
+    "max_connections",
+    "idle_timeout",
     "jwt_secret",
     "jwt_algorithm",
     "jwt_private_key",
@@ -334,6 +343,16 @@ impl Settings {
                             .map_err(|_| invalid("expected YYYY-MM-DD HH:MM:SS"))?,
                     ),
                 }
+            }
+            "max_connections" => {
+                self.max_connections = parse_in(value, 1, 1_000_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 1000000"))?
+            }
+            "idle_timeout" => {
+                self.idle_timeout = Duration::from_secs(
+                    parse_in(value, 1, 3600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
             }
             "jwt_secret" => self.jwt_secret = optional(value),
             "jwt_algorithm" => {

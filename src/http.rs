@@ -2,6 +2,7 @@
 
 use crate::app::AppState;
 use crate::compat;
+use crate::metrics;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -22,6 +23,8 @@ pub fn router(state: AppState) -> Router {
     let cors_domain = state.settings.cors_domain.clone();
     let routes = compat::router()
         .merge(crate::graphql::router(&state))
+        .route("/metrics", axum::routing::get(metrics::handler))
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -29,16 +32,26 @@ pub fn router(state: AppState) -> Router {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id = %id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(metrics::record));
     // Outermost, so that every answer (404s and timeouts included) carries the CORS headers.
     compat::cors::apply(routes, &cors_domain).with_state(state)
 }
 
 /// Serves `state` on `listener` until SIGINT or SIGTERM.
+/// Connections beyond `max_connections` wait to be accepted; connections idle for
+/// `idle_timeout` are closed.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let limits = metrics::ConnectionLimits {
+        max_connections: state.settings.max_connections,
+        idle_timeout: state.settings.idle_timeout,
+    };
+    axum::serve(
+        metrics::LimitedListener::new(listener, limits),
+        router(state),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

@@ -16,6 +16,7 @@ use crate::store::{StatisticsDocument, Store, StoreError};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Most answers the cache keeps at once.
@@ -126,15 +127,32 @@ impl QueryLayer {
     where
         F: Future<Output = Result<Answer, Answer>>,
     {
+        let metrics = crate::metrics::global();
         let (Some(cache), Some(ttl)) = (&self.cache, ttl.filter(|t| !t.is_zero())) else {
-            return compute.await.unwrap_or_else(|uncached| uncached);
+            return compute.await.unwrap_or_else(|uncached| {
+                crate::metrics::inc(|m| &m.store_read_errors);
+                uncached
+            });
         };
-        cache
+        let mut computed = false;
+        let answer = cache
             .try_get_with(key, async {
+                computed = true;
+                metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
                 compute.await.map(|answer| CacheEntry { ttl, answer })
             })
             .await
-            .map_or_else(|uncached| (*uncached).clone(), |entry| entry.answer)
+            .map_or_else(
+                |uncached| {
+                    crate::metrics::inc(|m| &m.store_read_errors);
+                    (*uncached).clone()
+                },
+                |entry| entry.answer,
+            );
+        if !computed {
+            metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        answer
     }
 
     /// Whether the store answers.

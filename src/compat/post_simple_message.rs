@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
 
 /// The exact body of a successful submission.
 pub const OK_BODY: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
@@ -89,6 +90,11 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         .await
     {
         Ok(()) => {
+            let metrics = crate::metrics::global();
+            metrics.ingest_ok.fetch_add(1, Ordering::Relaxed);
+            metrics
+                .alerts_ingested
+                .fetch_add(accepted as u64, Ordering::Relaxed);
             tracing::debug!(accepted, skipped = built.skipped.len(), "message stored");
             if let Some(alerts) = live {
                 state.live.publish(alerts);
@@ -113,6 +119,13 @@ pub async fn get() -> Response {
 }
 
 fn result(status: StatusCode, code: &str, text: &str) -> Response {
+    crate::metrics::inc(|m| {
+        if status.is_server_error() {
+            &m.ingest_failed
+        } else {
+            &m.ingest_refused
+        }
+    });
     let body = format!(
         "<Result><StatusCode>{}</StatusCode><Text>{}</Text></Result>",
         escape(code),

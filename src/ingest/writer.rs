@@ -75,6 +75,9 @@ impl BatchWriter {
         let size = batch.alerts.len() + batch.cve_copies.len();
         let (done, answer) = oneshot::channel();
         self.backlog.fetch_add(size, Ordering::Relaxed);
+        crate::metrics::global()
+            .writer_backlog
+            .fetch_add(size as i64, Ordering::Relaxed);
         let sent = tokio::time::timeout(
             self.limits.enqueue_timeout,
             self.queue.send(Job { batch, done }),
@@ -82,6 +85,9 @@ impl BatchWriter {
         .await;
         if !matches!(sent, Ok(Ok(()))) {
             self.backlog.fetch_sub(size, Ordering::Relaxed);
+            crate::metrics::global()
+                .writer_backlog
+                .fetch_sub(size as i64, Ordering::Relaxed);
             return Err(WriteError::Unavailable(if sent.is_err() {
                 "queue full"
             } else {
@@ -137,7 +143,13 @@ async fn run(
             .await
             .map(|_| ())
             .map_err(|e| e.to_string());
+        let metrics = crate::metrics::global();
+        metrics.store_writes.fetch_add(1, Ordering::Relaxed);
+        metrics
+            .writer_backlog
+            .fetch_sub(written as i64, Ordering::Relaxed);
         if let Err(message) = &result {
+            metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
         }
         backlog.fetch_sub(written, Ordering::Relaxed);

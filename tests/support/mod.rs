@@ -158,6 +158,11 @@ impl TestApp {
         (status, response.text().await.expect("body"))
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the server without warning (SIGKILL).
     pub fn kill_hard(&mut self) {
         self.child.kill().expect("kill");
