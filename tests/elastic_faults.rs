@@ -298,13 +298,27 @@ async fn heartbeat(app: &TestApp) -> String {
 }
 
 /// Waits until the heartbeat says `me` again (peba recovers by itself).
-async fn wait_recovered(app: &TestApp, phase: &str) -> Duration {
+async fn wait_recovered(app: &TestApp, node: &Node, phase: &str) -> Duration {
     let started = Instant::now();
     while heartbeat(app).await != "me" {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{phase}: peba did not recover"
-        );
+        if started.elapsed() > Duration::from_secs(90) {
+            let health = match reqwest::get(format!("{}/_cluster/health", node.url())).await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => format!("no answer: {e}"),
+            };
+            // The store's own view, through a store opened anew.
+            let settings = peba::config::Settings::load(None, |_| None, &app.backend.settings())
+                .expect("settings");
+            let ping = match peba::app::open_store(&settings).await {
+                Ok(store) => format!("{:?}", store.ping().await),
+                Err(e) => format!("cannot open: {e}"),
+            };
+            panic!(
+                "{phase}: peba did not recover (heartbeat {:?}); a new store's ping: {ping}; \
+                 the node's health: {health}",
+                heartbeat(app).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     started.elapsed()
@@ -361,7 +375,7 @@ async fn ingest_and_reads_survive_a_frozen_and_a_killed_cluster() {
         .send()
         .await
         .expect("delete index");
-    wait_recovered(&app, "green again").await;
+    wait_recovered(&app, &node, "green again").await;
 
     let tally = Arc::new(Tally::default());
     let deadline = Instant::now() + Duration::from_secs(400);
@@ -384,7 +398,7 @@ async fn ingest_and_reads_survive_a_frozen_and_a_killed_cluster() {
     check_down(&app, "frozen").await;
     let refused_frozen = tally.refused.load(Ordering::Relaxed);
     node.signal("CONT");
-    let recovered = wait_recovered(&app, "thawed").await;
+    let recovered = wait_recovered(&app, &node, "thawed").await;
     eprintln!("thawed: recovered in {recovered:?}; {refused_frozen} submissions refused so far");
 
     // 2. Killed and down for a while, then back on the same port and data.
@@ -402,7 +416,7 @@ async fn ingest_and_reads_survive_a_frozen_and_a_killed_cluster() {
         "submissions were refused while the node was down"
     );
     node.run_start(true);
-    let recovered = wait_recovered(&app, "restarted").await;
+    let recovered = wait_recovered(&app, &node, "restarted").await;
     eprintln!(
         "restarted: recovered in {recovered:?}; {refused_down} submissions refused while down"
     );

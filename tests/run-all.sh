@@ -23,8 +23,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 node=tests/search-node
-main_state="${SEARCH_NODE_STATE:-/tmp/peba-search-node}"
-export PEBA_TEST_FAULT_NODE_STATE="${PEBA_TEST_FAULT_NODE_STATE:-/tmp/peba-fault-node}"
+# State directories of this run only, so that runs of other checkouts on the same machine
+# (and nodes started by hand) are never touched.
+main_state="${SEARCH_NODE_STATE:-${TMPDIR:-/tmp}/peba-search-node.run-$$}"
+own_fault_state=""
+if [ -z "${PEBA_TEST_FAULT_NODE_STATE:-}" ]; then own_fault_state=1; fi
+export PEBA_TEST_FAULT_NODE_STATE="${PEBA_TEST_FAULT_NODE_STATE:-${TMPDIR:-/tmp}/peba-fault-node.run-$$}"
 # shellcheck disable=SC2206
 extra=(${CARGO_TEST_ARGS:-})
 
@@ -36,6 +40,9 @@ es_mixed=(--test compat_golden --test compat_peba_suite)
 stop_nodes() {
   SEARCH_NODE_STATE="$main_state" "$node/stop.sh" >/dev/null 2>&1 || true
   SEARCH_NODE_STATE="$PEBA_TEST_FAULT_NODE_STATE" "$node/stop.sh" >/dev/null 2>&1 || true
+  if [ -z "${SEARCH_NODE_STATE:-}" ]; then rm -rf "$main_state"; fi
+  if [ -n "$own_fault_state" ]; then rm -rf "$PEBA_TEST_FAULT_NODE_STATE"; fi
+  rm -f "$main_state.start.out"
 }
 
 if [ -n "${PEBA_TEST_ELASTICSEARCH_URL:-}" ]; then
@@ -47,7 +54,7 @@ fi
 
 trap stop_nodes EXIT
 trap 'exit 130' INT TERM
-stop_nodes
+mkdir -p "$main_state"
 
 start_node() { # engine -> exports PEBA_TEST_ELASTICSEARCH_URL and PEBA_TEST_SEARCH_ENGINE
   local engine="$1" started
