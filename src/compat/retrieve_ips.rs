@@ -8,12 +8,13 @@ use super::xml::Node;
 use super::{cache_key, windows};
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TermField, TimeField, TimeRange};
+use crate::ingest::is_global;
 use crate::query::Answer;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Legacy terms size of the address aggregation.
@@ -98,74 +99,9 @@ fn render(sources: &[(String, u64)], as_json: bool) -> Answer {
     ))
 }
 
-/// Whether a textual address is global in Python's (3.11) sense.
+/// Whether a textual address is global in Python's (3.11) sense (see [`is_global`]).
 pub fn is_global_str(text: &str) -> bool {
     text.parse::<IpAddr>().is_ok_and(is_global)
-}
-
-/// Python 3.11 `ipaddress` `is_global`: not private (its private table), and for IPv4 not in
-/// the shared address space 100.64.0.0/10. Multicast and 192.88.99.0/24 count as global.
-pub fn is_global(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_global_v4(v4),
-        IpAddr::V6(v6) => is_global_v6(v6),
-    }
-}
-
-fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
-    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
-}
-
-fn is_global_v4(ip: Ipv4Addr) -> bool {
-    const NOT_GLOBAL: &[([u8; 4], u32)] = &[
-        ([100, 64, 0, 0], 10),
-        ([0, 0, 0, 0], 8),
-        ([10, 0, 0, 0], 8),
-        ([127, 0, 0, 0], 8),
-        ([169, 254, 0, 0], 16),
-        ([172, 16, 0, 0], 12),
-        ([192, 0, 0, 0], 29),
-        ([192, 0, 0, 170], 31),
-        ([192, 0, 2, 0], 24),
-        ([192, 168, 0, 0], 16),
-        ([198, 18, 0, 0], 15),
-        ([198, 51, 100, 0], 24),
-        ([203, 0, 113, 0], 24),
-        ([240, 0, 0, 0], 4),
-        ([255, 255, 255, 255], 32),
-    ];
-    !NOT_GLOBAL
-        .iter()
-        .any(|(net, prefix)| in_v4(ip, *net, *prefix))
-}
-
-fn is_global_v6(ip: Ipv6Addr) -> bool {
-    const PRIVATE: &[([u16; 8], u32)] = &[
-        ([0, 0, 0, 0, 0, 0, 0, 1], 128),
-        ([0, 0, 0, 0, 0, 0, 0, 0], 128),
-        ([0, 0, 0, 0, 0, 0xffff, 0, 0], 96),
-        ([0x100, 0, 0, 0, 0, 0, 0, 0], 64),
-        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23),
-        ([0x2001, 2, 0, 0, 0, 0, 0, 0], 48),
-        ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32),
-        ([0x2001, 0x10, 0, 0, 0, 0, 0, 0], 28),
-        ([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7),
-        ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10),
-    ];
-    let bits = u128::from(ip);
-    !PRIVATE.iter().any(|(net, prefix)| {
-        let mask = if *prefix == 0 {
-            0
-        } else {
-            u128::MAX << (128 - prefix)
-        };
-        bits & mask == u128::from(Ipv6Addr::from(*net)) & mask
-    })
 }
 
 #[cfg(test)]

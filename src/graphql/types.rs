@@ -687,7 +687,7 @@ impl IpReport {
 
     /// Whether the address is globally routable (legacy blocklists list only these).
     async fn is_global(&self) -> bool {
-        crate::compat::retrieve_ips::is_global(self.ip)
+        crate::ingest::is_global(self.ip)
     }
 
     /// Its alerts.
