@@ -9,6 +9,10 @@ use clap::{Parser, Subcommand};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
+/// The first line `peba serve` prints, followed by its address: scripts and tests read the
+/// port they were given (`--bind 127.0.0.1:0`) from it.
+pub const LISTENING: &str = "peba listening on http://";
+
 /// peba: collects honeypot alerts from T-Pot's ewsposter and answers dashboards.
 #[derive(Debug, Parser)]
 #[command(name = "peba", version, about)]
@@ -117,7 +121,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %local, "peba listening");
-    println!("peba listening on http://{local}");
+    println!("{LISTENING}{local}");
     crate::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())

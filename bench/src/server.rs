@@ -66,7 +66,7 @@ impl Server {
             .expect("peba prints its address");
         let addr = line
             .trim()
-            .strip_prefix("peba listening on http://")
+            .strip_prefix(peba::cli::LISTENING)
             .unwrap_or_else(|| panic!("peba did not start: {line:?}"))
             .parse()
             .expect("an address");

@@ -121,7 +121,7 @@ fn start(data_dir: &Path, settings: &[(String, String)]) -> (Child, SocketAddr) 
         .expect("peba prints its address");
     let addr = line
         .trim()
-        .strip_prefix("peba listening on http://")
+        .strip_prefix(peba::cli::LISTENING)
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .parse()
         .expect("an address");
