@@ -14,21 +14,18 @@
 //!    does not know still gets its City data (an allowed improvement): each database is asked
 //!    on its own.
 //!
-//! Results are cached per address (bounded, 24 h).
+//! Results are cached per address (bounded): the databases do not change while peba runs.
 
 use super::address::is_private;
 use super::pyfmt::float_repr;
 use maxminddb::{MaxMindDbError, Reader};
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-/// How long a lookup result is reused.
-pub const CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// How many addresses the cache holds at most.
-pub const CACHE_CAPACITY: u64 = 100_000;
+pub const CACHE_CAPACITY: usize = 100_000;
 
 /// The GeoIP values of one address, as stored in the alert document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +175,12 @@ impl GeoIp {
         if !self.is_enabled() {
             return GeoInfo::unknown();
         }
-        self.cache.get_with(ip, || self.lookup_uncached(ip))
+        if let Some(info) = self.cache.get(&ip) {
+            return info;
+        }
+        let info = self.lookup_uncached(ip);
+        self.cache.insert(ip, info.clone());
+        info
     }
 
     fn lookup_uncached(&self, ip: IpAddr) -> GeoInfo {
@@ -219,10 +221,7 @@ impl GeoIp {
 }
 
 fn new_cache() -> Cache<IpAddr, GeoInfo> {
-    Cache::builder()
-        .max_capacity(CACHE_CAPACITY)
-        .time_to_live(CACHE_TTL)
-        .build()
+    Cache::new(CACHE_CAPACITY)
 }
 
 /// The record of `ip`, or `None` when the address is not in the database or the lookup fails
@@ -467,8 +466,10 @@ pub(crate) mod tests {
     fn results_are_cached() {
         let (_dir, geoip) = test_geoip();
         let first = geoip.lookup(ip("8.8.8.8"));
-        geoip.cache.run_pending_tasks();
-        assert_eq!(geoip.cache.entry_count(), 1);
+        assert_eq!(geoip.cache.len(), 1);
         assert_eq!(geoip.lookup(ip("8.8.8.8")), first);
+        assert_eq!(geoip.cache.len(), 1);
+        geoip.lookup(ip("10.0.0.1"));
+        assert_eq!(geoip.cache.len(), 1, "private addresses are not looked up");
     }
 }
