@@ -4,7 +4,7 @@
 use crate::domain::{
     Alert, AlertFilter, TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Seconds in an hour.
 pub(crate) const HOUR: i64 = 3_600;
@@ -241,7 +241,7 @@ pub(crate) struct CounterKey<'a> {
 pub(crate) fn contribute<'a>(
     facts: &'a Facts,
     sign: i64,
-    deltas: &mut HashMap<CounterKey<'a>, i64>,
+    deltas: &mut FxHashMap<CounterKey<'a>, i64>,
 ) {
     for rollup in ROLLUPS {
         let Some((k1, k2, k3)) = facts.keys(rollup.dim) else {

@@ -6,7 +6,7 @@ use super::error::DbError;
 use super::rollup::{CounterKey, FACT_COLUMNS, Facts, contribute};
 use crate::store::{WriteBatch, WriteOutcome};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -68,20 +68,16 @@ pub(crate) fn write_batch(
 
 /// Pre-aggregates the batch's contributions and applies them, dropping counters that reach 0.
 fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Result<(), DbError> {
-    let mut deltas: HashMap<CounterKey<'_>, i64> = HashMap::new();
+    let mut deltas: FxHashMap<CounterKey<'_>, i64> = FxHashMap::default();
     for (facts, sign) in changes {
         contribute(facts, *sign, &mut deltas);
     }
     let mut deltas: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
     deltas.sort_unstable();
-    // Most counters of a batch exist already: try the update first, insert when it finds none.
     let mut add = tx.prepare_cached(
-        "UPDATE rollup SET n = n + ?9 WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
-         AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8",
-    )?;
-    let mut insert = tx.prepare_cached(
         "INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (tf, dim, gran, bucket, dom, k1, k2, k3) DO UPDATE SET n = n + excluded.n",
     )?;
     let mut drop_empty = tx.prepare_cached(
         "DELETE FROM rollup WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
@@ -91,9 +87,7 @@ fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Re
         let values = params![
             k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3, delta
         ];
-        if add.execute(values)? == 0 {
-            insert.execute(values)?;
-        }
+        add.execute(values)?;
         if *delta < 0 {
             drop_empty.execute(&values[..8])?;
         }
