@@ -17,12 +17,13 @@ use sha2::{Digest, Sha256, Sha512};
 use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 /// How long a successful verification is remembered.
 pub const VERIFIED_TTL: Duration = Duration::from_secs(30);
 
 /// Why credentials were refused.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// No user name or no token was sent.
     #[error("credentials missing")]
@@ -77,7 +78,12 @@ pub struct Authenticator {
     community_token: String,
     enforce_user_flags: bool,
     verified: moka::future::Cache<(String, [u8; 32]), User>,
+    /// Bounds the Argon2id verifications running at once (each holds ~19 MiB).
+    argon2_slots: Arc<Semaphore>,
 }
+
+/// Argon2id verifications that may run at once.
+const ARGON2_SLOTS: usize = 2;
 
 impl Authenticator {
     /// An authenticator over `store` with the configured community account.
@@ -96,6 +102,7 @@ impl Authenticator {
                 .max_capacity(10_000)
                 .time_to_live(VERIFIED_TTL)
                 .build(),
+            argon2_slots: Arc::new(Semaphore::new(ARGON2_SLOTS)),
         }
     }
 
@@ -132,26 +139,34 @@ impl Authenticator {
     async fn stored_user(&self, username: &str, token: &str) -> Result<User, AuthError> {
         let name = UserName::parse(username).map_err(|_| AuthError::Rejected)?;
         let key = (username.to_owned(), Sha256::digest(token.as_bytes()).into());
-        if let Some(user) = self.verified.get(&key).await {
-            return Ok(user);
-        }
-        let user = self.store.user(&name).await?.ok_or(AuthError::Rejected)?;
-        if !verify_token(&user.token, token).await {
-            return Err(AuthError::Rejected);
-        }
-        self.verified.insert(key, user.clone()).await;
-        Ok(user)
+        // Concurrent requests with the same credentials share one verification; only
+        // successes are kept.
+        self.verified
+            .try_get_with(key, async {
+                let user = self.store.user(&name).await?.ok_or(AuthError::Rejected)?;
+                if verify_token(&user.token, token, &self.argon2_slots).await {
+                    Ok(user)
+                } else {
+                    Err(AuthError::Rejected)
+                }
+            })
+            .await
+            .map_err(|shared: Arc<AuthError>| shared.as_ref().clone())
     }
 }
 
-/// Whether `token` matches the stored hash.
-pub async fn verify_token(stored: &TokenHash, token: &str) -> bool {
+/// Whether `token` matches the stored hash; Argon2id work waits for one of `argon2_slots`.
+async fn verify_token(stored: &TokenHash, token: &str, argon2_slots: &Arc<Semaphore>) -> bool {
     match stored {
         TokenHash::Sha512Hex(hex) => hex_digest_matches(hex, &Sha512::digest(token.as_bytes())),
         TokenHash::Md5Hex(hex) => hex_digest_matches(hex, &Md5::digest(token.as_bytes())),
         TokenHash::Argon2(phc) => {
+            let Ok(slot) = Arc::clone(argon2_slots).acquire_owned().await else {
+                return false;
+            };
             let (phc, token) = (phc.clone(), token.to_owned());
             tokio::task::spawn_blocking(move || {
+                let _slot = slot;
                 PasswordHash::new(&phc).is_ok_and(|hash| {
                     Argon2::default()
                         .verify_password(token.as_bytes(), &hash)
@@ -179,4 +194,43 @@ fn hex_digest_matches(stored_hex: &str, digest: &[u8]) -> bool {
         .as_bytes()
         .ct_eq(stored_hex.as_bytes())
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::embedded::EmbeddedStore;
+
+    async fn authenticator_with(name: &str, token: &str) -> (tempfile::TempDir, Authenticator) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
+        let user = User {
+            name: UserName::parse(name).expect("name"),
+            token: hash_token(token).expect("hash"),
+            read_only: false,
+            community_only: false,
+            email: String::new(),
+        };
+        store.add_user(&user).await.expect("user added");
+        let auth = Authenticator::new(store, "community".into(), "secret".into(), true);
+        (dir, auth)
+    }
+
+    #[tokio::test]
+    async fn concurrent_logins_share_one_answer() {
+        let (_dir, auth) = authenticator_with("sensor", "right-token").await;
+        let auth = &auth;
+        let right =
+            futures::future::join_all((0..16).map(|_| auth.sender("sensor", "right-token"))).await;
+        assert!(right.iter().all(|r| matches!(r, Ok(Sender::User(_)))));
+        let wrong =
+            futures::future::join_all((0..16).map(|_| auth.sender("sensor", "wrong-token"))).await;
+        assert!(wrong.iter().all(|r| matches!(r, Err(AuthError::Rejected))));
+        // A rejection is not remembered: the right token still works afterwards.
+        assert!(auth.sender("sensor", "right-token").await.is_ok());
+        assert!(matches!(
+            auth.sender("nobody", "right-token").await,
+            Err(AuthError::Rejected)
+        ));
+    }
 }

@@ -14,7 +14,7 @@ pub mod elastic;
 pub mod embedded;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be reached or refused the operation for a reason a retry may cure.
     #[error("store unavailable: {0}")]
