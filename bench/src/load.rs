@@ -68,6 +68,53 @@ pub async fn add_users(store: &dyn Store) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Synthetic alerts as the ingest route would store them: generated as EWS messages, then
+/// parsed, built and enriched by peba's own ingest code.
+pub struct Generator {
+    rng: Rng,
+    geoip: GeoIp,
+    xml: String,
+}
+
+impl Generator {
+    /// A generator with the GeoIP databases written by [`synth::write_geoip`] (`(city, asn)`).
+    pub fn new(geoip: (&Path, &Path), seed: u64) -> Result<Self, StoreError> {
+        let geoip = GeoIp::open(Some(geoip.0), Some(geoip.1))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Generator {
+            rng: Rng::new(seed),
+            geoip,
+            xml: String::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Adds one message of `n` alerts from one sensor, received at `received` and created
+    /// up to 5 minutes before, to `out`.
+    pub fn message(&mut self, received: Timestamp, n: u64, out: &mut WriteBatch) {
+        let sensor = self.rng.zipf(SENSORS);
+        self.xml.clear();
+        for _ in 0..n {
+            let created = received
+                .plus_seconds(-(self.rng.below(300) as i64))
+                .format_legacy();
+            synth::write_alert(&mut self.xml, &mut self.rng, sensor, &created);
+        }
+        let text = synth::message("x", "y", &self.xml);
+        let message = parse_message(text.as_bytes()).expect("generated messages parse");
+        let built = build_alerts(
+            &message,
+            &BuildContext {
+                client_domain: !synth::sensor_is_private(sensor),
+                received,
+                classification: Default::default(),
+                geoip: &self.geoip,
+            },
+        );
+        out.alerts.extend(built.alerts);
+        out.cve_copies.extend(built.cve_copies);
+    }
+}
+
 /// Generates `alerts` alerts received over the `days` days before `end` (in time order) and
 /// writes them to `store` in batches of `batch` alerts, with statistics documents every
 /// 10 minutes. `geoip` is the pair of databases written by [`synth::write_geoip`].
@@ -84,41 +131,18 @@ pub async fn load(
     add_users(store.as_ref()).await?;
     let span = days as i64 * Timestamp::DAY;
     let start = end.plus_seconds(-span);
-    let geoip = GeoIp::open(Some(geoip.0), Some(geoip.1))
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let mut generator = Generator::new(geoip, seed)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<WriteBatch>(2);
     let producer = std::thread::spawn(move || {
-        let mut rng = Rng::new(seed);
         let messages = alerts.div_ceil(ALERTS_PER_MESSAGE);
         let mut current = WriteBatch::default();
-        let mut xml = String::with_capacity(64 * 1024);
         let mut produced = 0u64;
         for m in 0..messages {
             let received =
                 start.plus_seconds(((m as f64 + 1.0) / messages as f64 * span as f64) as i64);
-            let sensor = rng.zipf(SENSORS);
             let n = ALERTS_PER_MESSAGE.min(alerts - produced);
-            xml.clear();
-            for _ in 0..n {
-                let created = received
-                    .plus_seconds(-(rng.below(300) as i64))
-                    .format_legacy();
-                synth::write_alert(&mut xml, &mut rng, sensor, &created);
-            }
             produced += n;
-            let text = synth::message("x", "y", &xml);
-            let message = parse_message(text.as_bytes()).expect("generated messages parse");
-            let built = build_alerts(
-                &message,
-                &BuildContext {
-                    client_domain: !synth::sensor_is_private(sensor),
-                    received,
-                    classification: Default::default(),
-                    geoip: &geoip,
-                },
-            );
-            current.alerts.extend(built.alerts);
-            current.cve_copies.extend(built.cve_copies);
+            generator.message(received, n, &mut current);
             if current.alerts.len() >= batch
                 && tx.blocking_send(std::mem::take(&mut current)).is_err()
             {

@@ -12,6 +12,7 @@ mod measure;
 mod mmdb;
 mod report;
 mod server;
+mod store_write;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,15 @@ enum Command {
         /// Store directory.
         #[arg(long)]
         data_dir: PathBuf,
+    },
+    /// Only the embedded store's write path: pre-built alerts in batches of each size.
+    StoreWrite {
+        /// Alerts to write per batch size.
+        #[arg(long, default_value_t = 200_000)]
+        alerts: u64,
+        /// Alerts per store write (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "100,400,2000,10000")]
+        batches: Vec<usize>,
     },
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
     #[command(hide = true, disable_help_flag = true)]
@@ -71,6 +81,11 @@ fn main() -> std::process::ExitCode {
             data_dir,
         } => {
             runtime.block_on(report::prepare_embedded(&data_dir, alerts, days, true));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::StoreWrite { alerts, batches } => {
+            let results = runtime.block_on(store_write::run(alerts, &batches));
+            print!("{}", store_write::table(&results));
             std::process::ExitCode::SUCCESS
         }
         Command::All(options) => {

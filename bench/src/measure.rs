@@ -384,9 +384,7 @@ pub async fn ingest(
                 let sensor = rng.zipf(SENSORS);
                 xml.clear();
                 for _ in 0..size {
-                    let created = now
-                        .plus_seconds(-(rng.below(86_400) as i64))
-                        .format_legacy();
+                    let created = now.plus_seconds(-(rng.below(300) as i64)).format_legacy();
                     synth::write_alert(&mut xml, &mut rng, sensor, &created);
                 }
                 let (user, token) = if synth::sensor_is_private(sensor) {

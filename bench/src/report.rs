@@ -3,6 +3,7 @@
 use crate::load::{self, Loaded};
 use crate::measure::{self, IngestResult, LoadResult, RouteResult, ms};
 use crate::server::{self, Server};
+use crate::store_write;
 use crate::synth;
 use peba::domain::Timestamp;
 use peba::store::Store;
@@ -36,9 +37,9 @@ pub struct AllOptions {
     /// Seconds of the cached load run.
     #[arg(long, default_value_t = 10)]
     pub load_seconds: u64,
-    /// Concurrent senders of the ingest runs.
-    #[arg(long, default_value_t = 8)]
-    pub senders: usize,
+    /// Concurrent senders of the ingest runs (comma-separated: one set of runs each).
+    #[arg(long, value_delimiter = ',', default_value = "8,32")]
+    pub senders: Vec<usize>,
     /// Seconds of each ingest run (1, 10 and 100 alerts per message).
     #[arg(long, default_value_t = 10)]
     pub ingest_seconds: u64,
@@ -174,10 +175,14 @@ pub async fn cached(
     (result, server.peak_kib())
 }
 
-/// Ingest runs with messages of 1, 10 and 100 alerts, each into a fresh embedded store.
-pub async fn ingest(senders: usize, seconds: u64) -> Vec<(IngestResult, u64, u64)> {
+/// Ingest runs with messages of 1, 10 and 100 alerts from each number of `senders`, each into
+/// a fresh embedded store.
+pub async fn ingest(senders: &[usize], seconds: u64) -> Vec<(IngestResult, u64, u64)> {
     let mut out = Vec::new();
-    for size in [1usize, 10, 100] {
+    for (&senders, size) in senders
+        .iter()
+        .flat_map(|s| [1usize, 10, 100].iter().map(move |size| (s, *size)))
+    {
         let dir = tempfile::tempdir().expect("temporary directory");
         synth::write_geoip(&dir.path().join("geoip")).expect("GeoIP databases");
         {
@@ -195,7 +200,7 @@ pub async fn ingest(senders: usize, seconds: u64) -> Vec<(IngestResult, u64, u64
         )
         .await;
         eprintln!(
-            "  ingest {size}-alert messages: {:.0} alerts/s, p50 {} ms, p99 {} ms, {} failed",
+            "  ingest {size}-alert messages, {senders} senders: {:.0} alerts/s, p50 {} ms, p99 {} ms, {} failed",
             result.rate(),
             ms(result.latency.p50),
             ms(result.latency.p99),
@@ -230,7 +235,7 @@ pub async fn all(options: AllOptions) {
     );
     if !options.no_ingest {
         eprintln!("ingest through POST /ews-0.1/alert/postSimpleMessage ...");
-        let runs = ingest(options.senders, options.ingest_seconds).await;
+        let runs = ingest(&options.senders, options.ingest_seconds).await;
         let _ = writeln!(
             report,
             "### Ingest (embedded store, {} s per run)\n\n| alerts/message | senders | alerts/s | messages/s | ack p50 ms | ack p99 ms | failed | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -250,7 +255,13 @@ pub async fn all(options: AllOptions) {
                 mib(*peak)
             );
         }
-        report.push('\n');
+        eprintln!("the embedded store's write path alone ...");
+        let writes = store_write::run(200_000, &[100, 400, 2000, 10_000]).await;
+        let _ = writeln!(
+            report,
+            "\n### Store write path alone (embedded store, pre-built alerts, one durable commit per write)\n\n{}",
+            store_write::table(&writes)
+        );
     }
     let meta = prepare_embedded(&data_dir, options.alerts, options.days, false).await;
     let _ = writeln!(
