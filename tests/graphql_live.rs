@@ -57,6 +57,9 @@ impl Store for Counting {
         }
         self.inner.write(batch).await
     }
+    fn concurrent_writes(&self) -> usize {
+        self.inner.concurrent_writes()
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }

@@ -1,11 +1,13 @@
 //! Group commit: concurrent submissions are gathered into one store write, and every
-//! submitter is answered only once that write is durable.
+//! submitter is answered only once that write is durable. As many writes as the store allows
+//! ([`Store::concurrent_writes`]) are under way at once; each takes what queued meanwhile.
 
 use crate::store::{Store, StoreError, WriteBatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// Limits of the batching writer.
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +122,16 @@ async fn run(
     running: Arc<AtomicBool>,
     limits: WriterLimits,
 ) {
-    while let Some(first) = jobs.recv().await {
+    let slots = Arc::new(Semaphore::new(store.concurrent_writes().max(1)));
+    let mut writes = JoinSet::new();
+    loop {
+        // Wait for a free slot first, so that the group takes everything queued meanwhile.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        let Some(first) = jobs.recv().await else {
+            break;
+        };
         let mut group = vec![first];
         let mut size = group[0].batch.alerts.len();
         while size < limits.max_batch_alerts {
@@ -132,30 +143,42 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let mut merged = WriteBatch::default();
-        for job in &mut group {
-            merged.alerts.append(&mut job.batch.alerts);
-            merged.cve_copies.append(&mut job.batch.cve_copies);
-        }
-        let written = merged.alerts.len() + merged.cve_copies.len();
-        let result = store
-            .write(merged)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        let metrics = crate::metrics::global();
-        metrics.store_writes.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .writer_backlog
-            .fetch_sub(written as i64, Ordering::Relaxed);
-        if let Err(message) = &result {
-            metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
-        }
-        backlog.fetch_sub(written, Ordering::Relaxed);
-        for job in group {
-            let _ = job.done.send(result.clone());
-        }
+        writes.spawn(write_group(store.clone(), group, backlog.clone(), slot));
+        while writes.try_join_next().is_some() {}
     }
+    while writes.join_next().await.is_some() {}
     running.store(false, Ordering::Relaxed);
+}
+
+/// Writes one group of submissions together and answers each submitter.
+async fn write_group(
+    store: Arc<dyn Store>,
+    mut group: Vec<Job>,
+    backlog: Arc<AtomicUsize>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let mut merged = WriteBatch::default();
+    for job in &mut group {
+        merged.alerts.append(&mut job.batch.alerts);
+        merged.cve_copies.append(&mut job.batch.cve_copies);
+    }
+    let written = merged.alerts.len() + merged.cve_copies.len();
+    let result = store
+        .write(merged)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let metrics = crate::metrics::global();
+    metrics.store_writes.fetch_add(1, Ordering::Relaxed);
+    metrics
+        .writer_backlog
+        .fetch_sub(written as i64, Ordering::Relaxed);
+    if let Err(message) = &result {
+        metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
+    }
+    backlog.fetch_sub(written, Ordering::Relaxed);
+    for job in group {
+        let _ = job.done.send(result.clone());
+    }
 }

@@ -59,6 +59,9 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a batch durably, replacing documents with the same id.
     async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError>;
 
+    /// How many [`Store::write`] calls the batching writer may have under way at once.
+    fn concurrent_writes(&self) -> usize;
+
     /// Answers quickly whether the store can read and write.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -335,6 +335,12 @@ impl Store for ElasticStore {
         write::write(self, batch).await
     }
 
+    /// Each bulk request waits for the next refresh (up to `refresh_interval`, 1 s by
+    /// default); several under way keep the node busy meanwhile.
+    fn concurrent_writes(&self) -> usize {
+        8
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let health = self
             .http

@@ -1,5 +1,10 @@
 //! The write path: upserting alerts, maintaining the rollups in the same transaction, and
 //! storing CVE copies.
+//!
+//! A write has two steps. [`Prepared::of`] does the work that needs no database (derived
+//! column values, the batch's rollup contributions summed per counter, CVE documents) and can
+//! run while another write holds the connection; [`write_prepared`] then runs the statements
+//! and commits.
 
 use super::codec::{ALERT_COLUMN_COUNT, ALERT_COLUMNS, AlertRow, alert_params};
 use super::error::DbError;
@@ -12,15 +17,73 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Writes a batch in one transaction and commits it.
-pub(crate) fn write_batch(
+/// One rollup counter change, owning its keys.
+type Delta = ((i64, i64, i64, i64, bool, String, String, String), i64);
+
+/// A batch made ready for the database.
+pub(crate) struct Prepared {
+    batch: WriteBatch,
+    rows: Vec<AlertRow>,
+    /// What the batch's alerts add to the rollups, as if every alert were new.
+    deltas: Vec<Delta>,
+    /// `(vulnid, id, document)` of each CVE copy.
+    cve_documents: Vec<(String, String, String)>,
+}
+
+impl Prepared {
+    /// Prepares `batch` without touching the database.
+    pub(crate) fn of(batch: WriteBatch) -> Result<Self, DbError> {
+        let rows = batch.alerts.iter().map(AlertRow::of).collect();
+        let facts: Vec<Facts> = batch.alerts.iter().map(Facts::of).collect();
+        let deltas = summed_deltas(facts.iter().map(|f| (f, 1)));
+        let cve_documents = batch
+            .cve_copies
+            .iter()
+            .map(|copy| {
+                let doc = serde_json::to_string(&copy.to_document())?;
+                Ok((copy.vulnid.clone(), copy.id.clone(), doc))
+            })
+            .collect::<Result<_, DbError>>()?;
+        Ok(Prepared {
+            batch,
+            rows,
+            deltas,
+            cve_documents,
+        })
+    }
+}
+
+/// Sums the contributions of `(facts, sign)` per counter, leaving out those that cancel.
+fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Delta> {
+    let mut sums: FxHashMap<CounterKey<'_>, i64> = FxHashMap::default();
+    for (facts, sign) in changes {
+        contribute(facts, sign, &mut sums);
+    }
+    let mut deltas: Vec<Delta> = sums
+        .into_iter()
+        .filter(|(_, d)| *d != 0)
+        .map(|(k, d)| {
+            let key = (k.tf, k.dim, k.gran, k.bucket, k.dom);
+            let keys = (k.k1.to_owned(), k.k2.to_owned(), k.k3.to_owned());
+            (
+                (key.0, key.1, key.2, key.3, key.4, keys.0, keys.1, keys.2),
+                d,
+            )
+        })
+        .collect();
+    deltas.sort_unstable();
+    deltas
+}
+
+/// Writes a prepared batch in one transaction and commits it.
+pub(crate) fn write_prepared(
     conn: &mut Connection,
-    batch: &WriteBatch,
+    prepared: &Prepared,
 ) -> Result<WriteOutcome, DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcome = WriteOutcome::default();
-    // (facts, sign) of every change, applied to the rollups after all rows are written.
-    let mut changes: Vec<(Facts, i64)> = Vec::with_capacity(batch.alerts.len());
+    // Facts of the rows that replaced ones take away from the rollups.
+    let mut replaced: Vec<Facts> = Vec::new();
     {
         let insert_sql = format!(
             "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
@@ -34,10 +97,9 @@ pub(crate) fn write_batch(
         let mut old_facts =
             tx.prepare_cached(&format!("SELECT {FACT_COLUMNS} FROM alerts WHERE id = ?1"))?;
         let mut update = tx.prepare_cached(&update_sql)?;
-        for alert in &batch.alerts {
-            let row = AlertRow::of(alert);
+        for (alert, row) in prepared.batch.alerts.iter().zip(&prepared.rows) {
             let (rt, ct) = (alert.recieved_time.unix(), alert.create_time.unix());
-            let values = alert_params(alert, &row, &rt, &ct);
+            let values = alert_params(alert, row, &rt, &ct);
             if insert.execute(&values[..])? == 1 {
                 outcome.created += 1;
             } else {
@@ -45,35 +107,30 @@ pub(crate) fn write_batch(
                     .query_row([&alert.id], Facts::from_row)
                     .optional()?
                     .ok_or_else(|| DbError::Corrupt(format!("alert {} vanished", alert.id)))?;
-                changes.push((old, -1));
+                replaced.push(old);
                 update.execute(&values[..])?;
                 outcome.replaced += 1;
             }
-            changes.push((Facts::of(alert), 1));
         }
     }
-    apply_rollups(&tx, &changes)?;
+    apply_deltas(&tx, &prepared.deltas)?;
+    if !replaced.is_empty() {
+        apply_deltas(&tx, &summed_deltas(replaced.iter().map(|f| (f, -1))))?;
+    }
     {
         let mut insert_cve = tx.prepare_cached(
             "INSERT INTO cve (vulnid, id, doc) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )?;
-        for copy in &batch.cve_copies {
-            let doc = serde_json::to_string(&copy.to_document())?;
-            outcome.cve_copies += insert_cve.execute(params![copy.vulnid, copy.id, doc])?;
+        for (vulnid, id, doc) in &prepared.cve_documents {
+            outcome.cve_copies += insert_cve.execute(params![vulnid, id, doc])?;
         }
     }
     tx.commit()?;
     Ok(outcome)
 }
 
-/// Pre-aggregates the batch's contributions and applies them, dropping counters that reach 0.
-fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Result<(), DbError> {
-    let mut deltas: FxHashMap<CounterKey<'_>, i64> = FxHashMap::default();
-    for (facts, sign) in changes {
-        contribute(facts, *sign, &mut deltas);
-    }
-    let mut deltas: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
-    deltas.sort_unstable();
+/// Adds each delta to its counter, dropping counters that reach 0.
+fn apply_deltas(tx: &rusqlite::Transaction<'_>, deltas: &[Delta]) -> Result<(), DbError> {
     let mut add = tx.prepare_cached(
         "INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -83,10 +140,8 @@ fn apply_rollups(tx: &rusqlite::Transaction<'_>, changes: &[(Facts, i64)]) -> Re
         "DELETE FROM rollup WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
          AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8 AND n <= 0",
     )?;
-    for (k, delta) in &deltas {
-        let values = params![
-            k.tf, k.dim, k.gran, k.bucket, k.dom, k.k1, k.k2, k.k3, delta
-        ];
+    for ((tf, dim, gran, bucket, dom, k1, k2, k3), delta) in deltas {
+        let values = params![tf, dim, gran, bucket, dom, k1, k2, k3, delta];
         add.execute(values)?;
         if *delta < 0 {
             drop_empty.execute(&values[..8])?;
