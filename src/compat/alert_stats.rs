@@ -9,6 +9,7 @@ use crate::domain::{AlertFilter, TimeField, TimeRange};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
+use futures::future::try_join_all;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -29,18 +30,20 @@ pub async fn alert_stats(State(state): State<AppState>, uri: Uri) -> Response {
         .query
         .cached(key, Some(TTL), async {
             let now = state.clock.now();
-            let mut out = Map::new();
-            for (name, minutes) in RANGES {
-                let since = windows::minutes_ago(now, minutes).unwrap_or(now);
+            let counts = try_join_all(RANGES.iter().map(|(_, minutes)| {
+                let since = windows::minutes_ago(now, *minutes).unwrap_or(now);
                 let filter = AlertFilter::domain(domain)
                     .within(TimeField::Received, TimeRange::since(since));
-                let count = state
-                    .query
-                    .count(&filter)
-                    .await
-                    .map_err(|_| json(&json!({})))?;
-                out.insert(name.to_owned(), json!(count));
-            }
+                let query_layer = &state.query;
+                async move { query_layer.count(&filter).await }
+            }))
+            .await
+            .map_err(|_| json(&json!({})))?;
+            let out: Map<String, Value> = RANGES
+                .iter()
+                .zip(counts)
+                .map(|((name, _), count)| ((*name).to_owned(), json!(count)))
+                .collect();
             Ok(json(&Value::Object(out)))
         })
         .await

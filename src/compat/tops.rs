@@ -12,6 +12,7 @@ use crate::query::Densify;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
+use futures::future::try_join_all;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -73,25 +74,31 @@ pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
             if terms.is_empty() {
                 return Ok(nope());
             }
-            let mut out = Map::new();
-            for term in terms {
+            // The per-term timelines are independent: asked for all at once.
+            let timelines = try_join_all(terms.iter().map(|term| {
                 let query = HistogramQuery {
                     filter: filter.clone().matching(field, term.key.clone()),
                     field: TimeField::Received,
                     interval_seconds: interval,
                     split: None,
                 };
-                let buckets = state
-                    .query
-                    .histogram(
-                        &query,
-                        Densify::Extended {
-                            from: start,
-                            to: end,
-                        },
-                    )
-                    .await
-                    .map_err(|_| nope())?;
+                let query_layer = &state.query;
+                async move {
+                    query_layer
+                        .histogram(
+                            &query,
+                            Densify::Extended {
+                                from: start,
+                                to: end,
+                            },
+                        )
+                        .await
+                }
+            }))
+            .await
+            .map_err(|_| nope())?;
+            let mut out = Map::new();
+            for (term, buckets) in terms.into_iter().zip(timelines) {
                 let mut line: Map<String, Value> = buckets
                     .into_iter()
                     .map(|b| (b.start.format_legacy(), json!(b.count)))

@@ -49,12 +49,11 @@ pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
 async fn compute(state: &AppState, day: Timestamp) -> Result<Answer, crate::store::StoreError> {
     let range = TimeRange::between(day, day.plus_seconds(Timestamp::DAY));
     let filter = AlertFilter::domain(DataDomain::Community).within(TimeField::Received, range);
-    let total = state.query.count(&filter).await?;
-    let per_type = state
-        .query
-        .terms(&filter, TermField::PeerType, TYPES)
-        .await?;
-    let installations = state.query.installations(&filter).await?;
+    let (total, per_type, installations) = tokio::try_join!(
+        state.query.count(&filter),
+        state.query.terms(&filter, TermField::PeerType, TYPES),
+        state.query.installations(&filter),
+    )?;
     let (honeypots, daemons, honeypots_per_type) = summarise(&installations);
     let alerts_per_type: Map<String, Value> = per_type
         .into_iter()
