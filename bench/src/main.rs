@@ -6,6 +6,7 @@
 //! ```
 
 mod client;
+mod elastic;
 mod load;
 mod measure;
 #[path = "../../tests/support/mmdb.rs"]
@@ -41,6 +42,8 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// peba on Elasticsearch beside raw requests to the node, and beside the embedded store.
+    Elastic(elastic::ElasticOptions),
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
     #[command(hide = true, disable_help_flag = true)]
     Peba {
@@ -71,6 +74,10 @@ fn main() -> std::process::ExitCode {
             data_dir,
         } => {
             runtime.block_on(report::prepare_embedded(&data_dir, alerts, days, true));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Elastic(options) => {
+            runtime.block_on(elastic::run(options));
             std::process::ExitCode::SUCCESS
         }
         Command::All(options) => {
