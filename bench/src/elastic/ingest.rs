@@ -26,6 +26,9 @@ pub const MESSAGE_ALERTS: usize = 100;
 pub struct Capture {
     /// The `_bulk` requests writing alerts and CVE copies, replayed as the raw side.
     pub bulks: Plan,
+    /// The same requests without `refresh=wait_for` (what the node takes without peba's
+    /// visibility guarantee; for comparison only).
+    pub bulks_no_refresh: Plan,
     /// Alert documents in those bulks (`index` actions).
     pub alerts: u64,
     /// CVE copies in those bulks (`create` actions).
@@ -39,6 +42,22 @@ pub struct Capture {
     pub other_ms: f64,
 }
 
+/// `target` without its `refresh` parameter.
+fn without_refresh(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.starts_with("refresh="))
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
 /// One interleaved round: peba and the raw replay, each into fresh indices.
 #[derive(Debug, Clone)]
 pub struct Round {
@@ -50,6 +69,8 @@ pub struct Round {
     pub raw_seconds: f64,
     /// Alert documents in the indices after the replay.
     pub raw_stored: u64,
+    /// Seconds the replay without `refresh=wait_for` took.
+    pub no_refresh_seconds: f64,
 }
 
 /// Where the ingest runs write.
@@ -153,6 +174,7 @@ pub async fn capture(
         }
     }
     capture.bulks = Plan::new(bulks);
+    capture.bulks_no_refresh = capture.bulks.with_targets(without_refresh);
     capture
 }
 
@@ -172,6 +194,12 @@ pub async fn compare(
     let mut out = Vec::new();
     for round in 0..rounds {
         let (mut raw, mut peba) = (None, None);
+        fresh_indices(node, target).await;
+        let no_refresh_seconds = replayer
+            .run(&capture.bulks_no_refresh)
+            .await
+            .expect("replay")
+            .as_secs_f64();
         for side in 0..2 {
             fresh_indices(node, target).await;
             if (side + round) % 2 == 0 {
@@ -198,6 +226,7 @@ pub async fn compare(
             peba_stored,
             raw_seconds,
             raw_stored,
+            no_refresh_seconds,
         });
     }
     out
