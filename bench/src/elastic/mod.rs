@@ -306,9 +306,21 @@ fn write_requests(report: &mut String, cases: &[measure::Case], plans: &[replay:
          | route | requests (method, path) | body bytes |\n|---|---|---:|"
     );
     for (case, plan) in cases.iter().zip(plans) {
-        let targets: Vec<String> = plan
-            .targets()
-            .map(|(m, t, _)| format!("`{m} {}`", t.split('?').next().unwrap_or_default()))
+        // Runs of the same method and path, as "`POST /ews-*/_search` × 4".
+        let mut runs: Vec<(String, usize)> = Vec::new();
+        for (method, target) in plan.targets() {
+            let what = format!("{method} {}", target.split('?').next().unwrap_or_default());
+            match runs.last_mut() {
+                Some((last, n)) if *last == what => *n += 1,
+                _ => runs.push((what, 1)),
+            }
+        }
+        let targets: Vec<String> = runs
+            .iter()
+            .map(|(what, n)| match n {
+                1 => format!("`{what}`"),
+                n => format!("`{what}` × {n}"),
+            })
             .collect();
         let _ = writeln!(
             report,

@@ -94,12 +94,12 @@ impl Plan {
         self.waves.iter().flatten().map(|r| r.body.len()).sum()
     }
 
-    /// Every request, in the order sent.
-    pub fn targets(&self) -> impl Iterator<Item = (&str, &str, &[u8])> {
+    /// Method and target of every request, in the order sent.
+    pub fn targets(&self) -> impl Iterator<Item = (&str, &str)> {
         self.waves
             .iter()
             .flatten()
-            .map(|r| (r.method.as_str(), r.target.as_str(), r.body.as_slice()))
+            .map(|r| (r.method.as_str(), r.target.as_str()))
     }
 }
 
