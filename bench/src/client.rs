@@ -19,6 +19,8 @@ pub struct Conn {
 pub struct Response {
     /// HTTP status code.
     pub status: u16,
+    /// `Content-Type`, when the server sent one.
+    pub content_type: Option<String>,
     /// The body (de-chunked).
     pub body: Vec<u8>,
 }
@@ -116,52 +118,90 @@ impl Conn {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| bad(format!("bad status line {:?}", self.line)))?;
-        let mut length: Option<usize> = None;
-        let mut chunked = false;
-        loop {
-            self.line.clear();
-            if self.stream.read_line(&mut self.line).await? == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
+        let headers = read_headers(&mut self.stream, &mut self.line).await?;
+        let body = if head {
+            Vec::new()
+        } else {
+            read_body(&mut self.stream, &mut self.line, &headers, true).await?
+        };
+        Ok(Response {
+            status,
+            content_type: headers.content_type,
+            body,
+        })
+    }
+}
+
+/// The headers of an HTTP/1.1 message that matter for reading it.
+#[derive(Debug, Default)]
+pub struct Headers {
+    /// `Content-Length`.
+    pub length: Option<usize>,
+    /// `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+}
+
+/// Reads header lines up to the empty line that ends them.
+pub async fn read_headers<R: AsyncBufReadExt + Unpin>(
+    stream: &mut R,
+    line: &mut String,
+) -> io::Result<Headers> {
+    let mut headers = Headers::default();
+    loop {
+        line.clear();
+        if stream.read_line(line).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            return Ok(headers);
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                headers.length = value.parse().ok();
+            } else if name.eq_ignore_ascii_case("transfer-encoding")
+                && value.eq_ignore_ascii_case("chunked")
+            {
+                headers.chunked = true;
+            } else if name.eq_ignore_ascii_case("content-type") {
+                headers.content_type = Some(value.to_owned());
             }
-            let header = self.line.trim_end();
-            if header.is_empty() {
+        }
+    }
+}
+
+/// Reads the body `headers` announce (de-chunked). A body with neither length nor chunking
+/// runs to the end of the stream when `until_close` (answers), else is empty (requests).
+pub async fn read_body<R: AsyncBufReadExt + Unpin>(
+    stream: &mut R,
+    line: &mut String,
+    headers: &Headers,
+    until_close: bool,
+) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if headers.chunked {
+        loop {
+            line.clear();
+            stream.read_line(line).await?;
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| bad("bad chunk size"))?;
+            let start = body.len();
+            body.resize(start + size, 0);
+            stream.read_exact(&mut body[start..]).await?;
+            line.clear();
+            stream.read_line(line).await?;
+            if size == 0 {
                 break;
             }
-            if let Some((name, value)) = header.split_once(':') {
-                let value = value.trim();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.parse().ok();
-                } else if name.eq_ignore_ascii_case("transfer-encoding")
-                    && value.eq_ignore_ascii_case("chunked")
-                {
-                    chunked = true;
-                }
-            }
         }
-        let mut body = Vec::new();
-        if head {
-        } else if chunked {
-            loop {
-                self.line.clear();
-                self.stream.read_line(&mut self.line).await?;
-                let size =
-                    usize::from_str_radix(self.line.trim().split(';').next().unwrap_or(""), 16)
-                        .map_err(|_| bad("bad chunk size"))?;
-                let start = body.len();
-                body.resize(start + size, 0);
-                self.stream.read_exact(&mut body[start..]).await?;
-                self.line.clear();
-                self.stream.read_line(&mut self.line).await?;
-                if size == 0 {
-                    break;
-                }
-            }
-        } else if let Some(length) = length {
-            body.resize(length, 0);
-            self.stream.read_exact(&mut body).await?;
-        } else {
-            self.stream.read_to_end(&mut body).await?;
-        }
-        Ok(Response { status, body })
+    } else if let Some(length) = headers.length {
+        body.resize(length, 0);
+        stream.read_exact(&mut body).await?;
+    } else if until_close {
+        stream.read_to_end(&mut body).await?;
     }
+    Ok(body)
 }

@@ -11,6 +11,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Alerts per store write of a data set load.
+pub const BATCH: usize = 20_000;
+/// The generator's seed of a data set load (the same data set in every store).
+pub const SEED: u64 = 42;
+
 /// Alerts per generated message.
 pub const ALERTS_PER_MESSAGE: u64 = 50;
 

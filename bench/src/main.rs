@@ -6,6 +6,7 @@
 //! ```
 
 mod client;
+mod elastic;
 mod load;
 mod measure;
 #[path = "../../tests/support/mmdb.rs"]
@@ -51,6 +52,8 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "100,400,2000,10000")]
         batches: Vec<usize>,
     },
+    /// peba on Elasticsearch beside raw requests to the node, and beside the embedded store.
+    Elastic(elastic::ElasticOptions),
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
     #[command(hide = true, disable_help_flag = true)]
     Peba {
@@ -86,6 +89,10 @@ fn main() -> std::process::ExitCode {
         Command::StoreWrite { alerts, batches } => {
             let results = runtime.block_on(store_write::run(alerts, &batches));
             print!("{}", store_write::table(&results));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Elastic(options) => {
+            runtime.block_on(elastic::run(options));
             std::process::ExitCode::SUCCESS
         }
         Command::All(options) => {

@@ -59,7 +59,8 @@ pub struct AllOptions {
 
 const META: &str = "bench-meta.json";
 
-fn geoip_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
+/// The GeoIP databases of a data set directory (city, ASN).
+pub fn geoip_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
     (
         data_dir.join("geoip/city.mmdb"),
         data_dir.join("geoip/asn.mmdb"),
@@ -99,8 +100,8 @@ pub async fn prepare_embedded(data_dir: &Path, alerts: u64, days: u64, force: bo
         alerts,
         days,
         Timestamp::now(),
-        20_000,
-        42,
+        load::BATCH,
+        load::SEED,
     )
     .await
     .expect("load");
@@ -113,7 +114,9 @@ pub async fn prepare_embedded(data_dir: &Path, alerts: u64, days: u64, force: bo
     loaded
 }
 
-fn settings(data_dir: &Path, cache: bool, clock: Option<Timestamp>) -> Vec<(String, String)> {
+/// The `peba serve` settings of a benchmark server on the data set in `data_dir`: GeoIP
+/// databases from there, the cache on or off, and the clock frozen at `clock` when given.
+pub fn settings(data_dir: &Path, cache: bool, clock: Option<Timestamp>) -> Vec<(String, String)> {
     let (city, asn) = geoip_paths(data_dir);
     let mut s = vec![
         ("cache".to_owned(), cache.to_string()),

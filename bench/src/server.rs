@@ -151,3 +151,11 @@ fn status_line(path: &str, field: &str) -> String {
         })
         .unwrap_or_default()
 }
+
+/// The one-minute load average (0 when unreadable).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}

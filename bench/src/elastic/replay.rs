@@ -1,0 +1,179 @@
+//! Replaying recorded requests directly to the search node, with the concurrency peba used.
+//!
+//! A [`Plan`] groups the recorded requests into waves: requests whose time in flight
+//! overlapped (peba had them outstanding at once) form one wave and are sent concurrently,
+//! each on its own kept-alive connection; waves follow one another. Sequential requests are
+//! therefore sent one after the other on one connection, as peba sends them.
+
+use super::proxy::Exchange;
+use crate::client::Conn;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// One request to send again, with the status the node answered when peba sent it.
+#[derive(Debug)]
+pub struct Request {
+    method: String,
+    target: String,
+    content_type: Option<String>,
+    body: Vec<u8>,
+    status: u16,
+}
+
+/// The recorded requests of one operation, in waves.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    waves: Vec<Vec<Arc<Request>>>,
+}
+
+impl Plan {
+    /// Groups `exchanges` (any order) into waves of overlapping requests.
+    pub fn new(mut exchanges: Vec<Exchange>) -> Plan {
+        exchanges.sort_by_key(|e| e.sent);
+        let mut waves: Vec<Vec<Arc<Request>>> = Vec::new();
+        let mut wave_end: Option<Instant> = None;
+        for e in exchanges {
+            let request = Arc::new(Request {
+                method: e.method,
+                target: e.target,
+                content_type: e.content_type,
+                body: e.body,
+                status: e.status,
+            });
+            match (wave_end, waves.last_mut()) {
+                (Some(end), Some(wave)) if e.sent < end => {
+                    wave.push(request);
+                    wave_end = Some(end.max(e.answered));
+                }
+                _ => {
+                    waves.push(vec![request]);
+                    wave_end = Some(e.answered);
+                }
+            }
+        }
+        Plan { waves }
+    }
+
+    /// The same plan with every target rewritten by `f` (bodies unchanged).
+    pub fn with_targets(&self, f: impl Fn(&str) -> String) -> Plan {
+        let waves = self
+            .waves
+            .iter()
+            .map(|wave| {
+                wave.iter()
+                    .map(|r| {
+                        Arc::new(Request {
+                            method: r.method.clone(),
+                            target: f(&r.target),
+                            content_type: r.content_type.clone(),
+                            body: r.body.clone(),
+                            status: r.status,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Plan { waves }
+    }
+
+    /// Requests in all.
+    pub fn requests(&self) -> usize {
+        self.waves.iter().map(Vec::len).sum()
+    }
+
+    /// The most requests peba had in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.waves.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// Bytes of request bodies in all.
+    pub fn body_bytes(&self) -> usize {
+        self.waves.iter().flatten().map(|r| r.body.len()).sum()
+    }
+
+    /// Method and target of every request, in the order sent.
+    pub fn targets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.waves
+            .iter()
+            .flatten()
+            .map(|r| (r.method.as_str(), r.target.as_str()))
+    }
+}
+
+/// Kept-alive connections to the node, enough for the widest wave.
+pub struct Replayer {
+    node: SocketAddr,
+    conns: Vec<Conn>,
+}
+
+impl Replayer {
+    /// Connects one connection to `node` (more are opened when a wave needs them).
+    pub async fn connect(node: SocketAddr) -> io::Result<Replayer> {
+        Ok(Replayer {
+            node,
+            conns: vec![Conn::connect(node).await?],
+        })
+    }
+
+    /// Sends every wave of `plan` and returns the time from the first request to the last
+    /// answer. An answer with another status than the recorded one is an error: the replay
+    /// would not be doing what peba did.
+    pub async fn run(&mut self, plan: &Plan) -> io::Result<Duration> {
+        while self.conns.len() < plan.concurrency() {
+            self.conns.push(Conn::connect(self.node).await?);
+        }
+        let began = Instant::now();
+        for wave in &plan.waves {
+            if let [request] = wave.as_slice() {
+                send(&mut self.conns[0], request).await?;
+                continue;
+            }
+            let mut tasks = JoinSet::new();
+            for request in wave {
+                let mut conn = self.conns.pop().expect("a connection per request");
+                let request = request.clone();
+                tasks.spawn(async move {
+                    let outcome = send(&mut conn, &request).await;
+                    (conn, outcome)
+                });
+            }
+            let mut failure = None;
+            while let Some(joined) = tasks.join_next().await {
+                let (conn, outcome) = joined.map_err(io::Error::other)?;
+                self.conns.push(conn);
+                if let Err(e) = outcome {
+                    failure = Some(e);
+                }
+            }
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(began.elapsed())
+    }
+}
+
+async fn send(conn: &mut Conn, request: &Request) -> io::Result<()> {
+    let answer = conn
+        .send(
+            &request.method,
+            &request.target,
+            request.content_type.as_deref(),
+            &request.body,
+        )
+        .await?;
+    if answer.status != request.status {
+        return Err(io::Error::other(format!(
+            "{} {} answered HTTP {} in the replay, {} for peba: {}",
+            request.method,
+            request.target,
+            answer.status,
+            request.status,
+            String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+        )));
+    }
+    Ok(())
+}

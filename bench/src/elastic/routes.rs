@@ -1,0 +1,107 @@
+//! Legacy routes on Elasticsearch: what each route asks the node (captured through the
+//! proxy), and its latency through peba against the same requests sent directly.
+
+use super::proxy::Proxy;
+use super::replay::{Plan, Replayer};
+use crate::client::Conn;
+use crate::measure::{Case, Summary};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Sends every case once through `server` (a peba pointed at `proxy`) and returns, per case,
+/// the requests peba sent to the node. A first pass over all cases is discarded, so that
+/// one-time requests (reading the field mappings) do not count for the first route.
+pub async fn capture(server: SocketAddr, proxy: &Proxy, cases: &[Case]) -> io::Result<Vec<Plan>> {
+    let mut conn = Conn::connect(server).await?;
+    for case in cases {
+        send(&mut conn, case).await?;
+    }
+    proxy.take();
+    let mut plans = Vec::new();
+    for case in cases {
+        send(&mut conn, case).await?;
+        plans.push(Plan::new(proxy.take()));
+    }
+    Ok(plans)
+}
+
+/// One case, peba beside the raw requests.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// The case's name.
+    pub name: String,
+    /// Requests peba sends to the node for it.
+    pub requests: usize,
+    /// The most of them in flight at once.
+    pub concurrency: usize,
+    /// Latency through peba.
+    pub peba: Summary,
+    /// Time of the same requests sent directly.
+    pub raw: Summary,
+    /// Status of peba's last answer.
+    pub status: u16,
+    /// Size of peba's last answer.
+    pub bytes: usize,
+}
+
+impl Comparison {
+    /// peba's median over the raw median.
+    pub fn ratio(&self) -> f64 {
+        self.peba.p50.as_secs_f64() / self.raw.p50.as_secs_f64().max(1e-9)
+    }
+}
+
+/// For each case: 2 warm-up rounds, then up to `iterations` rounds (at least 5, at most
+/// `budget` per case) of one request to peba and one replay of its captured requests to the
+/// node, alternating which goes first so both see the same machine load.
+pub async fn compare(
+    server: SocketAddr,
+    node: SocketAddr,
+    cases: &[Case],
+    plans: &[Plan],
+    iterations: usize,
+    budget: Duration,
+) -> io::Result<Vec<Comparison>> {
+    let mut conn = Conn::connect(server).await?;
+    let mut replayer = Replayer::connect(node).await?;
+    let mut out = Vec::new();
+    for (case, plan) in cases.iter().zip(plans) {
+        for _ in 0..2 {
+            send(&mut conn, case).await?;
+            replayer.run(plan).await?;
+        }
+        let (mut peba, mut raw) = (Vec::new(), Vec::new());
+        let (mut status, mut bytes) = (0, 0);
+        let began = Instant::now();
+        while peba.len() < iterations && (peba.len() < 5 || began.elapsed() < budget) {
+            let peba_first = peba.len() % 2 == 0;
+            if !peba_first {
+                raw.push(replayer.run(plan).await?);
+            }
+            let t = Instant::now();
+            let answer = send(&mut conn, case).await?;
+            peba.push(t.elapsed());
+            (status, bytes) = (answer.status, answer.body.len());
+            if peba_first {
+                raw.push(replayer.run(plan).await?);
+            }
+        }
+        out.push(Comparison {
+            name: case.name.clone(),
+            requests: plan.requests(),
+            concurrency: plan.concurrency(),
+            peba: Summary::of(&mut peba),
+            raw: Summary::of(&mut raw),
+            status,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+async fn send(conn: &mut Conn, case: &Case) -> io::Result<crate::client::Response> {
+    let body = case.body.as_deref().unwrap_or("").as_bytes();
+    let ct = case.body.as_ref().map(|_| "text/xml");
+    conn.send(case.method, &case.path, ct, body).await
+}
