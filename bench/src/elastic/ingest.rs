@@ -196,14 +196,14 @@ pub async fn compare(
         let (mut raw, mut peba) = (None, None);
         fresh_indices(node, target).await;
         let no_refresh_seconds = replayer
-            .run(&capture.bulks_no_refresh)
+            .run_window(&capture.bulks_no_refresh)
             .await
             .expect("replay")
             .as_secs_f64();
         for side in 0..2 {
             fresh_indices(node, target).await;
             if (side + round) % 2 == 0 {
-                let elapsed = replayer.run(&capture.bulks).await.expect("replay");
+                let elapsed = replayer.run_window(&capture.bulks).await.expect("replay");
                 raw = Some((elapsed.as_secs_f64(), stored(node).await));
             } else {
                 let server = Server::start(target.data_dir, &settings(target.data_dir, target.url));

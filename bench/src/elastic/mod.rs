@@ -347,7 +347,7 @@ fn write_ingest(
          the first message to the last acknowledgement). Raw: the {} `_bulk` requests peba sent \
          in a captured run of the same size ({} alert documents, {} CVE copies, {:.0} alerts per \
          request), replayed byte for byte (same query string, `refresh=wait_for`) directly to \
-         the node, sequentially as peba's single writer sends them. Index template and first \
+         the node in the recorded order, with as many in flight as peba had at most ({}). Index template and first \
          daily index are created before each run and are not timed on either side. The last \
          column replays the same bodies without `refresh=wait_for` (not what peba sends; it \
          shows what the visibility guarantee costs). Load average {load}.\n",
@@ -358,6 +358,7 @@ fn write_ingest(
         capture.alerts,
         capture.cve_copies,
         capture.alerts as f64 / capture.bulks.requests().max(1) as f64,
+        capture.bulks.max_in_flight(),
     );
     let _ = writeln!(
         report,

@@ -4,6 +4,8 @@
 //! overlapped (peba had them outstanding at once) form one wave and are sent concurrently,
 //! each on its own kept-alive connection; waves follow one another. Sequential requests are
 //! therefore sent one after the other on one connection, as peba sends them.
+//! [`Replayer::run_window`] instead keeps as many requests in flight as peba had at most, for
+//! streams such as ingest where every request overlaps the next.
 
 use super::proxy::Exchange;
 use crate::client::Conn;
@@ -27,12 +29,15 @@ pub struct Request {
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     waves: Vec<Vec<Arc<Request>>>,
+    /// The most requests peba had outstanding at the same instant.
+    max_in_flight: usize,
 }
 
 impl Plan {
     /// Groups `exchanges` (any order) into waves of overlapping requests.
     pub fn new(mut exchanges: Vec<Exchange>) -> Plan {
         exchanges.sort_by_key(|e| e.sent);
+        let max_in_flight = max_in_flight(&exchanges);
         let mut waves: Vec<Vec<Arc<Request>>> = Vec::new();
         let mut wave_end: Option<Instant> = None;
         for e in exchanges {
@@ -54,7 +59,10 @@ impl Plan {
                 }
             }
         }
-        Plan { waves }
+        Plan {
+            waves,
+            max_in_flight,
+        }
     }
 
     /// The same plan with every target rewritten by `f` (bodies unchanged).
@@ -76,7 +84,10 @@ impl Plan {
                     .collect()
             })
             .collect();
-        Plan { waves }
+        Plan {
+            waves,
+            max_in_flight: self.max_in_flight,
+        }
     }
 
     /// Requests in all.
@@ -84,9 +95,14 @@ impl Plan {
         self.waves.iter().map(Vec::len).sum()
     }
 
-    /// The most requests peba had in flight at once.
+    /// The most requests of one wave (sent together by [`Replayer::run`]).
     pub fn concurrency(&self) -> usize {
         self.waves.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// The most requests peba had outstanding at the same instant.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     /// Bytes of request bodies in all.
@@ -154,6 +170,58 @@ impl Replayer {
         }
         Ok(began.elapsed())
     }
+
+    /// Sends every request of `plan` in the recorded order, keeping up to
+    /// [`Plan::max_in_flight`] outstanding, and returns the time to the last answer.
+    pub async fn run_window(&mut self, plan: &Plan) -> io::Result<Duration> {
+        let window = plan.max_in_flight().max(1);
+        while self.conns.len() < window {
+            self.conns.push(Conn::connect(self.node).await?);
+        }
+        let began = Instant::now();
+        let mut tasks: JoinSet<(Conn, io::Result<()>)> = JoinSet::new();
+        let mut failure = None;
+        for request in plan.waves.iter().flatten() {
+            if self.conns.is_empty()
+                && let Some(joined) = tasks.join_next().await
+            {
+                let (conn, outcome) = joined.map_err(io::Error::other)?;
+                self.conns.push(conn);
+                failure = failure.or(outcome.err());
+            }
+            let mut conn = self.conns.pop().expect("a free connection");
+            let request = request.clone();
+            tasks.spawn(async move {
+                let outcome = send(&mut conn, &request).await;
+                (conn, outcome)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (conn, outcome) = joined.map_err(io::Error::other)?;
+            self.conns.push(conn);
+            failure = failure.or(outcome.err());
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(began.elapsed()),
+        }
+    }
+}
+
+/// The most exchanges outstanding at one instant (an answer at the instant of a send counts
+/// as earlier).
+fn max_in_flight(exchanges: &[Exchange]) -> usize {
+    let mut events: Vec<(Instant, i32)> = exchanges
+        .iter()
+        .flat_map(|e| [(e.sent, 1), (e.answered, -1)])
+        .collect();
+    events.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, change) in events {
+        now += change;
+        most = most.max(now);
+    }
+    most as usize
 }
 
 async fn send(conn: &mut Conn, request: &Request) -> io::Result<()> {
