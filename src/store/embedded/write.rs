@@ -17,8 +17,21 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// One rollup counter change, owning its keys.
-type Delta = ((i64, i64, i64, i64, bool, String, String, String), i64);
+/// A rollup counter, owning its keys (see [`CounterKey`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Counter {
+    tf: i64,
+    dim: i64,
+    gran: i64,
+    bucket: i64,
+    dom: bool,
+    k1: String,
+    k2: String,
+    k3: String,
+}
+
+/// A change of one counter.
+type Delta = (Counter, i64);
 
 /// A batch made ready for the database.
 pub(crate) struct Prepared {
@@ -63,12 +76,17 @@ fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Del
         .into_iter()
         .filter(|(_, d)| *d != 0)
         .map(|(k, d)| {
-            let key = (k.tf, k.dim, k.gran, k.bucket, k.dom);
-            let keys = (k.k1.to_owned(), k.k2.to_owned(), k.k3.to_owned());
-            (
-                (key.0, key.1, key.2, key.3, key.4, keys.0, keys.1, keys.2),
-                d,
-            )
+            let counter = Counter {
+                tf: k.tf,
+                dim: k.dim,
+                gran: k.gran,
+                bucket: k.bucket,
+                dom: k.dom,
+                k1: k.k1.to_owned(),
+                k2: k.k2.to_owned(),
+                k3: k.k3.to_owned(),
+            };
+            (counter, d)
         })
         .collect();
     deltas.sort_unstable();
@@ -140,8 +158,10 @@ fn apply_deltas(tx: &rusqlite::Transaction<'_>, deltas: &[Delta]) -> Result<(), 
         "DELETE FROM rollup WHERE tf = ?1 AND dim = ?2 AND gran = ?3 AND bucket = ?4 \
          AND dom = ?5 AND k1 = ?6 AND k2 = ?7 AND k3 = ?8 AND n <= 0",
     )?;
-    for ((tf, dim, gran, bucket, dom, k1, k2, k3), delta) in deltas {
-        let values = params![tf, dim, gran, bucket, dom, k1, k2, k3, delta];
+    for (c, delta) in deltas {
+        let values = params![
+            c.tf, c.dim, c.gran, c.bucket, c.dom, c.k1, c.k2, c.k3, delta
+        ];
         add.execute(values)?;
         if *delta < 0 {
             drop_empty.execute(&values[..8])?;
