@@ -22,7 +22,7 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
-         PRAGMA cache_size = -65536;
+         PRAGMA cache_size = -32768;
          PRAGMA temp_store = MEMORY;
          PRAGMA wal_autocheckpoint = 65536;",
     )?;
