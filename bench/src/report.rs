@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Options of `peba-bench all`.
+/// Which synthetic data set a run queries.
 #[derive(Debug, clap::Args)]
-pub struct AllOptions {
+pub struct DataSetOptions {
     /// Alerts in the query data set.
     #[arg(long, default_value_t = 1_000_000)]
     pub alerts: u64,
@@ -25,6 +25,23 @@ pub struct AllOptions {
     /// default `/tmp/peba-bench-<alerts>`.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+}
+
+impl DataSetOptions {
+    /// The directory of the embedded data set.
+    pub fn dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("/tmp/peba-bench-{}", self.alerts)))
+    }
+}
+
+/// Options of `peba-bench all`.
+#[derive(Debug, clap::Args)]
+pub struct AllOptions {
+    /// The data set.
+    #[command(flatten)]
+    pub data: DataSetOptions,
     /// Measured requests per route (uncached).
     #[arg(long, default_value_t = 30)]
     pub iterations: usize,
@@ -216,18 +233,15 @@ pub async fn ingest(senders: &[usize], seconds: u64) -> Vec<(IngestResult, u64, 
 
 /// `peba-bench all`.
 pub async fn all(options: AllOptions) {
-    let data_dir = options
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("/tmp/peba-bench-{}", options.alerts)));
+    let data_dir = options.data.dir();
     let mut report = String::new();
     let (binary, via_self) = server::peba_binary();
     let _ = writeln!(
         report,
         "## Run: {} alerts over {} days\n\nMachine: {}. Server: `{}`{}. Load generator in the same \
          machine (loopback), sharing the cores.\n",
-        options.alerts,
-        options.days,
+        options.data.alerts,
+        options.data.days,
         server::machine(),
         binary.display(),
         if via_self {
@@ -266,7 +280,7 @@ pub async fn all(options: AllOptions) {
             store_write::table(&writes)
         );
     }
-    let meta = prepare_embedded(&data_dir, options.alerts, options.days, false).await;
+    let meta = prepare_embedded(&data_dir, options.data.alerts, options.data.days, false).await;
     let _ = writeln!(
         report,
         "Data set: {} alerts, loaded through the Store trait in {:.0} s ({:.0} alerts/s), database {} MiB.\n",

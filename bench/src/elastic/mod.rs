@@ -19,8 +19,9 @@ mod replay;
 mod routes;
 
 use crate::measure::{self, ms};
+use crate::report::{self, DataSetOptions};
 use crate::server::{self, Server};
-use crate::{report, synth};
+use crate::synth;
 use node::Node;
 use proxy::Proxy;
 use std::fmt::Write as _;
@@ -34,16 +35,9 @@ pub struct ElasticOptions {
     /// The search node, `http://host:port`.
     #[arg(long)]
     pub url: String,
-    /// Alerts in the query data set.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub alerts: u64,
-    /// Days the data set spans.
-    #[arg(long, default_value_t = 40)]
-    pub days: u64,
-    /// Where the embedded data set is kept (reused when it has the same size);
-    /// default `/tmp/peba-bench-<alerts>`.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    /// The data set (the same alerts as the embedded one).
+    #[command(flatten)]
+    pub data: DataSetOptions,
     /// Measured requests per route and side.
     #[arg(long, default_value_t = 30)]
     pub iterations: usize,
@@ -111,10 +105,7 @@ impl Drop for LoadSampler {
 
 /// `peba-bench elastic`.
 pub async fn run(options: ElasticOptions) {
-    let data_dir = options
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("/tmp/peba-bench-{}", options.alerts)));
+    let data_dir = options.data.dir();
     let url = options.url.trim_end_matches('/').to_owned();
     let node_addr = node::address(&url).expect("the node's address");
     let mut node = Node::connect(node_addr).await.expect("the node answers");
@@ -126,12 +117,13 @@ pub async fn run(options: ElasticOptions) {
         "## Elasticsearch side by side: {} alerts over {} days\n\nMachine: {}. Search node: {version} \
          (single node on the same machine, loopback). peba, the node and the load generator share \
          the cores.\n",
-        options.alerts,
-        options.days,
+        options.data.alerts,
+        options.data.days,
         server::machine(),
     );
 
-    let embedded = report::prepare_embedded(&data_dir, options.alerts, options.days, false).await;
+    let embedded =
+        report::prepare_embedded(&data_dir, options.data.alerts, options.data.days, false).await;
     let geoip = data_dir.join("geoip");
     let loaded = data::prepare(&mut node, &url, &embedded, &geoip).await;
     let _ = writeln!(
@@ -252,7 +244,7 @@ fn write_routes(
          alternating which goes first (load average {es_load}). Ratio = peba-on-ES median / raw \
          median; \"node requests\" is how many requests peba sends to the node per route \
          (all sequential unless marked ‖n: n at once).\n",
-        options.alerts, options.iterations, options.iterations, options.route_seconds,
+        options.data.alerts, options.iterations, options.iterations, options.route_seconds,
     );
     let _ = writeln!(
         report,
