@@ -1,7 +1,7 @@
 //! The measurements: per-route latency, cached throughput under a loopback load generator,
 //! and ingest through the real HTTP route.
 
-use crate::client::Conn;
+use crate::client::{Conn, Response};
 use crate::load::{READER, SENDER};
 use crate::synth::{self, Rng, SENSORS};
 use peba::domain::Timestamp;
@@ -19,8 +19,19 @@ pub struct Case {
     pub method: &'static str,
     /// Path and query.
     pub path: String,
-    /// XML body (credentials) for the private routes.
-    pub body: Option<String>,
+    /// The body (credentials of the private routes, GraphQL requests) and its content type.
+    pub body: Option<(&'static str, String)>,
+}
+
+impl Case {
+    /// Sends the request on `conn`.
+    pub async fn send(&self, conn: &mut Conn) -> std::io::Result<Response> {
+        let (content_type, body) = match &self.body {
+            Some((content_type, body)) => (Some(*content_type), body.as_bytes()),
+            None => (None, &b""[..]),
+        };
+        conn.send(self.method, &self.path, content_type, body).await
+    }
 }
 
 fn get(name: &str, path: &str) -> Case {
@@ -32,14 +43,29 @@ fn get(name: &str, path: &str) -> Case {
     }
 }
 
+fn graphql(name: &str, query: &str) -> Case {
+    Case {
+        name: format!("GraphQL {name}"),
+        method: "POST",
+        path: "/graphql".to_owned(),
+        body: Some((
+            "application/json",
+            serde_json::json!({ "query": query }).to_string(),
+        )),
+    }
+}
+
 fn post(name: &str, path: &str) -> Case {
     Case {
         name: name.to_owned(),
         method: "POST",
         path: path.to_owned(),
-        body: Some(format!(
-            "<EWS-SimpleMessage version=\"2.0\"><Authentication><username>{}</username><token>{}</token></Authentication></EWS-SimpleMessage>",
-            READER.0, READER.1
+        body: Some((
+            "text/xml",
+            format!(
+                "<EWS-SimpleMessage version=\"2.0\"><Authentication><username>{}</username><token>{}</token></Authentication></EWS-SimpleMessage>",
+                READER.0, READER.1
+            ),
         )),
     }
 }
@@ -148,6 +174,41 @@ pub fn legacy_cases(end: Timestamp, heavy_ip: &str) -> Vec<Case> {
     ]
 }
 
+/// The main GraphQL queries of a dashboard (community data, no token), over the same windows
+/// as the legacy routes.
+pub fn graphql_cases() -> Vec<Case> {
+    vec![
+        graphql(
+            "alertStats",
+            "{ alertStats { lastMinute last5Minutes lastHour last24Hours } }",
+        ),
+        graphql(
+            "alerts first=35",
+            "{ alerts(first: 35) { totalCount nodes { id createdAt honeypotType request } } }",
+        ),
+        graphql(
+            "honeypotTypes 24h",
+            "{ honeypotTypes(filter: {received: {lastMinutes: 1440}}, first: 20) { honeypotType count } }",
+        ),
+        graphql(
+            "topSourceCountries 24h",
+            "{ topSourceCountries(filter: {received: {lastMinutes: 1440}}) { code name count } }",
+        ),
+        graphql(
+            "topGeoPoints 24h",
+            "{ topGeoPoints(filter: {received: {lastMinutes: 1440}}) { count } }",
+        ),
+        graphql(
+            "timeline 24h hourly",
+            "{ timeline(filter: {received: {lastMinutes: 1440}}, intervalSeconds: 3600) { start count } }",
+        ),
+        graphql(
+            "topUrls 7d with timelines",
+            "{ topUrls(filter: {received: {lastMinutes: 10080}}, first: 10) { value count timeline(intervalSeconds: 86400) { start count } } }",
+        ),
+    ]
+}
+
 /// The four URLs the Sicherheitstacho polls (spec §1.7), for each `ci`.
 pub fn dashboard_urls() -> Vec<String> {
     let mut urls = Vec::new();
@@ -221,21 +282,26 @@ pub async fn route_latencies(
     let mut conn = Conn::connect(addr).await?;
     let mut results = Vec::new();
     for case in cases {
-        let body = case.body.as_deref().unwrap_or("").as_bytes();
-        let ct = case.body.as_ref().map(|_| "text/xml");
         let mut last = None;
         for _ in 0..2 {
-            last = Some(conn.send(case.method, &case.path, ct, body).await?);
+            last = Some(case.send(&mut conn).await?);
         }
         let mut samples = Vec::new();
         let began = Instant::now();
         while samples.len() < iterations && (samples.len() < 5 || began.elapsed() < budget) {
             let t = Instant::now();
-            let response = conn.send(case.method, &case.path, ct, body).await?;
+            let response = case.send(&mut conn).await?;
             samples.push(t.elapsed());
             last = Some(response);
         }
         let last = last.expect("a response");
+        if case.path == "/graphql" && last.text().contains("\"errors\"") {
+            return Err(std::io::Error::other(format!(
+                "{}: the GraphQL answer has errors: {}",
+                case.name,
+                last.text()
+            )));
+        }
         results.push(RouteResult {
             name: case.name.clone(),
             latency: Summary::of(&mut samples),

@@ -150,7 +150,7 @@ fn mib(kib: u64) -> String {
     format!("{:.0}", kib as f64 / 1024.0)
 }
 
-/// The uncached latency of every legacy route on the data set in `data_dir`, and the peak
+/// The uncached latency of every legacy route and the main GraphQL queries on the data set in `data_dir`, and the peak
 /// memory of the server.
 pub async fn routes(
     data_dir: &Path,
@@ -159,7 +159,8 @@ pub async fn routes(
     budget: Duration,
 ) -> (Vec<RouteResult>, u64) {
     let server = Server::start(data_dir, &settings(data_dir, false, Some(meta.end)));
-    let cases = measure::legacy_cases(meta.end, &synth::busiest_source().to_string());
+    let mut cases = measure::legacy_cases(meta.end, &synth::busiest_source().to_string());
+    cases.extend(measure::graphql_cases());
     let results = measure::route_latencies(server.addr, &cases, iterations, budget)
         .await
         .expect("route requests");

@@ -145,7 +145,8 @@ pub async fn run(options: ElasticOptions) {
         let (embedded_results, _) =
             report::routes(&data_dir, &embedded, options.iterations, budget).await;
         let embedded_load = load.take();
-        let cases = measure::legacy_cases(embedded.end, &synth::busiest_source().to_string());
+        let mut cases = measure::legacy_cases(embedded.end, &synth::busiest_source().to_string());
+        cases.extend(measure::graphql_cases());
         let mut es_settings = report::settings(&data_dir, false, Some(embedded.end));
         es_settings.push(("elasticsearch_host".to_owned(), proxy.url()));
         eprintln!("capturing the requests of each route ...");

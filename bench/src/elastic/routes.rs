@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 pub async fn capture(server: SocketAddr, proxy: &Proxy, cases: &[Case]) -> io::Result<Vec<Plan>> {
     let mut conn = Conn::connect(server).await?;
     for case in cases {
-        send(&mut conn, case).await?;
+        case.send(&mut conn).await?;
     }
     proxy.take();
     let mut plans = Vec::new();
     for case in cases {
-        send(&mut conn, case).await?;
+        case.send(&mut conn).await?;
         plans.push(Plan::new(proxy.take()));
     }
     Ok(plans)
@@ -68,7 +68,7 @@ pub async fn compare(
     let mut out = Vec::new();
     for (case, plan) in cases.iter().zip(plans) {
         for _ in 0..2 {
-            send(&mut conn, case).await?;
+            case.send(&mut conn).await?;
             replayer.run(plan).await?;
         }
         let (mut peba, mut raw) = (Vec::new(), Vec::new());
@@ -80,7 +80,7 @@ pub async fn compare(
                 raw.push(replayer.run(plan).await?);
             }
             let t = Instant::now();
-            let answer = send(&mut conn, case).await?;
+            let answer = case.send(&mut conn).await?;
             peba.push(t.elapsed());
             (status, bytes) = (answer.status, answer.body.len());
             if peba_first {
@@ -98,10 +98,4 @@ pub async fn compare(
         });
     }
     Ok(out)
-}
-
-async fn send(conn: &mut Conn, case: &Case) -> io::Result<crate::client::Response> {
-    let body = case.body.as_deref().unwrap_or("").as_bytes();
-    let ct = case.body.as_ref().map(|_| "text/xml");
-    conn.send(case.method, &case.path, ct, body).await
 }
