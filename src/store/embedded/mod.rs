@@ -9,13 +9,14 @@
 //!   covering scans of window edges), `(src_ip_key, ct)` (one source, networks), unique `id`.
 //! - `rollup`: counters `(tf, dim, gran, bucket, dom, k1, k2, k3) → n` per hour and/or per day
 //!   of the received or created time, for the dimensions of [`rollup::ROLLUPS`]: on received
-//!   time total, peerType, countries (`k2` = name), target port, Webpage request strings
-//!   (hour + day) and installations (`k1` host name or target IP, `k2` peerIdent, `k3`
-//!   peerType; day only); on created time total, peerType and the two locations
-//!   (hour + day). A partial index `rollup_keyed` orders the peerType, port and
+//!   time total, peerType, countries (`k2` = name), target port, Webpage request strings,
+//!   the two locations (hour + day) and installations (`k1` host name or target IP, `k2`
+//!   peerIdent, `k3` peerType; day only); on created time total, peerType and the two
+//!   locations (hour + day). A partial index `rollup_keyed` orders the peerType, port and
 //!   request counters by key for per-term histograms. Counters are updated in the
-//!   transaction that writes the alerts, pre-aggregated per batch; replacing an alert
-//!   subtracts the old row's contributions first, and counters that reach 0 are deleted.
+//!   transaction that writes the alerts, pre-aggregated per batch (prepared while the
+//!   previous batch commits); replacing an alert subtracts the old row's contributions
+//!   first, and counters that reach 0 are deleted.
 //! - `cve` (one copy per `vulnid`), `users` and `statistics` (JSON documents).
 //!
 //! # Reads

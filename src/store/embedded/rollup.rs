@@ -93,6 +93,16 @@ pub(crate) const ROLLUPS: &[Rollup] = &[
         grans: D,
     },
     Rollup {
+        tf: TimeField::Received,
+        dim: Dim::Location,
+        grans: DH,
+    },
+    Rollup {
+        tf: TimeField::Received,
+        dim: Dim::LocationDest,
+        grans: DH,
+    },
+    Rollup {
         tf: TimeField::Created,
         dim: Dim::Total,
         grans: DH,

@@ -4,7 +4,7 @@ use super::error::DbError;
 use rusqlite::Connection;
 
 /// The layout version this code writes and reads.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1: alerts with their time indexes, rollups, CVE copies, users, statistics.
 const V1: &str = "
@@ -82,8 +82,21 @@ CREATE TABLE statistics (
 CREATE INDEX statistics_from ON statistics (time_from);
 ";
 
+/// Version 2: source and target locations counted per hour and day of receipt too (GraphQL
+/// asks for geo points by received time); filled from the stored alerts.
+const V2: &str = "
+INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n)
+SELECT 0, dim, gran, rt - (((rt % gran) + gran) % gran) AS b, dom, k1, '', '', COUNT(*)
+FROM (
+    SELECT 8 AS dim, rt, dom, location AS k1 FROM alerts
+    UNION ALL
+    SELECT 9 AS dim, rt, dom, location_dest AS k1 FROM alerts
+), (SELECT 86400 AS gran UNION ALL SELECT 3600)
+GROUP BY dim, gran, b, dom, k1;
+";
+
 /// The migration steps; step `i` brings the layout from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Brings the database to [`SCHEMA_VERSION`], refusing databases written by a newer version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {

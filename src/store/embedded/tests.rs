@@ -809,6 +809,10 @@ async fn typical_questions_use_rollups() {
         .await
         .unwrap();
     assert_eq!(locations[0].count, 1001);
+    for field in [TermField::SourceLocation, TermField::TargetLocation] {
+        let by_receipt = store.terms(&received, field, 10).await.unwrap();
+        assert_eq!(by_receipt[0].count, 1001, "{field:?} by received time");
+    }
     let inst = store.installations(&received).await.unwrap();
     assert_eq!(inst[0].daemons[0].count, 1001);
     // Raw scans of edges: a window inside one hour sees the real row.
@@ -831,347 +835,56 @@ async fn typical_questions_use_rollups() {
     assert!(latest.contains("alerts_rt"), "{latest}");
 }
 
-// ---------------------------------------------------------------------------------------
-// Measurement: `PEBA_BENCH_ALERTS=1000000 cargo test --release --lib bench_ -- --ignored --nocapture`
-
-fn bench_alert(rng: &mut XorShift, rt: i64) -> Alert {
-    let mut a = full_alert(&format!("{:016x}{:016x}", rng.next(), rng.next()));
-    a.recieved_time = ts(rt);
-    a.create_time = ts(rt - rng.below(600) as i64);
-    a.client_domain = rng.chance(90);
-    let ty = rng.below(20);
-    a.peer_type = if ty < 3 {
-        "Webpage".into()
-    } else {
-        format!("Type{ty}")
-    };
-    let c = rng.below(200).min(rng.below(200));
-    a.country = format!("C{c}");
-    a.country_name = format!("Country {c}");
-    let c = rng.below(50);
-    a.target_country = format!("T{c}");
-    a.target_country_name = format!("Target {c}");
-    a.target_entry_port = rng
-        .chance(95)
-        .then(|| rng.below(300).min(rng.below(300)).to_string());
-    a.original_request_string = format!("/path/{}", rng.below(500).min(rng.below(500)));
-    a.location = format!("{} , {}", rng.below(2000), 7);
-    a.location_destination = format!("{} , {}", rng.below(300), 9);
-    let host = rng.below(220);
-    a.hostname = if host < 20 {
-        UNDEFINED_HOSTNAME.into()
-    } else {
-        format!("tpot-{host}")
-    };
-    a.target_entry_ip = format!("87.150.{}.{}", host, rng.below(2)).parse().unwrap();
-    a.peer_ident = format!("{}-{host}", a.peer_type);
-    let ip = rng.below(50_000);
-    a.source_entry_ip = format!("45.{}.{}.{}", ip >> 16, (ip >> 8) & 255, ip & 255)
-        .parse()
-        .unwrap();
-    a
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn bench_ingest_and_queries() {
-    use std::time::Instant;
-    let n: i64 = std::env::var("PEBA_BENCH_ALERTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let now = Timestamp::now().unix();
-    let start = now - 40 * 86_400;
-    let step = (40 * 86_400) as f64 / n as f64;
+#[tokio::test]
+async fn version_1_databases_get_the_received_location_rollups() {
+    let (dir, store) = open();
     let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
-    let began = Instant::now();
-    let mut last = Instant::now();
-    let mut i = 0i64;
-    while i < n {
-        let batch: Vec<Alert> = (i..(i + 1000).min(n))
-            .map(|k| bench_alert(&mut rng, start + (k as f64 * step) as i64))
-            .collect();
-        i += batch.len() as i64;
-        put(&store, batch).await;
-        if i % (n / 10).max(1000) == 0 {
-            let dt = last.elapsed().as_secs_f64();
-            eprintln!(
-                "ingested {i}: {:.0} alerts/s over the last {}",
-                (n / 10).max(1000) as f64 / dt,
-                (n / 10).max(1000)
-            );
-            last = Instant::now();
-        }
-    }
-    eprintln!(
-        "ingest total: {n} in {:.1}s = {:.0} alerts/s",
-        began.elapsed().as_secs_f64(),
-        n as f64 / began.elapsed().as_secs_f64()
-    );
-    let size = std::fs::metadata(dir.path().join(DATABASE_FILE))
-        .unwrap()
-        .len();
-    eprintln!("database size: {} MB", size / 1_000_000);
-
-    // Keep ingesting (1000-alert batches, current times) while the queries run.
-    let writer = {
-        let store = std::sync::Arc::clone(&store);
-        tokio::spawn(async move {
-            let mut rng = XorShift(7);
-            let mut written = 0u64;
-            let t = Instant::now();
-            while t.elapsed().as_secs() < 3600 {
-                let batch: Vec<Alert> = (0..1000)
-                    .map(|_| bench_alert(&mut rng, Timestamp::now().unix()))
-                    .collect();
-                if store
-                    .write(WriteBatch {
-                        alerts: batch,
-                        cve_copies: vec![],
-                    })
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-                written += 1000;
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                if STOP.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-            }
-            (written, t.elapsed().as_secs_f64())
-        })
-    };
-    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-    let now_ts = ts(now);
-    let comm = || AlertFilter::domain(DataDomain::Community);
-    let since = |m: i64| comm().within(TimeField::Received, TimeRange::since(ts(now - m * 60)));
-    macro_rules! time {
-        ($label:expr, $e:expr) => {{
-            let t = Instant::now();
-            let r = $e;
-            eprintln!(
-                "{:>55}: {:>7.1} ms",
-                $label,
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-            r
-        }};
-    }
-    for m in [1, 5, 60, 1440, 46080] {
-        time!(
-            format!("count received last {m} min"),
-            store.count(&since(m)).await.unwrap()
-        );
-    }
-    time!(
-        "count since midnight",
-        store
-            .count(&comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day())))
-            .await
-            .unwrap()
-    );
-    time!(
-        "terms peerType last 1440 min",
-        store
-            .terms(&since(1440), TermField::PeerType, 10)
-            .await
-            .unwrap()
-    );
-    let month_ago = ts(now - 30 * 86_400).start_of_day();
-    for split in [None, Some((TermField::PeerType, 10))] {
-        time!(
-            format!(
-                "histogram created per day, month, split {}",
-                split.is_some()
-            ),
-            store
-                .histogram(&HistogramQuery {
-                    filter: comm().within(TimeField::Created, TimeRange::since(month_ago)),
-                    field: TimeField::Created,
-                    interval_seconds: 86_400,
-                    split
-                })
-                .await
-                .unwrap()
-        );
-    }
-    let month = {
-        use chrono::Datelike;
-        let d = now_ts.to_datetime();
-        let first = chrono::NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap();
-        let prev = first - chrono::Months::new(1);
-        TimeRange::between(
-            ts(prev.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
-            ts(first.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()),
-        )
-    };
-    for field in [TermField::SourceCountry, TermField::TargetCountry] {
-        time!(
-            format!("terms {field:?} previous month"),
-            store
-                .terms(&comm().within(TimeField::Received, month), field, 10)
-                .await
-                .unwrap()
-        );
-        time!(
-            format!("terms {field:?} this month"),
-            store
-                .terms(
-                    &comm().within(
-                        TimeField::Received,
-                        TimeRange::since(ts(month.to.unwrap().unix()))
-                    ),
-                    field,
-                    10
-                )
-                .await
-                .unwrap()
-        );
-    }
-    for field in [TermField::SourceLocation, TermField::TargetLocation] {
-        time!(
-            format!("terms {field:?} last 24h created"),
-            store
-                .terms(
-                    &comm().within(
-                        TimeField::Created,
-                        TimeRange::between(ts(now - 86_400), now_ts)
-                    ),
-                    field,
-                    10
-                )
-                .await
-                .unwrap()
-        );
-        let day = now_ts.start_of_day().plus_seconds(-86_400);
-        time!(
-            format!("terms {field:?} yesterday created"),
-            store
-                .terms(
-                    &comm().within(
-                        TimeField::Created,
-                        TimeRange::between(day, day.plus_seconds(86_400))
-                    ),
-                    field,
-                    10
-                )
-                .await
-                .unwrap()
-        );
-    }
-    for m in [15, 120] {
-        let ips = time!(
-            format!("terms sourceIp last {m} min"),
-            store
-                .terms(&since(m), TermField::SourceIp, 1_000_000)
-                .await
-                .unwrap()
-        );
-        eprintln!("{:>55}  ({} addresses)", "", ips.len());
-    }
-    let latest = time!(
-        "latest 35 by received",
-        store
-            .alerts(&AlertPage {
-                filter: comm(),
-                order_by: TimeField::Received,
-                limit: 35,
-                after: None
-            })
-            .await
-            .unwrap()
-    );
-    let ip = latest[0].source_entry_ip.to_string();
-    time!(
-        "latest 5 of one source IP by created",
-        store
-            .alerts(&AlertPage {
-                filter: comm().matching(TermField::SourceIp, ip),
-                order_by: TimeField::Created,
-                limit: 5,
-                after: None
-            })
-            .await
-            .unwrap()
-    );
-    let day = now_ts.start_of_day().plus_seconds(-86_400);
-    let inst = time!(
-        "installations of yesterday",
-        store
-            .installations(&comm().within(
-                TimeField::Received,
-                TimeRange::between(day, day.plus_seconds(86_400))
+    let alerts = (0..300)
+        .map(|i| random_alert(&mut rng, format!("m{i}")))
+        .collect();
+    put(&store, alerts).await;
+    drop(store);
+    let path = dir.path().join(DATABASE_FILE);
+    let snapshot = |conn: &rusqlite::Connection| -> Vec<(i64, i64, i64, i64, String, i64)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT dim, gran, bucket, dom, k1, n FROM rollup WHERE tf = 0 AND dim IN (8, 9) \
+                 ORDER BY dim, gran, bucket, dom, k1",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
             ))
-            .await
-            .unwrap()
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let written = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let written = snapshot(&conn);
+        assert!(written.len() > 10, "the writes maintain the rollups");
+        // As version 1 left it: no such rollups.
+        conn.execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        written
+    };
+    drop(EmbeddedStore::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(
+        snapshot(&conn),
+        written,
+        "the migration fills what writes would have"
     );
-    eprintln!("{:>55}  ({} installations)", "", inst.len());
-    time!(
-        "installations of today so far",
-        store
-            .installations(
-                &comm().within(TimeField::Received, TimeRange::since(now_ts.start_of_day()))
-            )
-            .await
-            .unwrap()
-    );
-    for (days, interval, start) in [
-        (1, 3_600, ts(now - 86_400)),
-        (
-            7,
-            6 * 3_600,
-            now_ts.start_of_day().plus_seconds(-6 * 86_400),
-        ),
-        (28, 86_400, now_ts.start_of_day().plus_seconds(-27 * 86_400)),
-    ] {
-        for (field, extra) in [
-            (TermField::RequestString, true),
-            (TermField::TargetPort, false),
-        ] {
-            let t = Instant::now();
-            let mut filter = AlertFilter::domain(DataDomain::All)
-                .within(TimeField::Received, TimeRange::since(start));
-            if extra {
-                filter = filter.matching(TermField::PeerType, "Webpage");
-            }
-            let top = store.terms(&filter, field, 30).await.unwrap();
-            let t_terms = t.elapsed().as_secs_f64() * 1000.0;
-            for term in &top {
-                store
-                    .histogram(&HistogramQuery {
-                        filter: filter.clone().matching(field, term.key.clone()),
-                        field: TimeField::Received,
-                        interval_seconds: interval,
-                        split: None,
-                    })
-                    .await
-                    .unwrap();
-            }
-            eprintln!(
-                "{:>55}: {:>7.1} ms (terms {:.1} ms)",
-                format!("tops {field:?} {days}d: top 30 + 30 histograms"),
-                t.elapsed().as_secs_f64() * 1000.0,
-                t_terms
-            );
-        }
-    }
-    time!(
-        "count with both windows (raw)",
-        store
-            .count(
-                &comm()
-                    .within(TimeField::Received, TimeRange::since(ts(now - 3_600)))
-                    .within(TimeField::Created, TimeRange::since(ts(now - 7_200)))
-            )
-            .await
-            .unwrap()
-    );
-    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (written, secs) = writer.await.unwrap();
-    eprintln!("concurrent ingest during queries: {written} alerts in {secs:.1}s");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
 }
