@@ -106,11 +106,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {
             "database layout version {current} is not one of 0..={SCHEMA_VERSION}"
         )));
     }
+    // Steps that aggregate stored alerts sort on disk, not in memory.
+    conn.pragma_update(None, "temp_store", "FILE")?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for (version, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
     }
     tx.commit()?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
