@@ -50,14 +50,15 @@ impl Query {
         let state = state(ctx)?;
         let now = state.clock.now();
         let base = filter_of(ctx, domain, None)?;
-        let mut counts = [0u64; 4];
-        for (slot, minutes) in counts.iter_mut().zip([1i64, 5, 60, 1440]) {
+        let counts = futures::future::try_join_all([1i64, 5, 60, 1440].map(|minutes| {
             let filter = base.clone().within(
                 domain::TimeField::Received,
                 TimeRange::since(now.plus_seconds(-60 * minutes)),
             );
-            *slot = state.query.count(&filter).await.map_err(errors::store)?;
-        }
+            async move { state.query.count(&filter).await }
+        }))
+        .await
+        .map_err(errors::store)?;
         Ok(AlertStats {
             last_minute: counts[0],
             last_5_minutes: counts[1],
