@@ -5,6 +5,7 @@ use crate::domain::{
     Alert, AlertFilter, TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME,
 };
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 
 /// Seconds in an hour.
 pub(crate) const HOUR: i64 = 3_600;
@@ -234,7 +235,7 @@ impl Facts {
     }
 }
 
-/// One rollup counter.
+/// One rollup counter; its keys are borrowed while a batch is summed, owned once prepared.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct CounterKey<'a> {
     pub tf: i64,
@@ -242,9 +243,21 @@ pub(crate) struct CounterKey<'a> {
     pub gran: i64,
     pub bucket: i64,
     pub dom: bool,
-    pub k1: &'a str,
-    pub k2: &'a str,
-    pub k3: &'a str,
+    pub k1: Cow<'a, str>,
+    pub k2: Cow<'a, str>,
+    pub k3: Cow<'a, str>,
+}
+
+impl CounterKey<'_> {
+    /// The same counter, owning its keys.
+    pub(crate) fn into_owned(self) -> CounterKey<'static> {
+        CounterKey {
+            k1: Cow::Owned(self.k1.into_owned()),
+            k2: Cow::Owned(self.k2.into_owned()),
+            k3: Cow::Owned(self.k3.into_owned()),
+            ..self
+        }
+    }
 }
 
 /// Adds `sign` times the contributions of `facts` to the batch's counter deltas.
@@ -265,9 +278,9 @@ pub(crate) fn contribute<'a>(
                 gran,
                 bucket: t - t.rem_euclid(gran),
                 dom: facts.dom,
-                k1,
-                k2,
-                k3,
+                k1: Cow::Borrowed(k1),
+                k2: Cow::Borrowed(k2),
+                k3: Cow::Borrowed(k3),
             };
             *deltas.entry(key).or_insert(0) += sign;
         }

@@ -17,21 +17,8 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// A rollup counter, owning its keys (see [`CounterKey`]).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Counter {
-    tf: i64,
-    dim: i64,
-    gran: i64,
-    bucket: i64,
-    dom: bool,
-    k1: String,
-    k2: String,
-    k3: String,
-}
-
 /// A change of one counter.
-type Delta = (Counter, i64);
+type Delta = (CounterKey<'static>, i64);
 
 /// A batch made ready for the database.
 pub(crate) struct Prepared {
@@ -75,19 +62,7 @@ fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Del
     let mut deltas: Vec<Delta> = sums
         .into_iter()
         .filter(|(_, d)| *d != 0)
-        .map(|(k, d)| {
-            let counter = Counter {
-                tf: k.tf,
-                dim: k.dim,
-                gran: k.gran,
-                bucket: k.bucket,
-                dom: k.dom,
-                k1: k.k1.to_owned(),
-                k2: k.k2.to_owned(),
-                k3: k.k3.to_owned(),
-            };
-            (counter, d)
-        })
+        .map(|(k, d)| (k.into_owned(), d))
         .collect();
     deltas.sort_unstable();
     deltas
