@@ -55,6 +55,11 @@ impl Rng {
         i.min(n - 1)
     }
 
+    /// Picks an item, the first ones most often (Zipf over the positions).
+    pub fn zipf_pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.zipf(items.len() as u64) as usize]
+    }
+
     /// Picks an item by integer weight.
     pub fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
         let total: u32 = items.iter().map(|(_, w)| w).sum();
@@ -535,7 +540,7 @@ pub fn source_address(rng: &mut Rng) -> Ipv4Addr {
             ),
         };
     }
-    let country = &COUNTRIES[rng.zipf(COUNTRIES.len() as u64) as usize];
+    let country = &*rng.zipf_pick(COUNTRIES);
     // A heavy-tailed host among 2^20 per country; its address is a fixed hash of its rank.
     let host = rng.zipf(1 << 20);
     let h = host.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
@@ -577,27 +582,19 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
     match module.kind {
         Kind::Network => {}
         Kind::Web => {
-            let path = PATHS[rng.zipf(PATHS.len() as u64) as usize];
+            let path = *rng.zipf_pick(PATHS);
             let _ = write!(out, "<Request type=\"url\">{}</Request>", escape(path));
         }
         Kind::Shell => {
             let login = if rng.chance(20) { "Success" } else { "Fail" };
             meaning(out, "version", "SSH-2.0-Go");
             meaning(out, "login", login);
-            meaning(
-                out,
-                "username",
-                USERS[rng.zipf(USERS.len() as u64) as usize],
-            );
-            meaning(
-                out,
-                "password",
-                PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize],
-            );
+            meaning(out, "username", *rng.zipf_pick(USERS));
+            meaning(out, "password", *rng.zipf_pick(PASSWORDS));
             if login == "Success" {
                 let n = 1 + rng.below(3) as usize;
                 let commands: Vec<String> = (0..n)
-                    .map(|_| format!("'{}'", COMMANDS[rng.zipf(COMMANDS.len() as u64) as usize]))
+                    .map(|_| format!("'{}'", *rng.zipf_pick(COMMANDS)))
                     .collect();
                 meaning(out, "input", &format!("[{}]", commands.join(", ")));
             }
@@ -608,16 +605,8 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
                 "protocol",
                 ["ftp", "pop3", "imap", "mysql", "vnc"][rng.below(5) as usize],
             );
-            meaning(
-                out,
-                "username",
-                USERS[rng.zipf(USERS.len() as u64) as usize],
-            );
-            meaning(
-                out,
-                "password",
-                PASSWORDS[rng.zipf(PASSWORDS.len() as u64) as usize],
-            );
+            meaning(out, "username", *rng.zipf_pick(USERS));
+            meaning(out, "password", *rng.zipf_pick(PASSWORDS));
         }
     }
     let hostname = if sensor.is_multiple_of(23) {
