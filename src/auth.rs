@@ -217,7 +217,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_logins_share_one_answer() {
+    async fn concurrent_logins_are_answered_alike_and_rejections_are_not_kept() {
         let (_dir, auth) = authenticator_with("sensor", "right-token").await;
         let auth = &auth;
         let right =
