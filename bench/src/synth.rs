@@ -56,8 +56,8 @@ impl Rng {
     }
 
     /// Picks an item, the first ones most often (Zipf over the positions).
-    pub fn zipf_pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.zipf(items.len() as u64) as usize]
+    pub fn zipf_pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.zipf(items.len() as u64) as usize]
     }
 
     /// Picks an item by integer weight.
@@ -540,7 +540,7 @@ pub fn source_address(rng: &mut Rng) -> Ipv4Addr {
             ),
         };
     }
-    let country = &*rng.zipf_pick(COUNTRIES);
+    let country = rng.zipf_pick(COUNTRIES);
     // A heavy-tailed host among 2^20 per country; its address is a fixed hash of its rank.
     let host = rng.zipf(1 << 20);
     let h = host.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
@@ -582,19 +582,19 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
     match module.kind {
         Kind::Network => {}
         Kind::Web => {
-            let path = *rng.zipf_pick(PATHS);
+            let path = rng.zipf_pick(PATHS);
             let _ = write!(out, "<Request type=\"url\">{}</Request>", escape(path));
         }
         Kind::Shell => {
             let login = if rng.chance(20) { "Success" } else { "Fail" };
             meaning(out, "version", "SSH-2.0-Go");
             meaning(out, "login", login);
-            meaning(out, "username", *rng.zipf_pick(USERS));
-            meaning(out, "password", *rng.zipf_pick(PASSWORDS));
+            meaning(out, "username", rng.zipf_pick(USERS));
+            meaning(out, "password", rng.zipf_pick(PASSWORDS));
             if login == "Success" {
                 let n = 1 + rng.below(3) as usize;
                 let commands: Vec<String> = (0..n)
-                    .map(|_| format!("'{}'", *rng.zipf_pick(COMMANDS)))
+                    .map(|_| format!("'{}'", rng.zipf_pick(COMMANDS)))
                     .collect();
                 meaning(out, "input", &format!("[{}]", commands.join(", ")));
             }
@@ -605,8 +605,8 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
                 "protocol",
                 ["ftp", "pop3", "imap", "mysql", "vnc"][rng.below(5) as usize],
             );
-            meaning(out, "username", *rng.zipf_pick(USERS));
-            meaning(out, "password", *rng.zipf_pick(PASSWORDS));
+            meaning(out, "username", rng.zipf_pick(USERS));
+            meaning(out, "password", rng.zipf_pick(PASSWORDS));
         }
     }
     let hostname = if sensor.is_multiple_of(23) {
