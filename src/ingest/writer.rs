@@ -1,6 +1,10 @@
 //! Group commit: concurrent submissions are gathered into one store write, and every
 //! submitter is answered only once that write is durable. As many writes as the store allows
 //! ([`Store::concurrent_writes`]) are under way at once; each takes what queued meanwhile.
+//!
+//! The writer also knows whether the store accepts writes: every write's outcome says so, and
+//! while no write proves it a probe ([`Store::probe_write`]) asks, at start and then every
+//! [`PROBE_WHILE_DOWN`] while writes fail and every [`PROBE_WHILE_UP`] otherwise.
 
 use crate::store::{Store, StoreError, WriteBatch};
 use std::sync::Arc;
@@ -8,6 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Pause between write probes while the store refuses writes.
+pub const PROBE_WHILE_DOWN: Duration = Duration::from_secs(2);
+/// Longest time without a successful write before a probe checks the store again.
+pub const PROBE_WHILE_UP: Duration = Duration::from_secs(30);
 
 /// Limits of the batching writer.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +61,7 @@ pub struct BatchWriter {
     queue: mpsc::Sender<Job>,
     backlog: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    writable: Arc<AtomicBool>,
     limits: WriterLimits,
 }
 
@@ -60,11 +71,21 @@ impl BatchWriter {
         let (queue, jobs) = mpsc::channel(4096);
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
-        tokio::spawn(run(store, jobs, backlog.clone(), running.clone(), limits));
+        let writable = Arc::new(AtomicBool::new(true));
+        tokio::spawn(probe(store.clone(), Arc::downgrade(&writable)));
+        tokio::spawn(run(
+            store,
+            jobs,
+            backlog.clone(),
+            running.clone(),
+            writable.clone(),
+            limits,
+        ));
         BatchWriter {
             queue,
             backlog,
             running,
+            writable,
             limits,
         }
     }
@@ -103,9 +124,11 @@ impl BatchWriter {
         }
     }
 
-    /// Whether the writer runs and its backlog is under the limit.
+    /// Whether the writer runs, its backlog is under the limit, and the store accepted the
+    /// latest write or write probe.
     pub fn is_healthy(&self) -> bool {
         self.running.load(Ordering::Relaxed)
+            && self.writable.load(Ordering::Relaxed)
             && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
     }
 
@@ -120,6 +143,7 @@ async fn run(
     mut jobs: mpsc::Receiver<Job>,
     backlog: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    writable: Arc<AtomicBool>,
     limits: WriterLimits,
 ) {
     let slots = Arc::new(Semaphore::new(store.concurrent_writes().max(1)));
@@ -143,7 +167,13 @@ async fn run(
                 Err(_) => break,
             }
         }
-        writes.spawn(write_group(store.clone(), group, backlog.clone(), slot));
+        writes.spawn(write_group(
+            store.clone(),
+            group,
+            backlog.clone(),
+            writable.clone(),
+            slot,
+        ));
         while writes.try_join_next().is_some() {}
     }
     while writes.join_next().await.is_some() {}
@@ -155,6 +185,7 @@ async fn write_group(
     store: Arc<dyn Store>,
     mut group: Vec<Job>,
     backlog: Arc<AtomicUsize>,
+    writable: Arc<AtomicBool>,
     _slot: OwnedSemaphorePermit,
 ) {
     let mut merged = WriteBatch::default();
@@ -177,8 +208,46 @@ async fn write_group(
         metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
     }
+    set_writable(&writable, result.is_ok());
     backlog.fetch_sub(written, Ordering::Relaxed);
     for job in group {
         let _ = job.done.send(result.clone());
+    }
+}
+
+/// Records whether the store accepts writes, logging each change.
+fn set_writable(writable: &AtomicBool, now: bool) {
+    if writable.swap(now, Ordering::Relaxed) != now {
+        if now {
+            tracing::info!("the store accepts writes again; ingest reported up");
+        } else {
+            tracing::warn!("the store refuses writes; ingest reported down");
+        }
+    }
+}
+
+/// Probes the store's writability at start, then while writes fail, and after a quiet spell;
+/// ends with the writer.
+async fn probe(store: Arc<dyn Store>, writable: std::sync::Weak<AtomicBool>) {
+    let mut last_check = Instant::now();
+    let mut first = true;
+    loop {
+        let Some(flag) = writable.upgrade() else {
+            return;
+        };
+        let due = first || !flag.load(Ordering::Relaxed) || last_check.elapsed() >= PROBE_WHILE_UP;
+        if due {
+            let outcome = store.probe_write().await;
+            if let Err(error) = &outcome
+                && (first || flag.load(Ordering::Relaxed))
+            {
+                tracing::warn!(%error, "write probe failed");
+            }
+            set_writable(&flag, outcome.is_ok());
+            last_check = Instant::now();
+            first = false;
+        }
+        drop(flag);
+        tokio::time::sleep(PROBE_WHILE_DOWN).await;
     }
 }

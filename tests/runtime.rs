@@ -1,0 +1,275 @@
+//! How a real `peba serve` behaves around its store and its life cycle: an unwritable data
+//! directory is reported down everywhere health is reported (and up again once writable),
+//! SIGTERM under load loses nothing acknowledged, quiet subscriptions outlive the idle
+//! timeout, and start-up says what runs.
+
+mod support;
+
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+const ROUTE: &str = "/ews-0.1/alert/postSimpleMessage";
+
+/// A `peba serve` started by the test itself (another user, signals, log capture).
+struct Served {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Served {
+    /// Starts `peba serve` on `data_dir` with `settings`, as `uid` when given.
+    fn start(data_dir: &Path, settings: &[(&str, &str)], uid: Option<u32>) -> Served {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_peba"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("PEBA_ELASTICSEARCH_HOST")
+            .env("PEBA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in settings {
+            command.arg("--set").arg(format!("{key}={value}"));
+        }
+        if let Some(uid) = uid {
+            use std::os::unix::process::CommandExt;
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command.spawn().expect("peba starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("peba prints its address");
+        let addr = line
+            .trim()
+            .strip_prefix(peba::cli::LISTENING)
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .parse()
+            .expect("an address");
+        Served { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    async fn text(&self, path: &str) -> (u16, String) {
+        let response = reqwest::get(self.url(path)).await.expect("answer");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn submit(&self, client: &reqwest::Client, body: String) -> (u16, String) {
+        let response = client
+            .post(self.url(ROUTE))
+            .body(body)
+            .send()
+            .await
+            .expect("answer");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn health(&self) -> serde_json::Value {
+        graphql::Gql::new(&format!("http://{}", self.addr))
+            .data("{ health { storeUp ingestUp heartbeat } }", json!({}))
+            .await["health"]
+            .clone()
+    }
+
+    /// Polls `/alert/heartbeat` until it says `token`.
+    async fn wait_heartbeat(&self, token: &str, within: Duration) {
+        let started = Instant::now();
+        loop {
+            let (_, said) = self.text("/alert/heartbeat").await;
+            if said == token {
+                return;
+            }
+            assert!(
+                started.elapsed() < within,
+                "heartbeat still {said:?}, expected {token:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn community_alert(source: &str) -> String {
+    message(
+        COMMUNITY_USER,
+        COMMUNITY_TOKEN,
+        &alert(source, 4711, "2024-06-24 12:00:00"),
+    )
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// An unprivileged user id (`nobody`) the server runs as when the test runs as root.
+const OTHER_UID: u32 = 65534;
+
+#[tokio::test]
+async fn serve_refuses_a_store_it_cannot_write_with_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // The store exists (created by its owner), but the server may only read it: as root the
+    // server runs as another user; otherwise directory and files lose their write permission.
+    let created = peba_command(dir.path(), &["user", "list"]);
+    assert!(created.status.success(), "{created:?}");
+    if !is_root() {
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+    }
+    let mode = if is_root() { 0o755 } else { 0o555 };
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_peba"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .env("PEBA_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        command.uid(OTHER_UID).gid(OTHER_UID);
+    }
+    let mut child = command.spawn().expect("peba starts");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("peba serves a store it cannot write");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    let expected = format!(
+        "peba: cannot write the store in {} (data_dir): ",
+        dir.path().display()
+    );
+    assert!(stderr.starts_with(&expected), "{stderr:?}");
+    assert!(stderr.contains("readonly"), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+}
+
+/// A small file system mounted for one test (tmpfs), unmounted when dropped.
+struct SmallFileSystem {
+    dir: tempfile::TempDir,
+}
+
+impl SmallFileSystem {
+    /// Mounts a tmpfs of `megabytes`; `None` (with a notice) where the test may not mount.
+    fn mount(megabytes: u32) -> Option<SmallFileSystem> {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mounted = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m"),
+                "peba-test",
+            ])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if mounted {
+            return Some(SmallFileSystem { dir });
+        }
+        assert!(
+            std::env::var_os("CI").is_none() || !is_root(),
+            "root cannot mount a tmpfs here"
+        );
+        eprintln!("notice: cannot mount a tmpfs (not root?); skipping the full-disk test");
+        None
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the file system with a file of its own until no byte more fits.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        while file.write_all(&chunk[..512]).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallFileSystem {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_stops_accepting_writes_is_reported_down_and_up_again() {
+    let Some(fs) = SmallFileSystem::mount(16) else {
+        return;
+    };
+    let data = fs.path().join("data");
+    let server = Served::start(&data, &[], None);
+    let client = reqwest::Client::new();
+    server.wait_heartbeat("me", Duration::from_secs(5)).await;
+    let (status, body) = server.submit(&client, community_alert("8.8.8.8")).await;
+    assert_eq!(status, 200, "{body}");
+
+    // The file system fills up: the refused write turns every health report to "ingest down".
+    let filler = fs.fill();
+    let (status, body) = server.submit(&client, community_alert("8.8.4.4")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("Handling failed"), "{body}");
+    assert_eq!(server.text("/alert/heartbeat").await, (200, "e".to_owned()));
+    assert_eq!(server.text("/heartbeat").await.0, 401);
+    assert_eq!(
+        server.health().await,
+        json!({"storeUp": true, "ingestUp": false, "heartbeat": "e"})
+    );
+    // It stays down while writes would fail (the write probe fails too).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(server.text("/alert/heartbeat").await.1, "e");
+
+    // Room again: the probe finds out, without a restart and without an ingest.
+    std::fs::remove_file(filler).expect("remove filler");
+    server.wait_heartbeat("me", Duration::from_secs(10)).await;
+    assert_eq!(
+        server.text("/heartbeat").await,
+        (200, "I'm alive".to_owned())
+    );
+    assert_eq!(
+        server.health().await,
+        json!({"storeUp": true, "ingestUp": true, "heartbeat": "me"})
+    );
+    let (status, body) = server.submit(&client, community_alert("1.1.1.1")).await;
+    assert_eq!(status, 200, "{body}");
+    drop(server);
+    let mut stored: Vec<String> = stored_alerts(&data)
+        .await
+        .iter()
+        .map(|a| a.source_entry_ip.to_string())
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["1.1.1.1", "8.8.8.8"]);
+}
