@@ -96,6 +96,9 @@ pub struct Settings {
     /// A connection whose client sends nothing for this long is closed (`idle_timeout`,
     /// seconds); bounds slow clients.
     pub idle_timeout: Duration,
+    /// Longest wait, after SIGTERM or SIGINT, for requests under way and WebSockets to end
+    /// before the process exits (`shutdown_timeout`, seconds).
+    pub shutdown_timeout: Duration,
     /// HS256 secret of the GraphQL login tokens (`jwt_secret`); none and no key files: a
     /// random secret per process.
     pub jwt_secret: Option<String>,
@@ -150,6 +153,7 @@ impl Default for Settings {
             frozen_clock: None,
             max_connections: 4096,
             idle_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
             jwt_secret: None,
             jwt_algorithm: JwtAlgorithm::Hs256,
             jwt_private_key: None,
@@ -186,6 +190,7 @@ pub const KEYS: &[&str] = &[
     "clock",
     "max_connections",
     "idle_timeout",
+    "shutdown_timeout",
     "jwt_secret",
     "jwt_algorithm",
     "jwt_private_key",
@@ -352,6 +357,12 @@ impl Settings {
                 self.idle_timeout = Duration::from_secs(
                     parse_in(value, 1, 3600)
                         .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
+            }
+            "shutdown_timeout" => {
+                self.shutdown_timeout = Duration::from_secs(
+                    parse_in(value, 1, 300)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 300"))?,
                 )
             }
             "jwt_secret" => self.jwt_secret = optional(value),

@@ -40,18 +40,47 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves `state` on `listener` until SIGINT or SIGTERM.
 /// Connections beyond `max_connections` wait to be accepted; connections idle for
-/// `idle_timeout` are closed.
+/// `idle_timeout` are closed. On the signal the listener closes, requests under way are
+/// answered, WebSocket sessions close with 1001 (going away), and the function returns once
+/// all of that is done or `shutdown_timeout` has passed.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let limits = metrics::ConnectionLimits {
         max_connections: state.settings.max_connections,
         idle_timeout: state.settings.idle_timeout,
     };
-    axum::serve(
+    let shutdown = state.shutdown.clone();
+    let grace = state.settings.shutdown_timeout;
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.request();
+        }
+    });
+    let server = axum::serve(
         metrics::LimitedListener::new(listener, limits),
         router(state),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    .with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move { shutdown.requested().await }
+    });
+    let drained = async {
+        server.await?;
+        shutdown.sessions_ended().await;
+        Ok(())
+    };
+    let deadline = async {
+        shutdown.requested().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = drained => result,
+        () = deadline => {
+            tracing::warn!(seconds = grace.as_secs(), "shutdown_timeout passed; closing what is still open");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -17,6 +17,7 @@
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
 //! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
+//! - [`shutdown`]: the graceful-shutdown signal and the sessions it waits for.
 
 pub mod app;
 pub mod auth;
@@ -31,4 +32,5 @@ pub mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod query;
+pub mod shutdown;
 pub mod store;
