@@ -273,3 +273,186 @@ async fn a_store_that_stops_accepting_writes_is_reported_down_and_up_again() {
     stored.sort();
     assert_eq!(stored, ["1.1.1.1", "8.8.8.8"]);
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A `graphql-transport-ws` connection with one `alertAdded` subscription (id `s`).
+async fn subscribe(server: &Served) -> Socket {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let mut request = format!("ws://{}/graphql/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    for message in [
+        json!({ "type": "connection_init", "payload": {} }),
+        json!({ "id": "s", "type": "subscribe", "payload": {
+            "query": "subscription { alertAdded(domain: ALL) { source { country { code } } } }" } }),
+    ] {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+    socket
+}
+
+/// What a client sees on a WebSocket during `wait`: text messages, pings, and how it ended.
+#[derive(Debug, Default)]
+struct Seen {
+    texts: Vec<serde_json::Value>,
+    pings: usize,
+    close: Option<(u16, String)>,
+    /// The connection ended without a close frame (or failed).
+    dropped: bool,
+}
+
+async fn watch(socket: &mut Socket, wait: Duration, until_text: usize) -> Seen {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut seen = Seen::default();
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return seen,
+            Ok(None) | Ok(Some(Err(_))) => {
+                seen.dropped = seen.close.is_none();
+                return seen;
+            }
+            Ok(Some(Ok(message))) => match message {
+                Message::Text(text) => {
+                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "next" {
+                        seen.texts.push(value);
+                        if seen.texts.len() >= until_text {
+                            return seen;
+                        }
+                    }
+                }
+                Message::Ping(_) => seen.pings += 1,
+                Message::Close(frame) => {
+                    seen.close = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_subscription_outlives_the_idle_timeout() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Served::start(dir.path(), &[("idle_timeout", "2")], None);
+    let mut socket = subscribe(&server).await;
+    // Three idle timeouts without an event: the server's pings keep the connection open.
+    let quiet = watch(&mut socket, Duration::from_secs(6), 1).await;
+    assert!(!quiet.dropped && quiet.close.is_none(), "{quiet:?}");
+    assert!(quiet.pings >= 4, "a ping every second expected: {quiet:?}");
+    // And the subscription still delivers.
+    let client = reqwest::Client::new();
+    let (status, body) = server.submit(&client, community_alert("8.8.8.8")).await;
+    assert_eq!(status, 200, "{body}");
+    let delivered = watch(&mut socket, Duration::from_secs(5), 1).await;
+    assert_eq!(delivered.texts.len(), 1, "{delivered:?}");
+    assert_eq!(delivered.texts[0]["id"], "s");
+}
+
+/// A distinct public source address per message number.
+fn source(n: usize) -> String {
+    format!("11.{}.{}.{}", n / 65536 % 256, n / 256 % 256, n % 256)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_nothing_acknowledged_and_closes_websockets() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut server = Served::start(dir.path(), &[], None);
+    let mut socket = subscribe(&server).await;
+    let url = server.url(ROUTE);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let url = url.clone();
+        let next = next.clone();
+        senders.spawn(async move {
+            let client = reqwest::Client::new();
+            let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let ip = source(n);
+                let answer = client.post(&url).body(community_alert(&ip)).send().await;
+                match answer {
+                    Ok(response) if response.status() == 200 => acknowledged.push(ip),
+                    Ok(response) => {
+                        let status = response.status();
+                        panic!("{ip}: answered {status} during shutdown");
+                    }
+                    Err(error) if error.is_connect() => return (acknowledged, failed),
+                    Err(_) => failed.push(ip),
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+
+    // The subscriber is told the server goes away.
+    let goodbye = watch(&mut socket, Duration::from_secs(10), usize::MAX).await;
+    assert_eq!(
+        goodbye.close,
+        Some((1001, "server shutting down".to_owned())),
+        "{goodbye:?}"
+    );
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.child.wait().expect("wait");
+        (status, server)
+    })
+    .await
+    .expect("join");
+    let took = signalled.elapsed();
+    assert!(status.0.success(), "{:?}", status.0);
+    assert!(took < Duration::from_secs(10), "exit took {took:?}");
+    drop(status);
+
+    let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
+    while let Some(result) = senders.join_next().await {
+        let (a, f) = result.expect("sender");
+        acknowledged.extend(a);
+        failed.extend(f);
+    }
+    let stored: std::collections::HashSet<String> = stored_alerts(dir.path())
+        .await
+        .iter()
+        .map(|a| a.source_entry_ip.to_string())
+        .collect();
+    println!(
+        "{} acknowledged, {} cut off, {} stored; exit {took:?} after SIGTERM",
+        acknowledged.len(),
+        failed.len(),
+        stored.len()
+    );
+    assert!(
+        acknowledged.len() > 50,
+        "too little load: {}",
+        acknowledged.len()
+    );
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|ip| !stored.contains(*ip))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+    let cut_but_stored: Vec<_> = failed.iter().filter(|ip| stored.contains(*ip)).collect();
+    assert!(
+        cut_but_stored.is_empty(),
+        "stored, yet the sender saw its connection fail: {cut_but_stored:?}"
+    );
+}
