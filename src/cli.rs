@@ -120,7 +120,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(address = %local, "peba listening");
+    crate::summary::log(&state, local);
     println!("{LISTENING}{local}");
     crate::http::serve(listener, state)
         .await

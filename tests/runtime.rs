@@ -456,3 +456,75 @@ async fn sigterm_under_load_loses_nothing_acknowledged_and_closes_websockets() {
         "stored, yet the sender saw its connection fail: {cut_but_stored:?}"
     );
 }
+
+/// Starts `peba serve` with `settings` and info logs into a file; the log once it listens.
+fn start_up_log(data_dir: &Path, settings: &[(String, String)]) -> String {
+    let log_path = data_dir.join("serve.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_peba"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir.join("store"))
+        .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .env("PEBA_LOG", "peba=info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).expect("log file"));
+    for (key, value) in settings {
+        command.arg("--set").arg(format!("{key}={value}"));
+    }
+    let mut child = command.spawn().expect("peba starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("peba prints its address");
+    assert!(line.starts_with(peba::cli::LISTENING), "{line:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::read_to_string(log_path).expect("log")
+}
+
+#[test]
+fn start_up_summary_names_version_store_geoip_address_and_limits() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let geoip = geoip_fixture(dir.path());
+    let log = start_up_log(dir.path(), &geoip);
+    for expected in [
+        "peba starting",
+        env!("CARGO_PKG_VERSION"),
+        "embedded",
+        &dir.path().join("store").display().to_string(),
+        "GeoIP database",
+        "GeoLite2-City",
+        "GeoLite2-ASN",
+        "listening",
+        "cache and limits",
+        "max_connections",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in\n{log}");
+    }
+    // The fixtures' build time, 1 700 000 000 s after the epoch.
+    assert!(log.contains("2023-11-14"), "no build date in\n{log}");
+    assert!(!log.contains("every country will be"), "{log}");
+    assert!(!log.contains("every AS will be"), "{log}");
+
+    // No databases: said once, clearly.
+    let bare = tempfile::tempdir().expect("temporary directory");
+    let log = start_up_log(bare.path(), &[]);
+    assert!(log.contains("every country will be `-`"), "{log}");
+
+    // An ASN setting pointing at a City database: its fields do not match.
+    let swapped: Vec<(String, String)> = geoip
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "geoip_asn" => (
+                k.clone(),
+                dir.path().join("city.mmdb").display().to_string(),
+            ),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let log = start_up_log(bare.path(), &swapped);
+    assert!(
+        log.contains("lack autonomous_system_number: every AS will be `-`"),
+        "{log}"
+    );
+}
