@@ -528,3 +528,60 @@ fn start_up_summary_names_version_store_geoip_address_and_limits() {
         "{log}"
     );
 }
+
+#[test]
+fn import_ends_with_a_summary_of_lines_rate_and_errors() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peba"))
+        .arg("import")
+        .env("PEBA_DATA_DIR", dir.path())
+        .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("peba import");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"not json\n\n[1]\n")
+        .unwrap();
+    let output = child.wait_with_output().expect("output");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("3 lines in ") && last.contains(" lines/s), 2 errors"),
+        "{stderr}"
+    );
+    // Not a terminal: no progress line rewritten in place.
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+}
+
+#[test]
+fn user_list_aligns_its_columns() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (name, email) in [
+        ("a-sensor-with-a-name-longer-than-thirty-two", ""),
+        ("s", "ops@example.org"),
+    ] {
+        let added = peba_command(
+            dir.path(),
+            &["user", "add", name, "--token", "t0ken", "--email", email],
+        );
+        assert!(added.status.success(), "{added:?}");
+    }
+    let list = String::from_utf8(peba_command(dir.path(), &["user", "list"]).stdout).unwrap();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    let column = |word: &str, line: &str| line.find(word).unwrap_or_else(|| panic!("{list}"));
+    let hash = column("hash", lines[0]);
+    assert!(
+        lines[1..].iter().all(|l| column("argon2id", l) == hash),
+        "{list}"
+    );
+    let email = column("email", lines[0]);
+    assert_eq!(column("ops@example.org", lines[2]), email, "{list}");
+}
