@@ -3,7 +3,10 @@
 //! `maxalerts` is the variable `PEBA_MAXALERTS` and the flag `--set maxalerts=…`.
 
 use crate::domain::Timestamp;
+use crate::http::ForwardedHeader;
+use crate::http::client_addr::parse_proxy;
 use crate::ingest::Classification;
+use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -109,6 +112,36 @@ pub struct Settings {
     pub jwt_ttl: Duration,
     /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
     pub graphql_timeout: Duration,
+    /// Most connections one client address may hold open (`max_connections_per_address`);
+    /// trusted proxies are exempt.
+    pub max_connections_per_address: usize,
+    /// Time a client has to send a request's headers, also the longest wait for the next
+    /// request on a kept-alive connection (`header_timeout`, seconds).
+    pub header_timeout: Duration,
+    /// Slowest accepted request body, bytes per second after `body_timeout` (`min_body_rate`).
+    pub min_body_rate: u64,
+    /// Time every request body gets before `min_body_rate` applies (`body_timeout`, seconds).
+    pub body_timeout: Duration,
+    /// Peers whose forwarded-address header is believed (`trusted_proxies`: addresses or
+    /// CIDRs, comma-separated).
+    pub trusted_proxies: Vec<IpNet>,
+    /// The header trusted proxies name the client in (`forwarded_header`).
+    pub forwarded_header: ForwardedHeader,
+    /// Where `GET /metrics` is served (`metrics_bind`: `same`, `off` or an address).
+    pub metrics_bind: MetricsBind,
+    /// Whether every request is logged at info (`access_log`).
+    pub access_log: bool,
+}
+
+/// Where `GET /metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsBind {
+    /// On the main listen address, beside every other route.
+    Same,
+    /// Not at all.
+    Off,
+    /// On a listen address of its own (and not on the main one).
+    Address(SocketAddr),
 }
 
 /// How GraphQL login tokens are signed.
@@ -156,6 +189,14 @@ impl Default for Settings {
             jwt_public_key: None,
             jwt_ttl: Duration::from_secs(3600),
             graphql_timeout: Duration::from_secs(30),
+            max_connections_per_address: 64,
+            header_timeout: Duration::from_secs(10),
+            min_body_rate: 1024,
+            body_timeout: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            metrics_bind: MetricsBind::Same,
+            access_log: true,
         }
     }
 }
@@ -192,6 +233,14 @@ pub const KEYS: &[&str] = &[
     "jwt_public_key",
     "jwt_ttl",
     "graphql_timeout",
+    "max_connections_per_address",
+    "header_timeout",
+    "min_body_rate",
+    "body_timeout",
+    "trusted_proxies",
+    "forwarded_header",
+    "metrics_bind",
+    "access_log",
 ];
 
 impl Settings {
@@ -378,6 +427,59 @@ impl Settings {
                         .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
                 )
             }
+            "max_connections_per_address" => {
+                self.max_connections_per_address = parse_in(value, 1, 1_000_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 1000000"))?
+            }
+            "header_timeout" => {
+                self.header_timeout = Duration::from_secs(
+                    parse_in(value, 1, 3600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
+            }
+            "min_body_rate" => {
+                self.min_body_rate = parse_in(value, 1, 1 << 30)
+                    .ok_or_else(|| invalid("expected bytes per second from 1 to 1073741824"))?
+            }
+            "body_timeout" => {
+                self.body_timeout = Duration::from_secs(
+                    parse_in(value, 1, 3600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
+            }
+            "trusted_proxies" => {
+                self.trusted_proxies = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| {
+                        parse_proxy(v)
+                            .ok_or_else(|| invalid("expected addresses or CIDRs, comma-separated"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "forwarded_header" => {
+                self.forwarded_header = match value.to_ascii_lowercase().as_str() {
+                    "x-forwarded-for" => ForwardedHeader::XForwardedFor,
+                    "forwarded" => ForwardedHeader::Forwarded,
+                    _ => return Err(invalid("expected x-forwarded-for or forwarded")),
+                }
+            }
+            "metrics_bind" => {
+                self.metrics_bind = match value {
+                    "same" => MetricsBind::Same,
+                    "off" => MetricsBind::Off,
+                    address => MetricsBind::Address(
+                        address
+                            .parse()
+                            .map_err(|_| invalid("expected same, off or HOST:PORT"))?,
+                    ),
+                }
+            }
+            "access_log" => {
+                self.access_log =
+                    parse_bool(value).ok_or_else(|| invalid("expected true or false"))?
+            }
             _ => {
                 return Err(ConfigError::Unknown {
                     key: key.to_owned(),
@@ -479,6 +581,35 @@ mod tests {
         assert_eq!(s.jwt_ttl, Duration::from_secs(600));
         assert!(Settings::load(None, env(&[("PEBA_JWT_ALGORITHM", "none")]), &[]).is_err());
         assert!(Settings::load(None, env(&[("PEBA_GRAPHQL_TIMEOUT", "0")]), &[]).is_err());
+    }
+
+    #[test]
+    fn network_settings() {
+        let s = Settings::load(
+            None,
+            env(&[
+                (
+                    "PEBA_TRUSTED_PROXIES",
+                    "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+                ),
+                ("PEBA_FORWARDED_HEADER", "Forwarded"),
+                ("PEBA_METRICS_BIND", "127.0.0.1:9100"),
+            ]),
+            &[("access_log".into(), "off".into())],
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(s.forwarded_header, ForwardedHeader::Forwarded);
+        assert_eq!(
+            s.metrics_bind,
+            MetricsBind::Address("127.0.0.1:9100".parse().unwrap())
+        );
+        assert!(!s.access_log);
+        let off = Settings::load(None, env(&[("PEBA_METRICS_BIND", "off")]), &[]).unwrap();
+        assert_eq!(off.metrics_bind, MetricsBind::Off);
+        assert!(Settings::load(None, env(&[("PEBA_TRUSTED_PROXIES", "proxy")]), &[]).is_err());
+        assert!(Settings::load(None, env(&[("PEBA_METRICS_BIND", "elsewhere")]), &[]).is_err());
     }
 
     #[test]
