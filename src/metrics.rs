@@ -355,14 +355,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("peba_http_requests_total{route=\"/alert/x\",status=\"503\"} 1"));
-        assert!(
-            text.contains(
-                "peba_http_request_duration_seconds_bucket{le=\"0.0005\",route=\"/alert/x\"} 1"
-            ) || text.contains(
-                "peba_http_request_duration_seconds_bucket{route=\"/alert/x\",le=\"0.0005\"} 1"
-            ),
-            "{text}"
-        );
+        for (bound, count) in [("0.0005", 1), ("0.005", 2), ("2.5", 2), ("+Inf", 3)] {
+            let sample = format!(
+                "peba_http_request_duration_seconds_bucket{{route=\"/alert/x\",le=\"{bound}\"}} {count}"
+            );
+            assert!(text.contains(&sample), "{sample} in\n{text}");
+        }
         assert!(text.contains("peba_http_request_duration_seconds_count{route=\"/alert/x\"} 3"));
         assert!(text.contains("peba_cache_hits_total 2"));
         assert!(text.contains("peba_ingest_messages_total{outcome=\"failed\"} 0"));
