@@ -461,3 +461,35 @@ async fn websocket_upgrades_pass_through_the_server() {
     let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
     assert_eq!(answer["type"], "connection_ack", "{answer}");
 }
+
+#[tokio::test]
+async fn the_access_log_can_be_turned_off_and_sigterm_stops_the_server() {
+    let mut server = Logged::start(&[], &[("access_log", "false")]);
+    assert_eq!(
+        get_from("127.0.0.1", &server.url("/heartbeat"), &[]).await,
+        200
+    );
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let lines = server.lines_until(|l| l.contains("shutting down"));
+    assert!(
+        lines.iter().any(|l| l.contains("shutting down")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("peba::access")),
+        "{lines:#?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
