@@ -91,6 +91,25 @@ impl Backend {
             .collect()
     }
 
+    /// Makes everything written so far searchable now (Elasticsearch only): writes are
+    /// acknowledged once durable and become searchable with the next periodic refresh (within
+    /// a second); tests that read right after writing ask for it.
+    pub async fn refresh(&self) {
+        let Backend::Elastic(c) = self else { return };
+        let p = &c.alert_read_prefix;
+        let url = format!(
+            "{}/{p}-*,{p}_*/_refresh?ignore_unavailable=true&allow_no_indices=true",
+            c.url.trim_end_matches('/')
+        );
+        let answer = reqwest::Client::new()
+            .post(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("refresh");
+        assert!(answer.status().is_success(), "refresh: {}", answer.status());
+    }
+
     /// Deletes the test's indices and template (Elasticsearch only; best effort).
     pub async fn cleanup(&self) {
         let Backend::Elastic(c) = self else { return };

@@ -123,6 +123,7 @@ pub async fn start_on(
     for u in &users {
         store.add_user(u).await.expect("add user");
     }
+    backend.refresh().await;
     let state = AppState::build(settings).await.expect("state");
     let (base, task) = serve(state).await;
     Server {

@@ -74,13 +74,20 @@ pub(crate) fn alert_mapping(vulnid_indexed: bool) -> Value {
     })
 }
 
+/// The index settings of every index this store creates: one shard, and the translog fsynced
+/// before a write is answered (`request`, the cluster's default, spelt out because the store
+/// acknowledges alerts on the `_bulk` answer and relies on it).
+pub(crate) fn index_settings() -> Value {
+    json!({"index": {"number_of_shards": 1, "translog": {"durability": "request"}}})
+}
+
 /// The composable index template for the daily alert indices `<prefix>-*`.
 pub(crate) fn alert_template(prefix: &str) -> Value {
     json!({
         "index_patterns": [format!("{prefix}-*")],
         "priority": 150,
         "template": {
-            "settings": {"index": {"number_of_shards": 1}},
+            "settings": index_settings(),
             "mappings": alert_mapping(false),
         },
         "_meta": {"created_by": "peba", "layout": "legacy-api 4.3"},

@@ -11,10 +11,13 @@
 //! - **Acknowledgement.** A write succeeds only when the `_bulk` answer reports every item
 //!   stored; any failed item (or a transport error, timeout, 429 or 5xx) fails the whole batch,
 //!   so ewsposter is answered 503 and resends; ids make the resend idempotent.
-//! - **Visibility.** Writes use `refresh=wait_for`: the bulk request returns once its documents
-//!   are searchable, so the next query sees them, without forcing a refresh per batch (which
-//!   would create a tiny segment each time). Acknowledged writes are durable because the
-//!   cluster fsyncs its translog before answering (`index.translog.durability: request`).
+//! - **Visibility.** Alert writes do not wait for a refresh: the `_bulk` answer comes once
+//!   the cluster has fsynced its translog (`index.translog.durability: request`, set in every
+//!   index this store creates), so what it confirms survives a crash, and the alerts become
+//!   searchable with the index's periodic refresh (1 s by default). Waiting for that refresh
+//!   would only delay the acknowledgement. User changes wait for it (`refresh=wait_for`: a
+//!   user added is found at once), and new CVE copies force it (the next batch's `vulnid`
+//!   check must see them; new CVEs are rare).
 //! - **Daily indices.** Every write first makes sure the write alias points to an index of the
 //!   current UTC day; when the day has changed, the store rolls the alias over explicitly (no
 //!   `max_age` condition, no background job) to `<prefix>-<yyyy.MM.dd>-<n+1>`. Concurrent
@@ -33,9 +36,13 @@
 //!   two of them).
 //!   Missing indices are not errors.
 //! - **Upserts across days.** An alert id may already exist in an older daily index (a retry
-//!   after midnight). Before a bulk write the store looks the ids up across `<prefix>-*`; a
-//!   document re-written into the current index counts as replaced, and its older copies are
-//!   deleted, so an id is stored once.
+//!   after midnight). Within the write index the bulk `index` action replaces by id; only the
+//!   alerts created before the write index's day began (plus an hour for sensor clocks running
+//!   ahead) can have a copy elsewhere, so only their ids are looked up across `<prefix>-*`,
+//!   restricted to alerts received since the earliest of them was created (the cluster skips
+//!   every other daily index before searching). A document re-written into the current index
+//!   counts as replaced, and its older copies are deleted, so an id is stored once. After a
+//!   rollover the store refreshes the previous index, so its last writes are found.
 //! - **Listing order.** Sorting on `_id` is refused by recent Elasticsearch. Listings sort on
 //!   the time field only; for the last second of a page (and the cursor's second) all alerts of
 //!   that second are fetched and ordered by id locally, so pages are exact and never skip or
@@ -294,17 +301,17 @@ impl ElasticStore {
             self.create_first_index(rollover::today()).await?;
         }
         if !self.exists(&c.cve_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::alert_mapping(true)});
             self.create_index(&c.cve_index, &body).await?;
         }
         if !self.exists(&c.user_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::users_mapping()});
             self.create_index(&c.user_index, &body).await?;
         }
         if !self.exists(&c.statistic_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::statistics_mapping()});
             self.create_index(&c.statistic_index, &body).await?;
         }
@@ -335,8 +342,7 @@ impl Store for ElasticStore {
         write::write(self, batch).await
     }
 
-    /// Each bulk request waits for the next refresh (up to `refresh_interval`, 1 s by
-    /// default); several under way keep the node busy meanwhile.
+    /// Several bulk requests under way keep the node's write threads busy.
     fn concurrent_writes(&self) -> usize {
         8
     }
