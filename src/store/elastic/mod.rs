@@ -63,6 +63,7 @@
 //!   on every retry. Longer values are stored and read back unchanged, but neither match
 //!   filters nor form buckets (the embedded store has no such limit).
 
+mod engine;
 mod http;
 mod layout;
 mod query;
@@ -78,6 +79,7 @@ use crate::domain::{
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use elasticsearch::http::Method;
+use engine::EngineCell;
 use http::Http;
 use layout::FieldLayout;
 use serde_json::{Value, json};
@@ -142,14 +144,16 @@ const LAYOUT_TTL: Duration = Duration::from_secs(300);
 struct LayoutCache {
     indices: String,
     fields: &'static [&'static str],
+    engine: EngineCell,
     cached: Mutex<Option<(Instant, FieldLayout)>>,
 }
 
 impl LayoutCache {
-    fn new(indices: String, fields: &'static [&'static str]) -> Self {
+    fn new(indices: String, fields: &'static [&'static str], engine: &EngineCell) -> Self {
         LayoutCache {
             indices,
             fields,
+            engine: engine.clone(),
             cached: Mutex::new(None),
         }
     }
@@ -181,7 +185,8 @@ impl LayoutCache {
             Err(StoreError::Unavailable(msg)) if msg.contains("HTTP 404") => json!({}),
             Err(e) => return Err(e),
         };
-        let layout = FieldLayout::from_field_mappings(&answer, self.fields);
+        let doc_values_queries = self.engine.get(http).await?.queries_doc_values();
+        let layout = FieldLayout::from_field_mappings(&answer, self.fields, doc_values_queries);
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some((Instant::now(), layout.clone()));
         }
@@ -197,6 +202,8 @@ pub struct ElasticStore {
     cve_layout: LayoutCache,
     users_layout: LayoutCache,
     stats_layout: LayoutCache,
+    /// The cluster's engine and version.
+    engine: EngineCell,
     /// The write index last found current, and its date (see [`rollover`]).
     daily: Mutex<Option<(String, chrono::NaiveDate)>>,
 }
@@ -223,16 +230,27 @@ impl ElasticStore {
     /// are missing.
     pub async fn connect(config: ElasticConfig) -> Result<ElasticStore, StoreError> {
         let http = Http::new(&config.url, config.http_auth.as_deref(), config.timeout)?;
+        let engine = EngineCell::default();
         let store = ElasticStore {
-            alerts_layout: LayoutCache::new(config.alert_read_pattern(), query::ALERT_FIELDS),
-            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"]),
-            users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"]),
-            stats_layout: LayoutCache::new(config.statistic_index.clone(), &["UTCtimeFrom"]),
+            alerts_layout: LayoutCache::new(
+                config.alert_read_pattern(),
+                query::ALERT_FIELDS,
+                &engine,
+            ),
+            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"], &engine),
+            users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"], &engine),
+            stats_layout: LayoutCache::new(
+                config.statistic_index.clone(),
+                &["UTCtimeFrom"],
+                &engine,
+            ),
+            engine,
             daily: Mutex::new(None),
             http,
             config,
         };
         let info = store.http.ok(Method::Get, "", &[], None).await?;
+        store.engine.learn(&info);
         tracing::info!(
             distribution = info["version"]["distribution"]
                 .as_str()
