@@ -68,6 +68,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupEr
         timeout: settings.elastic_timeout,
         alert_write_alias: settings.alert_index.clone(),
         alert_read_prefix: settings.alert_read_prefix.clone(),
+        cve_index: settings.cve_index.clone(),
         user_index: settings.user_index.clone(),
         statistic_index: settings.statistic_index.clone(),
         ..ElasticConfig::new(host)

@@ -71,6 +71,8 @@ pub struct Settings {
     pub alert_index: String,
     /// Prefix of the daily alert indices read (`alertreadprefix`).
     pub alert_read_prefix: String,
+    /// CVE copies index (`cveindex`).
+    pub cve_index: String,
     /// Users index (`userindex`).
     pub user_index: String,
     /// Statistics index (`statisticindex`).
@@ -138,6 +140,7 @@ impl Default for Settings {
             elasticsearch_http_auth: None,
             alert_index: "ews2017.1".to_owned(),
             alert_read_prefix: "ews".to_owned(),
+            cve_index: "ewscve".to_owned(),
             user_index: "users".to_owned(),
             statistic_index: "statistics".to_owned(),
             data_dir: PathBuf::from("./data"),
@@ -174,6 +177,7 @@ pub const KEYS: &[&str] = &[
     "elasticsearch_http_auth",
     "alertindex",
     "alertreadprefix",
+    "cveindex",
     "userindex",
     "statisticindex",
     "data_dir",
@@ -303,6 +307,9 @@ impl Settings {
             "alertreadprefix" => {
                 self.alert_read_prefix =
                     non_empty(value).ok_or_else(|| invalid("must not be empty"))?
+            }
+            "cveindex" => {
+                self.cve_index = non_empty(value).ok_or_else(|| invalid("must not be empty"))?
             }
             "userindex" => {
                 self.user_index = non_empty(value).ok_or_else(|| invalid("must not be empty"))?

@@ -77,6 +77,7 @@ impl Backend {
                 ("elastictimeout".into(), c.timeout.as_secs().to_string()),
                 ("alertindex".into(), c.alert_write_alias.clone()),
                 ("alertreadprefix".into(), c.alert_read_prefix.clone()),
+                ("cveindex".into(), c.cve_index.clone()),
                 ("userindex".into(), c.user_index.clone()),
                 ("statisticindex".into(), c.statistic_index.clone()),
             ],

@@ -101,6 +101,7 @@ pub async fn start_on(
         settings.elastic_timeout = c.timeout;
         settings.alert_index = c.alert_write_alias.clone();
         settings.alert_read_prefix = c.alert_read_prefix.clone();
+        settings.cve_index = c.cve_index.clone();
         settings.user_index = c.user_index.clone();
         settings.statistic_index = c.statistic_index.clone();
     }
