@@ -126,6 +126,7 @@ fn elastic_config(settings: &Settings, host: &str) -> ElasticConfig {
         timeout: settings.elastic_timeout,
         alert_write_alias: settings.alert_index.clone(),
         alert_read_prefix: settings.alert_read_prefix.clone(),
+        cve_index: settings.cve_index.clone(),
         user_index: settings.user_index.clone(),
         statistic_index: settings.statistic_index.clone(),
         ..ElasticConfig::new(host)

@@ -154,6 +154,8 @@ settings! {
     alertindex -> alert_index: String = NonEmpty, default "ews2017.1";
     /// Prefix of the alert indices read (`ews-*`).
     alertreadprefix -> alert_read_prefix: String = NonEmpty, default "ews";
+    /// Index of the first alert per CVE id (CVE copies).
+    cveindex -> cve_index: String = NonEmpty, default "ewscve";
     /// Users index.
     userindex -> user_index: String = NonEmpty, default "users";
     /// Statistics index (`getStats`).
