@@ -123,6 +123,7 @@ async fn serve_starts_before_the_cluster_and_recovers_when_it_answers() {
         ))
         .await;
     assert_eq!(status, 200, "{body}");
+    backend.refresh().await;
     assert_eq!(
         text(&app, "/alert/retrieveAlertsCount?time=10&out=json").await,
         (200, "{\"AlertCount\":1}".to_owned())
