@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts one search node on 127.0.0.1 for peba's Elasticsearch store tests.
 #
-#   tests/search-node/start.sh [opensearch|elasticsearch7]
+#   tests/search-node/start.sh [opensearch|opensearch3|elasticsearch7]
 #
 # Builds the launcher with Maven when needed, starts the node on a free port (security off,
 # 512 MiB heap, data under a fresh temporary directory), waits until the cluster health is at
@@ -20,11 +20,13 @@ set -euo pipefail
 
 engine="${1:-opensearch}"
 case "$engine" in
-  opensearch|elasticsearch7) ;;
-  *) echo "usage: $0 [opensearch|elasticsearch7]" >&2; exit 2 ;;
+  opensearch|opensearch3|elasticsearch7) ;;
+  *) echo "usage: $0 [opensearch|opensearch3|elasticsearch7]" >&2; exit 2 ;;
 esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# Java 17 by default; OpenSearch 3 needs 21+ (java.sh: SEARCH_NODE_JAVA21 or /usr/lib/jvm).
+java_bin="$("$here/java.sh" "$engine")"
 state="${SEARCH_NODE_STATE:-/tmp/peba-search-node}"
 heap="${SEARCH_NODE_HEAP:-512m}"
 wait_s="${SEARCH_NODE_WAIT:-180}"
@@ -68,7 +70,7 @@ for attempt in $(seq 1 "$tries"); do
   fi
 
   # setsid: the node gets its own process group so that stop.sh can end it and nothing else.
-  setsid java "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
+  setsid "$java_bin" "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
     -Dlog4j2.formatMsgNoLookups=true \
     -cp "$here/target/classes:$(cat "$classpath")" \
     SearchNode "$engine" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &

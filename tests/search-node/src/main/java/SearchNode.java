@@ -18,7 +18,7 @@ public final class SearchNode {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
-            System.err.println("usage: SearchNode <opensearch|elasticsearch7> <basePath> <httpPort> <transportPort>");
+            System.err.println("usage: SearchNode <opensearch|opensearch3|elasticsearch7> <basePath> <httpPort> <transportPort>");
             System.exit(2);
         }
         String engine = args[0];
@@ -30,6 +30,7 @@ public final class SearchNode {
         String configFile;
         switch (engine) {
             case "opensearch":
+            case "opensearch3":
                 runnerClass = "org.codelibs.opensearch.runner.OpenSearchRunner";
                 configFile = "opensearch.yml";
                 break;
