@@ -109,6 +109,9 @@ pub struct Settings {
     pub jwt_ttl: Duration,
     /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
     pub graphql_timeout: Duration,
+    /// Token verifications each client address and each user name may spend per minute
+    /// (`auth_attempts_per_minute`).
+    pub auth_attempts_per_minute: u32,
 }
 
 /// How GraphQL login tokens are signed.
@@ -156,6 +159,7 @@ impl Default for Settings {
             jwt_public_key: None,
             jwt_ttl: Duration::from_secs(3600),
             graphql_timeout: Duration::from_secs(30),
+            auth_attempts_per_minute: 20,
         }
     }
 }
@@ -192,6 +196,7 @@ pub const KEYS: &[&str] = &[
     "jwt_public_key",
     "jwt_ttl",
     "graphql_timeout",
+    "auth_attempts_per_minute",
 ];
 
 impl Settings {
@@ -354,7 +359,8 @@ impl Settings {
                         .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
                 )
             }
-            "jwt_secret" => self.jwt_secret = optional(value),
+            // Kept even when empty: an empty secret is refused at start-up, not ignored.
+            "jwt_secret" => self.jwt_secret = Some(value.to_owned()),
             "jwt_algorithm" => {
                 self.jwt_algorithm = match value {
                     "HS256" => JwtAlgorithm::Hs256,
@@ -377,6 +383,10 @@ impl Settings {
                     parse_in(value, 1, 60)
                         .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
                 )
+            }
+            "auth_attempts_per_minute" => {
+                self.auth_attempts_per_minute = parse_in(value, 1, 100_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 100000"))?
             }
             _ => {
                 return Err(ConfigError::Unknown {

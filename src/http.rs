@@ -4,8 +4,12 @@ use crate::app::AppState;
 use crate::compat;
 use crate::metrics;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderName, Request};
+use axum::serve::IncomingStream;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -38,6 +42,45 @@ pub fn router(state: AppState) -> Router {
     compat::cors::apply(routes, &cors_domain).with_state(state)
 }
 
+/// The address of the client that sent a request, when known: the peer of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    /// The client address recorded in a request's extensions.
+    pub fn of(extensions: &Extensions) -> ClientAddress {
+        ClientAddress(
+            extensions
+                .get::<ConnectInfo<PeerAddr>>()
+                .map(|ConnectInfo(PeerAddr(peer))| peer.ip()),
+        )
+    }
+}
+
+/// The peer address of a connection, recorded for every request on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, metrics::LimitedListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, metrics::LimitedListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress::of(&parts.extensions))
+    }
+}
+
 /// Serves `state` on `listener` until SIGINT or SIGTERM.
 /// Connections beyond `max_connections` wait to be accepted; connections idle for
 /// `idle_timeout` are closed.
@@ -48,7 +91,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     };
     axum::serve(
         metrics::LimitedListener::new(listener, limits),
-        router(state),
+        router(state).into_make_service_with_connect_info::<PeerAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await

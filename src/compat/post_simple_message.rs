@@ -7,7 +7,8 @@
 //! ewsposter). Incomplete alerts are skipped without failing the message.
 
 use crate::app::AppState;
-use crate::auth::AuthError;
+use crate::auth::{Attempt, AuthError};
+use crate::http::ClientAddress;
 use crate::ingest::{BuildContext, build_alerts, parse_message};
 use crate::store::WriteBatch;
 use axum::body::Body;
@@ -20,7 +21,11 @@ use std::sync::atomic::Ordering;
 pub const OK_BODY: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
 
 /// `POST`: parse, authenticate, build, store, acknowledge.
-pub async fn post(State(state): State<AppState>, body: Body) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    body: Body,
+) -> Response {
     let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -48,15 +53,24 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
             "username and token are required",
         );
     };
-    let sender = match state
-        .auth
-        .sender(&credentials.username, &credentials.token)
-        .await
-    {
+    let attempt = Attempt {
+        username: &credentials.username,
+        token: &credentials.token,
+        client,
+    };
+    let sender = match state.auth.sender(attempt).await {
         Ok(sender) => sender,
-        Err(AuthError::Store(error)) => {
-            tracing::warn!(%error, "user lookup failed during ingest");
+        Err(AuthError::Store(_)) => {
             return result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "");
+        }
+        Err(error) if error.retry_after().is_some() => {
+            let mut response = result(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &error.to_string(),
+            );
+            super::private::set_retry_after(&mut response, error.retry_after());
+            return response;
         }
         Err(error) => {
             return result(
