@@ -11,9 +11,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::backend::Backend;
 use support::graphql::{Gql, error_codes};
 use support::in_process::credentials;
-use support::{TestApp, alert, message, spawn_app};
+use support::{TestApp, alert, message, spawn_app, spawn_on};
 
 const USER: &str = "sensor-7";
 const TOKEN: &str = "a-long-sensor-token-1";
@@ -25,6 +26,7 @@ fn add_user_from_stdin(app: &TestApp, name: &str, token: &str, option: &str) {
         .args((option == "--token").then_some("-"))
         .env("PEBA_DATA_DIR", app.data_path())
         .env_remove("PEBA_ELASTICSEARCH_HOST")
+        .envs(app.backend.env())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -79,7 +81,19 @@ fn client_from(source: [u8; 4]) -> reqwest::Client {
 
 #[tokio::test]
 async fn a_removed_user_loses_ingest_private_routes_and_tokens_within_five_seconds() {
-    let app = spawn_app(&[]).await;
+    removed_user_is_refused(spawn_app(&[]).await).await;
+}
+
+#[tokio::test]
+async fn a_removed_user_loses_access_within_five_seconds_over_elasticsearch() {
+    let Some(backend) = Backend::elastic("auth-removal") else {
+        return;
+    };
+    removed_user_is_refused(spawn_on(&backend, &[]).await).await;
+    backend.cleanup().await;
+}
+
+async fn removed_user_is_refused(app: TestApp) {
     add_user_from_stdin(&app, USER, TOKEN, "--token-stdin");
     let gql = Gql::new(&app.url("")).login(USER, TOKEN).await;
     assert_eq!(ingest(&app, &app.client, USER, TOKEN).await, 200);

@@ -341,6 +341,40 @@ mod tests {
         }
     }
 
+    #[test]
+    fn attempts_do_not_show_their_token() {
+        let shown = format!("{:?}", attempt("sensor", "s3cret-token"));
+        assert!(
+            shown.contains("sensor") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_removed_or_changed_user_is_refused_once_its_record_is_read_again() {
+        let (dir, auth) = authenticator_with("sensor", "right-token").await;
+        assert!(auth.sender(attempt("sensor", "right-token")).await.is_ok());
+        let store = EmbeddedStore::open(dir.path()).expect("store");
+        let name = UserName::parse("sensor").unwrap();
+        store.remove_user(&name).await.unwrap();
+        tokio::time::sleep(USER_RECHECK + Duration::from_millis(200)).await;
+        assert!(matches!(
+            auth.sender(attempt("sensor", "right-token")).await,
+            Err(AuthError::Rejected)
+        ));
+        let readded = User {
+            name,
+            token: hash_token("new-token").unwrap(),
+            read_only: false,
+            community_only: false,
+            email: String::new(),
+        };
+        store.add_user(&readded).await.unwrap();
+        tokio::time::sleep(USER_RECHECK + Duration::from_millis(200)).await;
+        assert!(auth.sender(attempt("sensor", "right-token")).await.is_err());
+        assert!(auth.sender(attempt("sensor", "new-token")).await.is_ok());
+    }
+
     #[tokio::test]
     async fn concurrent_logins_are_answered_alike_and_rejections_are_not_kept() {
         let (_dir, auth) = authenticator_with("sensor", "right-token").await;

@@ -213,6 +213,19 @@ pub fn set_retry_after(response: &mut Response, retry_after: Option<u64>) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn credentials_debug_hides_the_token() {
+        let credentials = Credentials {
+            username: "reader".into(),
+            token: "s3cret-token".into(),
+        };
+        let shown = format!("{credentials:?}");
+        assert!(
+            shown.contains("reader") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
     fn creds(body: &str) -> Option<(String, String)> {
         parse_credentials(body.as_bytes()).map(|c| (c.username, c.token))
     }
