@@ -290,13 +290,15 @@ async fn a_flood_of_wrong_tokens_keeps_argon2_memory_bounded() {
     tokio::time::sleep(auth_recheck()).await;
     let started = Instant::now();
     let answers = futures::future::join_all(
-        (0..200).map(|i| ingest(&app, &app.client, USER, if i % 2 == 0 { "a" } else { "b" })),
+        (0..60).map(|i| ingest(&app, &app.client, USER, if i % 2 == 0 { "a" } else { "b" })),
     )
     .await;
     let took = started.elapsed();
     let busy = answers.iter().filter(|s| **s == 429).count();
     let peak = peak_rss_kib(app.pid()) / 1024;
-    eprintln!("200 concurrent wrong tokens: {busy} answered 429, {took:?}, peak RSS {peak} MiB");
+    eprintln!(
+        "60 concurrent wrong tokens (under the per-address connection limit): {busy} answered 429, {took:?}, peak RSS {peak} MiB"
+    );
     assert!(
         answers.iter().all(|s| *s == 403 || *s == 429),
         "{answers:?}"
@@ -359,10 +361,9 @@ fn without_ansi(text: &str) -> String {
 }
 
 #[test]
-fn empty_or_weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
+fn weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
     let dir = tempfile::tempdir().unwrap();
     for (env, why) in [
-        ("", "jwt_secret is empty"),
         ("short-secret", "jwt_secret is weak: 12 bytes"),
         (
             "abababababababababababababababababab",
@@ -374,7 +375,9 @@ fn empty_or_weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
             .unwrap_or_else(|| panic!("{env:?} accepted"));
         assert!(stderr.contains(why), "{env:?}: {stderr}");
     }
-    let (mut child, _) = serve_logged(dir.path(), &[], &[]).expect("starts without a secret");
+    // An empty value counts as unset, as for every optional setting.
+    let (mut child, _) =
+        serve_logged(dir.path(), &[], &[("PEBA_JWT_SECRET", "")]).expect("starts without a secret");
     child.kill().unwrap();
     child.wait().unwrap();
     let log = without_ansi(&std::fs::read_to_string(dir.path().join("stderr.log")).unwrap());

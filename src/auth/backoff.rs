@@ -3,6 +3,7 @@
 //! Each key may spend `attempts_per_minute` at once and regains them at that rate; beyond, the
 //! check is refused without verifying anything.
 
+use crate::http::client_addr::limit_key;
 use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
 use std::hash::Hash;
@@ -20,7 +21,7 @@ type Keyed<K> = RateLimiter<
     governor::middleware::NoOpMiddleware<<DefaultClock as Clock>::Instant>,
 >;
 
-/// Attempts left per client address and per user name.
+/// Attempts left per client address (IPv6: per /64) and per user name.
 pub struct Backoff {
     by_address: Keyed<IpAddr>,
     by_user: Keyed<String>,
@@ -43,7 +44,7 @@ impl Backoff {
     /// when either has none left.
     pub fn spend(&self, client: Option<IpAddr>, user: &str) -> Result<(), Duration> {
         if let Some(client) = client {
-            self.spend_on(&self.by_address, &client)?;
+            self.spend_on(&self.by_address, &limit_key(client))?;
         }
         self.spend_on(&self.by_user, &user.to_owned())
     }

@@ -21,6 +21,7 @@ pub use verifier::hash_token;
 use crate::domain::{DataDomain, TokenHash, User, UserName};
 use crate::store::{Store, StoreError};
 use backoff::Backoff;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -146,7 +147,7 @@ type VerifiedKey = (UserName, [u8; 32]);
 pub struct Authenticator {
     store: Arc<dyn Store>,
     community_user: String,
-    community_token: String,
+    community_token: SecretString,
     enforce_user_flags: bool,
     /// User records (or their absence) as last read from the store.
     records: moka::future::Cache<UserName, Option<User>>,
@@ -162,7 +163,7 @@ impl Authenticator {
     pub fn new(
         store: Arc<dyn Store>,
         community_user: String,
-        community_token: String,
+        community_token: SecretString,
         enforce_user_flags: bool,
         attempts_per_minute: u32,
     ) -> Self {
@@ -204,7 +205,7 @@ impl Authenticator {
             attempt
                 .token
                 .as_bytes()
-                .ct_eq(self.community_token.as_bytes()),
+                .ct_eq(self.community_token.expose_secret().as_bytes()),
         );
         if community {
             return Ok(Sender::Community);
@@ -329,7 +330,13 @@ mod tests {
             email: String::new(),
         };
         store.add_user(&user).await.expect("user added");
-        let auth = Authenticator::new(store, "community".into(), "secret".into(), true, 1000);
+        let auth = Authenticator::new(
+            store,
+            "community".into(),
+            SecretString::from("secret"),
+            true,
+            1000,
+        );
         (dir, auth)
     }
 

@@ -7,7 +7,7 @@
 use super::response::error_page;
 use crate::app::AppState;
 use crate::auth::{Attempt, Reader};
-use crate::http::ClientAddress;
+use crate::http::ClientAddr;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -177,7 +177,7 @@ impl FromRequest<AppState> for PrivateReader {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ClientAddress(client) = ClientAddress::of(request.extensions());
+        let ClientAddr(client) = crate::http::client_addr::of(request.extensions());
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -186,7 +186,7 @@ impl FromRequest<AppState> for PrivateReader {
         let attempt = Attempt {
             username: &credentials.username,
             token: &credentials.token,
-            client,
+            client: Some(client),
         };
         match state.auth.reader(attempt).await {
             Ok(reader) => Ok(PrivateReader(reader)),

@@ -10,6 +10,7 @@ use crate::config::{JwtAlgorithm, Settings};
 use crate::domain::{DataDomain, Timestamp, User, UserName};
 use async_graphql::{Context, Guard};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -98,8 +99,9 @@ impl JwtKeys {
             JwtAlgorithm::Hs256 => {
                 let secret = match &settings.jwt_secret {
                     Some(secret) => {
-                        check_secret(secret.as_bytes())?;
-                        secret.as_bytes().to_vec()
+                        let secret = secret.expose_secret().as_bytes();
+                        check_secret(secret)?;
+                        secret.to_vec()
                     }
                     None => {
                         let mut secret = vec![0u8; 32];
@@ -380,7 +382,7 @@ mod tests {
             ("0123456789abcdef0123456789abcde", "31 bytes"),
             (&"ab".repeat(20), "2 distinct"),
         ] {
-            settings.jwt_secret = Some(weak.to_owned());
+            settings.jwt_secret = Some(weak.into());
             let error = JwtKeys::from_settings(&settings).err().expect("refused");
             assert!(error.contains(why) && !error.contains('\n'), "{error}");
         }

@@ -19,7 +19,7 @@ pub mod schema;
 pub mod types;
 
 use crate::app::AppState;
-use crate::http::ClientAddress;
+use crate::http::ClientAddr;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
@@ -91,7 +91,7 @@ async fn execute(
     state: &AppState,
     schema: &PebaSchema,
     headers: &HeaderMap,
-    client: ClientAddress,
+    client: ClientAddr,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let principal = match auth::principal_from_authorization(state, authorization(headers)).await {
@@ -115,7 +115,7 @@ async fn execute(
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
-    client: ClientAddress,
+    client: ClientAddr,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -129,7 +129,7 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
-    client: ClientAddress,
+    client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
@@ -168,7 +168,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 async fn graphql_ws(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
-    client: ClientAddress,
+    client: ClientAddr,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,

@@ -16,7 +16,7 @@ use crate::auth::{Attempt, AuthError};
 use crate::compat::retrieve_ips::{MAX_ADDRESSES, is_global_str};
 use crate::compat::tpot_stats::{TYPES as STATISTICS_TYPES, summarise};
 use crate::domain::{self, AlertFilter, AlertPage, TermField, TimeRange, Timestamp};
-use crate::http::ClientAddress;
+use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
 use serde_json::Value;
@@ -436,7 +436,7 @@ impl Mutation {
         let attempt = Attempt {
             username: &username,
             token: &token,
-            client: ctx.data_opt::<ClientAddress>().and_then(|c| c.0),
+            client: ctx.data_opt::<ClientAddr>().map(|c| c.0),
         };
         let login = match state.auth.login(attempt).await {
             Ok(login) => login,

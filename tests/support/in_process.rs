@@ -141,8 +141,7 @@ pub async fn serve(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app =
-        peba::http::router(state).into_make_service_with_connect_info::<peba::http::PeerAddr>();
+    let app = peba::http::router(state);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
