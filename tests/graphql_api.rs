@@ -792,10 +792,12 @@ async fn the_configured_origin_may_call_graphql_from_a_browser() {
         headers["access-control-allow-origin"],
         "https://sicherheitstacho.eu"
     );
+    // a fixed allow-list, not an echo of the request
     assert_eq!(
         headers["access-control-allow-headers"],
-        "authorization, content-type"
+        "Authorization, Content-Type"
     );
+    assert_eq!(headers["vary"], "Origin");
     let foreign = client()
         .post(&url)
         .header("Origin", "https://elsewhere.example")

@@ -172,7 +172,7 @@ async fn start(timeout_seconds: u64) -> Live {
         frozen_clock: Some(now),
         data_dir: dir.path().to_owned(),
         graphql_timeout: Duration::from_secs(timeout_seconds),
-        jwt_secret: Some("a test secret of enough length".into()),
+        jwt_secret: Some("a test secret of enough length and variety".into()),
         ..Settings::default()
     };
     let state = AppState::with_store(settings, store.clone()).unwrap();

@@ -12,6 +12,9 @@ pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 pub const FORBIDDEN: &str = "FORBIDDEN";
 /// `extensions.code` of an invalid argument.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+/// `extensions.code` of a login refused because too many attempts were made; the message
+/// says when to retry.
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 /// `extensions.code` of a request that ran out of time.
 pub const TIMEOUT: &str = "TIMEOUT";
 

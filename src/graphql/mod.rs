@@ -20,6 +20,7 @@ pub mod socket;
 pub mod types;
 
 use crate::app::AppState;
+use crate::http::ClientAddr;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
@@ -86,18 +87,22 @@ fn error_response(error: async_graphql::Error) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
-/// Runs one request with its principal, loaders and the time limit.
+/// Runs one request with its principal, client address, loaders and the time limit.
 async fn execute(
     state: &AppState,
     schema: &PebaSchema,
     headers: &HeaderMap,
+    client: ClientAddr,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let principal = match auth::principal_from_authorization(state, authorization(headers)) {
+    let principal = match auth::principal_from_authorization(state, authorization(headers)).await {
         Ok(principal) => principal,
         Err(error) => return error_response(error),
     };
-    let request = request.data(principal).data(loaders::for_request(state));
+    let request = request
+        .data(principal)
+        .data(client)
+        .data(loaders::for_request(state));
     let limit = state.settings.graphql_timeout;
     match tokio::time::timeout(limit, schema.execute(request)).await {
         Ok(response) => response,
@@ -111,10 +116,11 @@ async fn execute(
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    execute(&state, &schema, &headers, request.into_inner())
+    execute(&state, &schema, &headers, client, request.into_inner())
         .await
         .into()
 }
@@ -124,6 +130,7 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
@@ -138,7 +145,7 @@ async fn graphql_get(
     let response = if is_mutation(&request) {
         error_response(errors::bad_input("mutations need POST"))
     } else {
-        execute(&state, &schema, &headers, request).await
+        execute(&state, &schema, &headers, client, request).await
     };
     GraphQLResponse::from(response).into_response()
 }
@@ -162,11 +169,14 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 async fn graphql_ws(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = match auth::principal_from_authorization(&state, authorization(&headers)) {
+    let from_header = match auth::principal_from_authorization(&state, authorization(&headers))
+        .await
+    {
         Ok(principal) => principal,
         Err(_) => return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response(),
     };
@@ -182,11 +192,14 @@ async fn graphql_ws(
                             .iter()
                             .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
                         let principal = match given {
-                            Some(value) => auth::principal_from_authorization(&state, Some(value))?,
+                            Some(value) => {
+                                auth::principal_from_authorization(&state, Some(value)).await?
+                            }
                             None => from_header,
                         };
                         let mut data = Data::default();
                         data.insert(principal);
+                        data.insert(client);
                         data.insert(loaders::for_connection(&state));
                         Ok(data)
                     })

@@ -12,10 +12,11 @@ use super::types::{
     top,
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
-use crate::auth::AuthError;
+use crate::auth::{Attempt, AuthError};
 use crate::compat::retrieve_ips::{MAX_ADDRESSES, is_global_str};
 use crate::compat::tpot_stats::{TYPES as STATISTICS_TYPES, summarise};
 use crate::domain::{self, AlertFilter, AlertPage, TermField, TimeRange, Timestamp};
+use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
 use serde_json::Value;
@@ -432,18 +433,26 @@ impl Mutation {
         token: String,
     ) -> Result<LoginResult> {
         let state = state(ctx)?;
-        let reader = match state.auth.reader(&username, &token).await {
-            Ok(reader) => reader,
+        let attempt = Attempt {
+            username: &username,
+            token: &token,
+            client: ctx.data_opt::<ClientAddr>().map(|c| c.0),
+        };
+        let login = match state.auth.login(attempt).await {
+            Ok(login) => login,
             Err(AuthError::Store(error)) => return Err(errors::store(error)),
+            Err(error @ (AuthError::RateLimited { .. } | AuthError::Busy(_))) => {
+                return Err(coded(errors::RATE_LIMITED, error.to_string()));
+            }
             Err(_) => return Err(coded(errors::UNAUTHENTICATED, "credentials rejected")),
         };
-        let can_submit = state.auth.sender(&username, &token).await.is_ok();
         let (token, expires) = state
             .jwt
             .issue(
-                reader.name.as_str(),
-                reader.community_only,
-                can_submit,
+                login.user.name.as_str(),
+                login.community_only,
+                login.can_submit,
+                state.jwt.user_version(&login.user),
                 state.clock.now(),
             )
             .map_err(|error| {
