@@ -109,6 +109,9 @@ pub struct Settings {
     pub jwt_ttl: Duration,
     /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
     pub graphql_timeout: Duration,
+    /// Largest GraphQL request: POST body, GET query string or WebSocket message
+    /// (`graphql_max_body_bytes`).
+    pub graphql_max_body_bytes: usize,
 }
 
 /// How GraphQL login tokens are signed.
@@ -156,6 +159,7 @@ impl Default for Settings {
             jwt_public_key: None,
             jwt_ttl: Duration::from_secs(3600),
             graphql_timeout: Duration::from_secs(30),
+            graphql_max_body_bytes: 256 * 1024,
         }
     }
 }
@@ -192,6 +196,7 @@ pub const KEYS: &[&str] = &[
     "jwt_public_key",
     "jwt_ttl",
     "graphql_timeout",
+    "graphql_max_body_bytes",
 ];
 
 impl Settings {
@@ -377,6 +382,10 @@ impl Settings {
                     parse_in(value, 1, 60)
                         .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
                 )
+            }
+            "graphql_max_body_bytes" => {
+                self.graphql_max_body_bytes = parse_in(value, 1024, 64 << 20)
+                    .ok_or_else(|| invalid("expected bytes from 1024 to 67108864"))?
             }
             _ => {
                 return Err(ConfigError::Unknown {

@@ -578,11 +578,12 @@ async fn limits_answer_with_clear_errors() {
         "} ".repeat(14)
     );
     let body = gql.post(&deep, json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(error["extensions"]["measure"], "depth", "{body}");
+    assert_eq!(error["extensions"]["limit"], 16, "{body}");
     assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nested too deep"),
+        error["message"].as_str().unwrap().contains("nested 19 deep"),
         "{body}"
     );
     // complexity
@@ -593,11 +594,13 @@ async fn limits_answer_with_clear_errors() {
         "{{ a: alerts(first: 500) {{ nodes {{ {node} }} }} b: alerts(first: 500) {{ nodes {{ {node} }} }} }}"
     );
     let body = gql.post(&complex, json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(error["extensions"]["measure"], "complexity", "{body}");
+    assert_eq!(error["extensions"]["limit"], 2000, "{body}");
+    assert!(error["extensions"]["actual"].as_u64().unwrap() > 2000, "{body}");
     assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("too complex"),
+        error["message"].as_str().unwrap().contains("more than the limit of 2000"),
         "{body}"
     );
     // one page of the largest size is fine

@@ -12,17 +12,20 @@ pub mod auth;
 pub mod errors;
 pub mod examples;
 pub mod inputs;
+pub mod limits;
 pub mod live;
 pub mod loaders;
 pub mod playground;
+pub mod request;
 pub mod schema;
 pub mod types;
 
 use crate::app::AppState;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -43,11 +46,19 @@ pub const MAX_PAGE: usize = 500;
 pub const MAX_TOP: usize = 1_000;
 /// Longest attacker list.
 pub const MAX_ATTACKERS: usize = 10_000;
+/// Most selections a document may expand to once its fragments are spread.
+pub const MAX_EXPANDED_SELECTIONS: u64 = 5_000;
+/// Deepest chain of fragments spreading fragments.
+pub const MAX_FRAGMENT_NESTING: usize = 32;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::QueryLimits {
+            max_expanded_selections: MAX_EXPANDED_SELECTIONS,
+            max_fragment_nesting: MAX_FRAGMENT_NESTING,
+            max_depth: MAX_DEPTH,
+            max_complexity: MAX_COMPLEXITY,
+        })
         .limit_directives(16)
 }
 
@@ -111,11 +122,14 @@ async fn graphql_post(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    execute(&state, &schema, &headers, request.into_inner())
-        .await
-        .into()
+    body: Body,
+) -> Response {
+    let request =
+        match request::from_body(&headers, body, state.settings.graphql_max_body_bytes).await {
+            Ok(request) => request,
+            Err(error) => return error.into_response(),
+        };
+    GraphQLResponse::from(execute(&state, &schema, &headers, request).await).into_response()
 }
 
 /// `GET /graphql?query=…` runs a query (mutations only by POST); without a query string it
@@ -125,14 +139,13 @@ async fn graphql_get(
     Extension(schema): Extension<PebaSchema>,
     headers: HeaderMap,
     uri: Uri,
-    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
 ) -> Response {
-    if uri.query().is_none_or(str::is_empty) {
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
         return Redirect::to("/playground").into_response();
-    }
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+    };
+    let request = match request::from_query_string(query, state.settings.graphql_max_body_bytes) {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
     };
     let response = if is_mutation(&request) {
         error_response(errors::bad_input("mutations need POST"))
@@ -169,8 +182,11 @@ async fn graphql_ws(
         Ok(principal) => principal,
         Err(_) => return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response(),
     };
+    let max_message = state.settings.graphql_max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
