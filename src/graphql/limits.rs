@@ -171,7 +171,8 @@ impl<'a> ExpansionCounter<'a> {
         };
         self.memo.insert(known.as_str(), FragmentSize::Counting);
         let size = self.selection_set(&definition.node.selection_set.node, nesting)?;
-        self.memo.insert(known.as_str(), FragmentSize::Counted(size));
+        self.memo
+            .insert(known.as_str(), FragmentSize::Counted(size));
         Ok(size)
     }
 }
@@ -199,9 +200,7 @@ fn too_complex(message: String, measure: &str, limit: usize, actual: usize) -> S
 
 fn too_many_selections(limit: u64, actual: u64) -> ServerError {
     let mut error = coded_error(
-        format!(
-            "the query expands to more than {limit} selections once its fragments are spread"
-        ),
+        format!("the query expands to more than {limit} selections once its fragments are spread"),
         QUERY_TOO_COMPLEX,
     );
     let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -231,7 +230,10 @@ mod tests {
     fn doubling_fragments_are_refused_without_expanding_them() {
         let mut query = String::from("{ health { ...F40 } } fragment F0 on Health { heartbeat }");
         for n in 1..=40 {
-            query.push_str(&format!(" fragment F{n} on Health {{ ...F{m} ...F{m} }}", m = n - 1));
+            query.push_str(&format!(
+                " fragment F{n} on Health {{ ...F{m} ...F{m} }}",
+                m = n - 1
+            ));
         }
         let started = std::time::Instant::now();
         let error = check(&query).unwrap_err();
@@ -247,7 +249,11 @@ mod tests {
             fragment F2 on Health { ...F1 ...F1 } fragment F3 on Health { ...F2 ...F2 }";
         assert!(check(query).is_ok());
         let wide = format!("{{ {} }}", "health { heartbeat } ".repeat(501));
-        assert!(check(&wide).unwrap_err().contains("more than 1000 selections"));
+        assert!(
+            check(&wide)
+                .unwrap_err()
+                .contains("more than 1000 selections")
+        );
     }
 
     #[test]

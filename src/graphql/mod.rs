@@ -38,8 +38,11 @@ pub type PebaSchema = Schema<Query, Mutation, Subscription>;
 /// Deepest selection accepted (the playground's introspection query needs 13).
 pub const MAX_DEPTH: usize = 16;
 /// Most complex query accepted (each field costs 1; lists of alerts and rankings cost more
-/// with their page size).
+/// with their page size; every field that asks the store costs [`STORE_COST`] more).
 pub const MAX_COMPLEXITY: usize = 2_000;
+/// Complexity of one store call (a count, a ranking, a timeline, a page of alerts), so that
+/// the complexity limit bounds the store work of a request to about 100 calls.
+pub const STORE_COST: usize = 20;
 /// Largest page of `alerts` (and of an IP report's alerts).
 pub const MAX_PAGE: usize = 500;
 /// Longest ranking (`first` of honeypot types, countries, geo points, URLs, ports).

@@ -42,6 +42,7 @@ fn filter_of(
 impl Query {
     /// Alerts received in the last minute, 5 minutes, hour and 24 hours (legacy
     /// `retrieveAlertStats`).
+    #[graphql(complexity = "4 * super::STORE_COST + child_complexity")]
     async fn alert_stats(
         &self,
         ctx: &Context<'_>,
@@ -69,7 +70,9 @@ impl Query {
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
     /// connection. `first` is at most 500; pass a page's `endCursor` as `after` for the next.
-    #[graphql(complexity = "2 + (first.max(0) as usize) * child_complexity / 10")]
+    #[graphql(
+        complexity = "2 * super::STORE_COST + (first.max(0) as usize) * child_complexity / 10"
+    )]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +116,7 @@ impl Query {
     }
 
     /// Number of matching alerts (legacy `retrieveAlertsCount`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn alert_count(
         &self,
         ctx: &Context<'_>,
@@ -129,6 +133,7 @@ impl Query {
 
     /// Matching alerts per honeypot type, most frequent first (legacy
     /// `retrieveAlertsCountWithType` uses `first: 10`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
@@ -146,6 +151,7 @@ impl Query {
     /// completed with empty buckets as `fill` says (legacy `datasetAlertsPerMonth`,
     /// `datasetAlertTypesPerMonth`).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +177,7 @@ impl Query {
     }
 
     /// The countries most alerts come from (legacy `topCountriesAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_source_countries(
         &self,
         ctx: &Context<'_>,
@@ -184,6 +191,7 @@ impl Query {
     }
 
     /// The countries of the most attacked honeypots (legacy `topCountriesAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_target_countries(
         &self,
         ctx: &Context<'_>,
@@ -197,6 +205,7 @@ impl Query {
     }
 
     /// The most frequent source (or target) locations (legacy `retrieveLatLonAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_geo_points(
         &self,
         ctx: &Context<'_>,
@@ -216,7 +225,7 @@ impl Query {
 
     /// The most requested URLs of web honeypots: requests of `Webpage` alerts unless the
     /// filter names another honeypot type (legacy `tops?type=urls`, which reads `ALL`).
-    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn top_urls(
         &self,
         ctx: &Context<'_>,
@@ -233,7 +242,7 @@ impl Query {
     }
 
     /// The most attacked honeypot ports (legacy `tops?type=destports`, which reads `ALL`).
-    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn top_ports(
         &self,
         ctx: &Context<'_>,
@@ -249,7 +258,10 @@ impl Query {
     /// Distinct attacker addresses with their number of alerts, most active first; by default
     /// only globally routable ones, as the legacy blocklists (`retrieveIPs`,
     /// `retrieveIPs15m`). `first` is at most 10000. Needs a token.
-    #[graphql(guard = "TokenRequired")]
+    #[graphql(
+        guard = "TokenRequired",
+        complexity = "super::STORE_COST + child_complexity"
+    )]
     async fn attackers(
         &self,
         ctx: &Context<'_>,
@@ -305,6 +317,7 @@ impl Query {
 
     /// The installations behind matching alerts (legacy `TpotStats` asks for one UTC day of
     /// community data).
+    #[graphql(complexity = "4 * super::STORE_COST + child_complexity")]
     async fn honeypot_statistics(
         &self,
         ctx: &Context<'_>,
@@ -338,6 +351,7 @@ impl Query {
     /// Pre-computed community statistics whose period starts in `[from, to]` (both
     /// inclusive; default: the last 24 hours), with the ratios of the named honeypot types
     /// (legacy `getStats`). These documents describe community data: `PRIVATE` gets none.
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn community_statistics(
         &self,
         ctx: &Context<'_>,
@@ -398,6 +412,7 @@ impl Query {
     }
 
     /// Whether the store and the ingest writer work (legacy `heartbeat`, `alert/heartbeat`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn health(&self, ctx: &Context<'_>) -> Result<Health> {
         let state = state(ctx)?;
         let store_up = state.query.health().await;
