@@ -53,7 +53,7 @@ fn checked_in_schema_is_the_served_schema() {
 #[tokio::test]
 async fn alert_listing_pages_newest_first_with_cursors() {
     let server = fixture_server().await;
-    let gql = Gql::new(&server.base);
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
     let mut expected: Vec<Alert> = fixtures().into_iter().filter(|a| a.client_domain).collect();
     expected.sort_by(|a, b| {
         b.recieved_time
@@ -276,7 +276,7 @@ async fn alerts_carry_their_domain_data() {
 #[tokio::test]
 async fn aggregations_answer_with_arguments() {
     let server = fixture_server().await;
-    let gql = Gql::new(&server.base);
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
     let data = gql
         .data(
             "{
@@ -351,7 +351,7 @@ async fn aggregations_answer_with_arguments() {
     assert_eq!(data["points"][0]["latitude"], 51.0585);
     assert_eq!(data["health"]["heartbeat"], "me");
     assert_eq!(data["health"]["storeUp"], true);
-    assert_eq!(data["viewer"], Value::Null);
+    assert_eq!(data["viewer"]["name"], "reader");
     assert!(data["stats"]["totalHoneypots"].as_u64().unwrap() > 0);
 }
 
@@ -428,18 +428,22 @@ async fn protected_fields_need_a_token_and_public_ones_do_not() {
             "{name}: a token opens it: {body}"
         );
     }
-    // anonymous callers get what the public legacy routes give: both domains' aggregates and
-    // recent alerts without addresses
-    let data = anonymous
-        .data(
-            "{ private: alertCount(domain: PRIVATE) all: alertCount(domain: ALL)
-               alerts(domain: PRIVATE, first: 5) { nodes { id source { port country { code } } credentials { username } } } }",
-            json!({}),
-        )
-        .await;
+    // anonymous callers get community data only, whatever domain they ask for: the same
+    // as a community-only user, never more
+    let query = "{ private: alertCount(domain: PRIVATE) all: alertCount(domain: ALL)
+               alerts(domain: PRIVATE, first: 50) { nodes { id domain source { port country { code } } } } }";
+    let data = anonymous.data(query, json!({})).await;
+    assert_eq!(data["private"], 23);
+    assert_eq!(data["all"], 23);
+    let nodes = data["alerts"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 23);
+    assert!(nodes.iter().all(|n| n["domain"] == "COMMUNITY"), "{data}");
+    let community_only = anonymous.login("communityonly", "communitypass").await;
+    assert_eq!(community_only.data(query, json!({})).await, data);
+    // a full token sees the private alerts
+    let data = reader.data(query, json!({})).await;
     assert_eq!(data["private"], 2);
     assert_eq!(data["all"], 25);
-    assert_eq!(data["alerts"]["nodes"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -178,15 +178,15 @@ impl Principal {
         matches!(self, Principal::User { .. })
     }
 
-    /// The domain this principal sees when asking for `requested` (community-only users are
-    /// narrowed to community data).
+    /// The domain this principal sees when asking for `requested`: anonymous callers and
+    /// community-only users are narrowed to community data.
     pub fn domain(&self, requested: DataDomain) -> DataDomain {
         match self {
             Principal::User {
-                community_only: true,
+                community_only: false,
                 ..
-            } => DataDomain::Community,
-            _ => requested,
+            } => requested,
+            _ => DataDomain::Community,
         }
     }
 
@@ -338,8 +338,14 @@ mod tests {
         assert_eq!(user.domain(DataDomain::All), DataDomain::Community);
         assert_eq!(
             Principal::Anonymous.domain(DataDomain::Private),
-            DataDomain::Private
+            DataDomain::Community
         );
+        let full = Principal::User {
+            name: "u".into(),
+            community_only: false,
+            can_submit: false,
+        };
+        assert_eq!(full.domain(DataDomain::Private), DataDomain::Private);
         assert!(!Principal::Anonymous.is_authenticated());
     }
 }
