@@ -112,6 +112,13 @@ pub struct Settings {
     /// Largest GraphQL request: POST body, GET query string or WebSocket message
     /// (`graphql_max_body_bytes`).
     pub graphql_max_body_bytes: usize,
+    /// Most subscriptions on one WebSocket (`graphql_subscriptions_per_connection`).
+    pub graphql_subscriptions_per_connection: usize,
+    /// Most subscriptions from one client address (`graphql_subscriptions_per_address`).
+    pub graphql_subscriptions_per_address: usize,
+    /// How often a running subscription re-checks its token and user
+    /// (`graphql_session_recheck`, seconds).
+    pub graphql_session_recheck: Duration,
 }
 
 /// How GraphQL login tokens are signed.
@@ -160,6 +167,9 @@ impl Default for Settings {
             jwt_ttl: Duration::from_secs(3600),
             graphql_timeout: Duration::from_secs(30),
             graphql_max_body_bytes: 256 * 1024,
+            graphql_subscriptions_per_connection: 16,
+            graphql_subscriptions_per_address: 64,
+            graphql_session_recheck: Duration::from_secs(30),
         }
     }
 }
@@ -197,6 +207,9 @@ pub const KEYS: &[&str] = &[
     "jwt_ttl",
     "graphql_timeout",
     "graphql_max_body_bytes",
+    "graphql_subscriptions_per_connection",
+    "graphql_subscriptions_per_address",
+    "graphql_session_recheck",
 ];
 
 impl Settings {
@@ -386,6 +399,20 @@ impl Settings {
             "graphql_max_body_bytes" => {
                 self.graphql_max_body_bytes = parse_in(value, 1024, 64 << 20)
                     .ok_or_else(|| invalid("expected bytes from 1024 to 67108864"))?
+            }
+            "graphql_subscriptions_per_connection" => {
+                self.graphql_subscriptions_per_connection = parse_in(value, 1, 10_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 10000"))?
+            }
+            "graphql_subscriptions_per_address" => {
+                self.graphql_subscriptions_per_address = parse_in(value, 1, 1_000_000)
+                    .ok_or_else(|| invalid("expected a number from 1 to 1000000"))?
+            }
+            "graphql_session_recheck" => {
+                self.graphql_session_recheck = Duration::from_secs(
+                    parse_in(value, 1, 3600)
+                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
+                )
             }
             _ => {
                 return Err(ConfigError::Unknown {

@@ -48,10 +48,24 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     };
     axum::serve(
         metrics::LimitedListener::new(listener, limits),
-        router(state),
+        router(state).into_make_service_with_connect_info::<PeerAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
+}
+
+/// The address a connection comes from (request extension `ConnectInfo<PeerAddr>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<
+        axum::serve::IncomingStream<'_, metrics::LimitedListener>,
+    > for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, metrics::LimitedListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
 }
 
 async fn shutdown_signal() {

@@ -773,6 +773,10 @@ async fn every_example_runs_without_errors() {
         use futures::StreamExt;
         let request = async_graphql::Request::new(example.query)
             .data(peba::graphql::auth::Principal::Anonymous)
+            .data(
+                peba::graphql::subscriptions::SubscriptionLimits::new(&state.settings)
+                    .connection(None),
+            )
             .data(peba::graphql::loaders::for_request(&state));
         let mut stream = schema.execute_stream(request);
         let first =

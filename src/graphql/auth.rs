@@ -202,23 +202,36 @@ pub fn principal_from_authorization(
     state: &AppState,
     authorization: Option<&str>,
 ) -> Result<Principal, async_graphql::Error> {
+    Ok(
+        claims_from_authorization(state, authorization)?.map_or(Principal::Anonymous, |claims| {
+            Principal::User {
+                name: claims.sub,
+                community_only: claims.community_only,
+                can_submit: claims.can_submit,
+            }
+        }),
+    )
+}
+
+/// The claims of the token an `Authorization` value carries: none without a value, an error
+/// for anything but a valid `Bearer <token>`.
+pub fn claims_from_authorization(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Option<Claims>, async_graphql::Error> {
     let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(Principal::Anonymous);
+        return Ok(None);
     };
     let invalid = || coded(UNAUTHENTICATED, "invalid or expired token");
     let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(invalid());
     }
-    let claims = state
+    state
         .jwt
         .verify(token.trim(), state.clock.now())
-        .ok_or_else(invalid)?;
-    Ok(Principal::User {
-        name: claims.sub,
-        community_only: claims.community_only,
-        can_submit: claims.can_submit,
-    })
+        .map(Some)
+        .ok_or_else(invalid)
 }
 
 /// The guard of protected fields: a valid token is required.

@@ -18,19 +18,25 @@ pub mod loaders;
 pub mod playground;
 pub mod request;
 pub mod schema;
+pub mod subscriptions;
 pub mod types;
 
 use crate::app::AppState;
+use crate::http::PeerAddr;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Extension, State, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::{ConnectInfo, Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use futures::{SinkExt, StreamExt};
 use schema::{Mutation, Query, Subscription};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The schema type.
 pub type PebaSchema = Schema<Query, Mutation, Subscription>;
@@ -87,6 +93,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/playground/playground.css", get(playground::style))
         .route("/playground/examples.json", get(playground::examples))
         .layer(Extension(schema))
+        .layer(Extension(subscriptions::SubscriptionLimits::new(
+            &state.settings,
+        )))
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -174,37 +183,75 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// `GET /graphql/ws`: subscriptions. The token may come as the upgrade request's
 /// `Authorization` header or in the `connection_init` payload (`{"Authorization": "Bearer …"}`).
+/// A bad token at `connection_init` closes the socket with 4403 (Forbidden); messages are at
+/// most `graphql_max_body_bytes` long.
 async fn graphql_ws(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    Extension(limits): Extension<Arc<subscriptions::SubscriptionLimits>>,
+    peer: Option<Extension<ConnectInfo<PeerAddr>>>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = match auth::principal_from_authorization(&state, authorization(&headers)) {
-        Ok(principal) => principal,
-        Err(_) => return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response(),
-    };
+    let from_header = authorization(&headers).map(str::to_owned);
+    if auth::principal_from_authorization(&state, from_header.as_deref()).is_err() {
+        return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response();
+    }
+    let slots = limits.connection(peer.map(|Extension(ConnectInfo(PeerAddr(peer)))| peer.ip()));
     let max_message = state.settings.graphql_max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
+        .on_upgrade(move |socket| {
+            let refused = Arc::new(AtomicBool::new(false));
+            let (sink, stream) = socket.split();
+            let sink = sink.with({
+                let refused = refused.clone();
+                move |message| {
+                    futures::future::ready(Ok::<_, axum::Error>(forbidden_close(
+                        message,
+                        refused.load(Ordering::SeqCst),
+                    )))
+                }
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let given = ["Authorization", "authorization"]
                         .iter()
-                        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-                    let principal = match given {
-                        Some(value) => auth::principal_from_authorization(&state, Some(value))?,
-                        None => from_header,
-                    };
+                        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+                        .map(str::to_owned)
+                        .or(from_header);
+                    let principal =
+                        match auth::principal_from_authorization(&state, given.as_deref()) {
+                            Ok(principal) => principal,
+                            Err(error) => {
+                                refused.store(true, Ordering::SeqCst);
+                                return Err(error);
+                            }
+                        };
                     let mut data = Data::default();
                     data.insert(principal);
+                    data.insert(subscriptions::Session::new(given));
+                    data.insert(slots);
                     data.insert(loaders::for_connection(&state));
                     Ok(data)
                 })
                 .serve()
         })
+}
+
+/// The close frame the protocol sends for a refused `connection_init` (1002) becomes 4403
+/// Forbidden, as `graphql-transport-ws` asks.
+fn forbidden_close(message: Message, init_refused: bool) -> Message {
+    match message {
+        Message::Close(Some(frame)) if init_refused && frame.code == 1002 => {
+            Message::Close(Some(CloseFrame {
+                code: 4403,
+                reason: "Forbidden".into(),
+            }))
+        }
+        other => other,
+    }
 }

@@ -4,7 +4,7 @@
 use super::auth::{Principal, TokenRequired};
 use super::errors::{self, bad_input, coded};
 use super::inputs::{AlertFilterInput, DataDomain, DateTime, Direction, GapFill, TimeField};
-use super::live;
+use super::subscriptions;
 use super::types::{
     AlertConnection, AlertNode, AlertStats, AttackerCount, CountryCount, GeoPointCount, Health,
     HoneypotStatistics, HoneypotTypeCount, IpReport, LoginResult, RankedValue, StatisticsSnapshot,
@@ -479,32 +479,25 @@ pub struct Subscription;
 #[Subscription]
 impl Subscription {
     /// Every newly stored alert matching the filter, pushed once it is durable. Time windows
-    /// given as `lastMinutes` are fixed when the subscription starts.
+    /// given as `lastMinutes` are fixed when the subscription starts. A subscription opened
+    /// with a token ends with an `UNAUTHENTICATED` error when the token expires or its user is
+    /// removed.
     async fn alert_added(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] domain: DataDomain,
         filter: Option<AlertFilterInput>,
-    ) -> Result<impl Stream<Item = AlertNode> + use<>> {
+    ) -> Result<impl Stream<Item = Result<AlertNode>> + use<>> {
         let state = state(ctx)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let receiver = state.live.subscribe();
-        Ok(futures::stream::unfold(
-            (receiver, filter),
-            |(mut receiver, filter)| async move {
-                loop {
-                    match receiver.recv().await {
-                        Ok(alert) if live::matches(&alert, &filter) => {
-                            return Some((AlertNode(alert), (receiver, filter)));
-                        }
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
-                            tracing::warn!(skipped, "a slow subscriber skipped alerts");
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            },
-        ))
+        let slots = ctx
+            .data_opt::<subscriptions::ConnectionSlots>()
+            .ok_or_else(|| bad_input("subscriptions run over the WebSocket at /graphql/ws"))?;
+        let slot = slots.acquire()?;
+        let session = ctx
+            .data_opt::<subscriptions::Session>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(subscriptions::alerts(state.clone(), filter, session, slot))
     }
 }
