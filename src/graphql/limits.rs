@@ -1,14 +1,17 @@
 //! Bounds every operation before it is validated or run, on HTTP and WebSocket alike: the
 //! size of the document once its fragments are expanded (counted with one memo per fragment,
 //! so `fragment F1 { ...F0 ...F0 }` chains are refused in linear time), fragment cycles,
-//! depth and complexity. Parse and validation errors get an `extensions.code`.
+//! directives per selection, depth and complexity. Parse and validation errors get an
+//! `extensions.code`. (async-graphql's own directive and nesting checks expand fragments without
+//! a memo, so this check runs first, and the directive limit is enforced here.)
 
 use super::errors::{GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, QUERY_TOO_COMPLEX};
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,6 +22,8 @@ pub struct QueryLimits {
     pub max_expanded_selections: u64,
     /// Deepest chain of fragments spreading fragments.
     pub max_fragment_nesting: usize,
+    /// Most directives on one selection.
+    pub max_directives: usize,
     /// Deepest selection.
     pub max_depth: usize,
     /// Highest complexity.
@@ -33,6 +38,21 @@ impl ExtensionFactory for QueryLimits {
 
 #[async_trait::async_trait]
 impl Extension for QueryLimits {
+    /// Parses the document once and checks its expansion before async-graphql's own checks
+    /// run (they expand fragments without a memo).
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // A document that does not parse is reported by the parse step.
+        if let Ok(document) = request.parsed_query() {
+            self.check_expansion(document)?;
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -40,12 +60,9 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
+        next.run(ctx, query, variables)
             .await
-            .map_err(|error| with_code(error, GRAPHQL_PARSE_FAILED))?;
-        self.check_expansion(&document)?;
-        Ok(document)
+            .map_err(|error| with_code(error, GRAPHQL_PARSE_FAILED))
     }
 
     async fn validation(
@@ -123,6 +140,20 @@ impl<'a> ExpansionCounter<'a> {
     fn selection_set(&mut self, set: &'a SelectionSet, nesting: usize) -> ServerResult<u64> {
         let mut size: u64 = 0;
         for item in &set.items {
+            let directives = match &item.node {
+                Selection::Field(field) => field.node.directives.len(),
+                Selection::InlineFragment(fragment) => fragment.node.directives.len(),
+                Selection::FragmentSpread(spread) => spread.node.directives.len(),
+            };
+            if directives > self.limits.max_directives {
+                return Err(coded_error(
+                    format!(
+                        "more than {} directives on one selection",
+                        self.limits.max_directives
+                    ),
+                    GRAPHQL_VALIDATION_FAILED,
+                ));
+            }
             let added = match &item.node {
                 Selection::Field(field) => {
                     1 + self.selection_set(&field.node.selection_set.node, nesting)?
@@ -217,6 +248,7 @@ mod tests {
     const LIMITS: QueryLimits = QueryLimits {
         max_expanded_selections: 1_000,
         max_fragment_nesting: 8,
+        max_directives: 2,
         max_depth: 16,
         max_complexity: 2_000,
     };
@@ -254,6 +286,14 @@ mod tests {
                 .unwrap_err()
                 .contains("more than 1000 selections")
         );
+    }
+
+    #[test]
+    fn directives_are_counted() {
+        assert!(check("{ health @skip(if: false) @include(if: true) { heartbeat } }").is_ok());
+        let error =
+            check("{ health { ...F } } fragment F on Health { heartbeat @a @b @c }").unwrap_err();
+        assert!(error.contains("more than 2 directives"), "{error}");
     }
 
     #[test]

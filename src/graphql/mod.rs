@@ -59,16 +59,17 @@ pub const MAX_ATTACKERS: usize = 10_000;
 pub const MAX_EXPANDED_SELECTIONS: u64 = 5_000;
 /// Deepest chain of fragments spreading fragments.
 pub const MAX_FRAGMENT_NESTING: usize = 32;
+/// Most directives on one selection.
+pub const MAX_DIRECTIVES: usize = 16;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription)
-        .extension(limits::QueryLimits {
-            max_expanded_selections: MAX_EXPANDED_SELECTIONS,
-            max_fragment_nesting: MAX_FRAGMENT_NESTING,
-            max_depth: MAX_DEPTH,
-            max_complexity: MAX_COMPLEXITY,
-        })
-        .limit_directives(16)
+    Schema::build(Query, Mutation, Subscription).extension(limits::QueryLimits {
+        max_expanded_selections: MAX_EXPANDED_SELECTIONS,
+        max_fragment_nesting: MAX_FRAGMENT_NESTING,
+        max_directives: MAX_DIRECTIVES,
+        max_depth: MAX_DEPTH,
+        max_complexity: MAX_COMPLEXITY,
+    })
 }
 
 /// The schema over `state`.
