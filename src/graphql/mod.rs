@@ -22,14 +22,14 @@ pub mod subscriptions;
 pub mod types;
 
 use crate::app::AppState;
-use crate::http::PeerAddr;
+use crate::http::ClientAddr;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message};
-use axum::extract::{ConnectInfo, Extension, State, WebSocketUpgrade};
+use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -190,7 +190,7 @@ async fn graphql_ws(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
     Extension(limits): Extension<Arc<subscriptions::SubscriptionLimits>>,
-    peer: Option<Extension<ConnectInfo<PeerAddr>>>,
+    client: ClientAddr,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
@@ -199,7 +199,7 @@ async fn graphql_ws(
     if auth::principal_from_authorization(&state, from_header.as_deref()).is_err() {
         return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response();
     }
-    let slots = limits.connection(peer.map(|Extension(ConnectInfo(PeerAddr(peer)))| peer.ip()));
+    let slots = limits.connection(Some(client.limit_key()));
     let max_message = state.settings.graphql_max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
