@@ -158,7 +158,7 @@ async fn normal_traffic(app: Arc<TestApp>, stop: Arc<AtomicBool>) -> Traffic {
                 traffic.heartbeats.push(started.elapsed());
             }
         }
-        if round % 10 == 0 {
+        if round.is_multiple_of(10) {
             let read = client
                 .get(app.url("/alert/retrieveAlertsCount?time=10&out=json"))
                 .send()
@@ -167,7 +167,7 @@ async fn normal_traffic(app: Arc<TestApp>, stop: Arc<AtomicBool>) -> Traffic {
                 traffic.failures.push(format!("legacy read: {read:?}"));
             }
         }
-        if round % 25 == 0 {
+        if round.is_multiple_of(25) {
             let body = message(
                 COMMUNITY_USER,
                 COMMUNITY_TOKEN,
