@@ -239,15 +239,15 @@ impl Principal {
         matches!(self, Principal::User { .. })
     }
 
-    /// The domain this principal sees when asking for `requested` (community-only users are
-    /// narrowed to community data).
+    /// The domain this principal sees when asking for `requested`: anonymous callers and
+    /// community-only users are narrowed to community data.
     pub fn domain(&self, requested: DataDomain) -> DataDomain {
         match self {
             Principal::User {
-                community_only: true,
+                community_only: false,
                 ..
-            } => DataDomain::Community,
-            _ => requested,
+            } => requested,
+            _ => DataDomain::Community,
         }
     }
 
@@ -265,18 +265,46 @@ pub async fn principal_from_authorization(
     state: &AppState,
     authorization: Option<&str>,
 ) -> Result<Principal, async_graphql::Error> {
+    Ok(claims_from_authorization(state, authorization)
+        .await?
+        .map_or(Principal::Anonymous, |claims| Principal::User {
+            name: claims.sub,
+            community_only: claims.community_only,
+            can_submit: claims.can_submit,
+        }))
+}
+
+/// The claims of the token an `Authorization` value carries, checking signature and expiry
+/// only: none without a value, an error for anything but a valid `Bearer <token>`.
+pub fn token_claims(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Option<Claims>, async_graphql::Error> {
     let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(Principal::Anonymous);
+        return Ok(None);
     };
     let invalid = || coded(UNAUTHENTICATED, "invalid or expired token");
     let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(invalid());
     }
-    let claims = state
+    state
         .jwt
         .verify(token.trim(), state.clock.now())
-        .ok_or_else(invalid)?;
+        .map(Some)
+        .ok_or_else(invalid)
+}
+
+/// The claims of the token an `Authorization` value carries: none without a value, an error
+/// for anything but a valid `Bearer <token>` of a user whose record has not changed since.
+pub async fn claims_from_authorization(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Option<Claims>, async_graphql::Error> {
+    let Some(claims) = token_claims(state, authorization)? else {
+        return Ok(None);
+    };
+    let invalid = || coded(UNAUTHENTICATED, "invalid or expired token");
     let name = UserName::parse(&claims.sub).map_err(|_| invalid())?;
     let current = state
         .auth
@@ -296,11 +324,7 @@ pub async fn principal_from_authorization(
         tracing::info!(user = ?claims.sub, "token of a removed or changed user refused");
         return Err(invalid());
     }
-    Ok(Principal::User {
-        name: claims.sub,
-        community_only: claims.community_only,
-        can_submit: claims.can_submit,
-    })
+    Ok(Some(claims))
 }
 
 /// The guard of protected fields: a valid token is required.
@@ -467,8 +491,14 @@ mod tests {
         assert_eq!(user.domain(DataDomain::All), DataDomain::Community);
         assert_eq!(
             Principal::Anonymous.domain(DataDomain::Private),
-            DataDomain::Private
+            DataDomain::Community
         );
+        let full = Principal::User {
+            name: "u".into(),
+            community_only: false,
+            can_submit: false,
+        };
+        assert_eq!(full.domain(DataDomain::Private), DataDomain::Private);
         assert!(!Principal::Anonymous.is_authenticated());
     }
 }
