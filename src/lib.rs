@@ -16,7 +16,8 @@
 //!   [`metrics`]: counters behind `GET /metrics`, and the connection-limiting listener.
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
-//! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
+//! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports;
+//!   [`healthcheck`]: the probe of a running server's heartbeat.
 
 pub mod app;
 pub mod auth;
@@ -26,6 +27,7 @@ pub mod compat;
 pub mod config;
 pub mod domain;
 pub mod graphql;
+pub mod healthcheck;
 pub mod http;
 pub mod import;
 pub mod ingest;
