@@ -2,6 +2,7 @@
 //! submitter is answered only once that write is durable. As many writes as the store allows
 //! ([`Store::concurrent_writes`]) are under way at once; each takes what queued meanwhile.
 
+use crate::metrics::WriterMetrics;
 use crate::store::{Store, StoreError, WriteBatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -52,20 +53,27 @@ pub struct BatchWriter {
     backlog: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
     limits: WriterLimits,
+    metrics: WriterMetrics,
 }
 
 impl BatchWriter {
-    /// Starts the writer task on the current tokio runtime.
-    pub fn spawn(store: Arc<dyn Store>, limits: WriterLimits) -> Self {
+    /// Starts the writer task on the current tokio runtime; it counts into `metrics`.
+    pub fn spawn(store: Arc<dyn Store>, limits: WriterLimits, metrics: WriterMetrics) -> Self {
         let (queue, jobs) = mpsc::channel(4096);
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
-        tokio::spawn(run(store, jobs, backlog.clone(), running.clone(), limits));
+        let context = WriteContext {
+            store,
+            backlog: backlog.clone(),
+            metrics: metrics.clone(),
+        };
+        tokio::spawn(run(context, jobs, running.clone(), limits));
         BatchWriter {
             queue,
             backlog,
             running,
             limits,
+            metrics,
         }
     }
 
@@ -77,9 +85,7 @@ impl BatchWriter {
         let size = batch.alerts.len() + batch.cve_copies.len();
         let (done, answer) = oneshot::channel();
         self.backlog.fetch_add(size, Ordering::Relaxed);
-        crate::metrics::global()
-            .writer_backlog
-            .fetch_add(size as i64, Ordering::Relaxed);
+        self.metrics.backlog.inc_by(size as i64);
         let sent = tokio::time::timeout(
             self.limits.enqueue_timeout,
             self.queue.send(Job { batch, done }),
@@ -87,9 +93,7 @@ impl BatchWriter {
         .await;
         if !matches!(sent, Ok(Ok(()))) {
             self.backlog.fetch_sub(size, Ordering::Relaxed);
-            crate::metrics::global()
-                .writer_backlog
-                .fetch_sub(size as i64, Ordering::Relaxed);
+            self.metrics.backlog.dec_by(size as i64);
             return Err(WriteError::Unavailable(if sent.is_err() {
                 "queue full"
             } else {
@@ -115,14 +119,21 @@ impl BatchWriter {
     }
 }
 
-async fn run(
+/// What every group write needs.
+#[derive(Clone)]
+struct WriteContext {
     store: Arc<dyn Store>,
-    mut jobs: mpsc::Receiver<Job>,
     backlog: Arc<AtomicUsize>,
+    metrics: WriterMetrics,
+}
+
+async fn run(
+    context: WriteContext,
+    mut jobs: mpsc::Receiver<Job>,
     running: Arc<AtomicBool>,
     limits: WriterLimits,
 ) {
-    let slots = Arc::new(Semaphore::new(store.concurrent_writes().max(1)));
+    let slots = Arc::new(Semaphore::new(context.store.concurrent_writes().max(1)));
     let mut writes = JoinSet::new();
     loop {
         // Wait for a free slot first, so that the group takes everything queued meanwhile.
@@ -143,7 +154,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        writes.spawn(write_group(store.clone(), group, backlog.clone(), slot));
+        writes.spawn(write_group(context.clone(), group, slot));
         while writes.try_join_next().is_some() {}
     }
     while writes.join_next().await.is_some() {}
@@ -151,33 +162,27 @@ async fn run(
 }
 
 /// Writes one group of submissions together and answers each submitter.
-async fn write_group(
-    store: Arc<dyn Store>,
-    mut group: Vec<Job>,
-    backlog: Arc<AtomicUsize>,
-    _slot: OwnedSemaphorePermit,
-) {
+async fn write_group(context: WriteContext, mut group: Vec<Job>, _slot: OwnedSemaphorePermit) {
     let mut merged = WriteBatch::default();
     for job in &mut group {
         merged.alerts.append(&mut job.batch.alerts);
         merged.cve_copies.append(&mut job.batch.cve_copies);
     }
     let written = merged.alerts.len() + merged.cve_copies.len();
-    let result = store
+    let result = context
+        .store
         .write(merged)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string());
-    let metrics = crate::metrics::global();
-    metrics.store_writes.fetch_add(1, Ordering::Relaxed);
-    metrics
-        .writer_backlog
-        .fetch_sub(written as i64, Ordering::Relaxed);
+    let metrics = &context.metrics;
+    metrics.writes.inc();
+    metrics.backlog.dec_by(written as i64);
     if let Err(message) = &result {
-        metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
+        metrics.write_errors.inc();
         tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
     }
-    backlog.fetch_sub(written, Ordering::Relaxed);
+    context.backlog.fetch_sub(written, Ordering::Relaxed);
     for job in group {
         let _ = job.done.send(result.clone());
     }
