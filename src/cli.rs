@@ -51,6 +51,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Exit 0 when the server at `bindhost` answers `GET /heartbeat` healthy (container
+    /// health checks).
+    Healthcheck,
     /// Print the effective configuration (every layer applied, secrets hidden).
     Config {
         /// Print the example configuration file instead (`deploy/peba.example.toml`).
@@ -175,6 +178,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
         Command::Import { file } => import_file(settings, &file).await,
+        Command::Healthcheck => {
+            let address = crate::healthcheck::probe_address(settings.bind);
+            crate::healthcheck::probe(address)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Command::Config { .. } => {
             print!("{}", settings.effective_toml());
             Ok(())
