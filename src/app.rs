@@ -153,6 +153,7 @@ impl AppState {
             settings.community_user.clone(),
             settings.community_token.clone(),
             settings.enforce_user_flags,
+            settings.auth_attempts_per_minute,
         );
         let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
         let metrics = Arc::new(Metrics::new());

@@ -7,7 +7,7 @@ use crate::domain::{TokenHash, User, UserName};
 use crate::import::{ImportProgress, import};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The first line `peba serve` prints, followed by its address: scripts and tests read the
 /// port they were given (`--bind 127.0.0.1:0`) from it.
@@ -51,6 +51,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Exit 0 when the server at `bindhost` answers `GET /heartbeat` healthy (container
+    /// health checks).
+    Healthcheck,
     /// Print the effective configuration (every layer applied, secrets hidden).
     Config {
         /// Print the example configuration file instead (`deploy/peba.example.toml`).
@@ -65,13 +68,22 @@ pub enum Command {
 /// `peba user …`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user.
+    /// Add a user; the token (stored as an Argon2id hash) comes from standard input, a file,
+    /// or the command line.
+    #[command(group = clap::ArgGroup::new("token_source").required(true))]
     Add {
         /// User name.
         name: String,
-        /// The user's token (stored as an Argon2id hash).
-        #[arg(long)]
-        token: String,
+        /// Read the token from standard input (its first line).
+        #[arg(long, group = "token_source")]
+        token_stdin: bool,
+        /// Read the token from a file (its first line).
+        #[arg(long, group = "token_source", value_name = "PATH")]
+        token_file: Option<PathBuf>,
+        /// The token itself (visible to other local users while the command runs), or `-` to
+        /// read it from standard input.
+        #[arg(long, group = "token_source", value_name = "TOKEN")]
+        token: Option<TokenArg>,
         /// May read private routes but not submit alerts.
         #[arg(long)]
         read_only: bool,
@@ -89,6 +101,42 @@ pub enum UserCommand {
         /// User name.
         name: String,
     },
+}
+
+/// A token given on the command line; never shown by `Debug`.
+#[derive(Clone)]
+pub struct TokenArg(String);
+
+impl std::str::FromStr for TokenArg {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(TokenArg(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for TokenArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The token of `peba user add`, from where the options say: the first line of standard input
+/// or of a file (line end removed), or the argument (`-`: standard input).
+fn read_token(file: Option<&Path>, argument: Option<TokenArg>) -> Result<String, String> {
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    match (argument, file) {
+        (Some(TokenArg(token)), _) if token != "-" => Ok(token),
+        (_, Some(path)) => std::fs::read_to_string(path)
+            .map(|text| first_line(&text))
+            .map_err(|e| format!("cannot read the token from {}: {e}", path.display())),
+        (Some(_), None) | (None, None) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+            Ok(first_line(&line))
+        }
+    }
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -130,6 +178,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
         Command::Import { file } => import_file(settings, &file).await,
+        Command::Healthcheck => {
+            let address = crate::healthcheck::probe_address(settings.bind);
+            crate::healthcheck::probe(address)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Command::Config { .. } => {
             print!("{}", settings.effective_toml());
             Ok(())
@@ -165,12 +219,15 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
     match command {
         UserCommand::Add {
             name,
+            token_stdin: _,
+            token_file,
             token,
             read_only,
             community_only,
             email,
         } => {
             let name = UserName::parse(&name).map_err(|e| e.to_string())?;
+            let token = read_token(token_file.as_deref(), token)?;
             if token.is_empty() {
                 return Err("the token must not be empty".to_owned());
             }

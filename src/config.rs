@@ -188,8 +188,9 @@ settings! {
     /// Seconds SIGTERM/SIGINT waits for requests under way and WebSockets before the process
     /// exits (1 to 300).
     shutdown_timeout -> shutdown_timeout: Duration = Seconds { min: 1, max: 300 }, default "10";
-    /// HS256 secret of GraphQL login tokens (at least 16 bytes); unset: a random secret per
-    /// process, so tokens do not survive a restart.
+    /// HS256 secret of GraphQL login tokens (at least 32 bytes, at least 10 distinct
+    /// characters; a weaker one stops start-up); unset or empty: a random secret per process,
+    /// so tokens do not survive a restart (a warning says so).
     jwt_secret -> jwt_secret: Option<SecretString> = OptionalSecret, default "";
     /// Signing algorithm of login tokens: `HS256`, or `RS256` / `EdDSA` with the key files.
     jwt_algorithm -> jwt_algorithm: JwtAlgorithm = Choice(&[
@@ -205,6 +206,23 @@ settings! {
     jwt_ttl -> jwt_ttl: Duration = Seconds { min: 60, max: 30 * 86_400 }, default "3600";
     /// Longest GraphQL request, seconds (1 to 60; every HTTP request ends at 60 s).
     graphql_timeout -> graphql_timeout: Duration = Seconds { min: 1, max: 60 }, default "30";
+    /// Token verifications each client address and each user name may spend per minute;
+    /// beyond, credential checks are answered 429 (see Authentication).
+    auth_attempts_per_minute -> auth_attempts_per_minute: u32 =
+        Number { min: 1, max: 100_000, unit: "a number" }, default "20";
+    /// Largest GraphQL request: POST body, GET query string or WebSocket message (1024 to
+    /// 67108864); larger ones are answered 413.
+    graphql_max_body_bytes -> graphql_max_body_bytes: usize =
+        Number { min: 1024, max: 64 << 20, unit: "bytes" }, default "262144";
+    /// Most GraphQL subscriptions on one WebSocket.
+    graphql_subscriptions_per_connection -> graphql_subscriptions_per_connection: usize =
+        Number { min: 1, max: 10_000, unit: "a number" }, default "16";
+    /// Most GraphQL subscriptions from one client address (IPv6: one /64).
+    graphql_subscriptions_per_address -> graphql_subscriptions_per_address: usize =
+        Number { min: 1, max: 1_000_000, unit: "a number" }, default "64";
+    /// Seconds between re-checks of a running subscription's token and user (1 to 3600).
+    graphql_session_recheck -> graphql_session_recheck: Duration =
+        Seconds { min: 1, max: 3600 }, default "30";
     /// Connections one client address (IPv6: one /64) may hold; more are closed at once;
     /// trusted proxies are exempt.
     max_connections_per_address -> max_connections_per_address: usize =

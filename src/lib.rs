@@ -17,7 +17,8 @@
 //!   [`logging`]: log filter and format.
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
-//! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
+//! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports;
+//!   [`healthcheck`]: the probe of a running server's heartbeat.
 //! - [`shutdown`]: the graceful-shutdown signal and the sessions it waits for;
 //!   [`summary`]: the start-up summary `peba serve` logs.
 
@@ -29,6 +30,7 @@ pub mod compat;
 pub mod config;
 pub mod domain;
 pub mod graphql;
+pub mod healthcheck;
 pub mod http;
 pub mod import;
 pub mod ingest;

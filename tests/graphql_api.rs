@@ -53,7 +53,7 @@ fn checked_in_schema_is_the_served_schema() {
 #[tokio::test]
 async fn alert_listing_pages_newest_first_with_cursors() {
     let server = fixture_server().await;
-    let gql = Gql::new(&server.base);
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
     let mut expected: Vec<Alert> = fixtures().into_iter().filter(|a| a.client_domain).collect();
     expected.sort_by(|a, b| {
         b.recieved_time
@@ -276,7 +276,7 @@ async fn alerts_carry_their_domain_data() {
 #[tokio::test]
 async fn aggregations_answer_with_arguments() {
     let server = fixture_server().await;
-    let gql = Gql::new(&server.base);
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
     let data = gql
         .data(
             "{
@@ -351,7 +351,7 @@ async fn aggregations_answer_with_arguments() {
     assert_eq!(data["points"][0]["latitude"], 51.0585);
     assert_eq!(data["health"]["heartbeat"], "me");
     assert_eq!(data["health"]["storeUp"], true);
-    assert_eq!(data["viewer"], Value::Null);
+    assert_eq!(data["viewer"]["name"], "reader");
     assert!(data["stats"]["totalHoneypots"].as_u64().unwrap() > 0);
 }
 
@@ -428,18 +428,22 @@ async fn protected_fields_need_a_token_and_public_ones_do_not() {
             "{name}: a token opens it: {body}"
         );
     }
-    // anonymous callers get what the public legacy routes give: both domains' aggregates and
-    // recent alerts without addresses
-    let data = anonymous
-        .data(
-            "{ private: alertCount(domain: PRIVATE) all: alertCount(domain: ALL)
-               alerts(domain: PRIVATE, first: 5) { nodes { id source { port country { code } } credentials { username } } } }",
-            json!({}),
-        )
-        .await;
+    // anonymous callers get community data only, whatever domain they ask for: the same
+    // as a community-only user, never more
+    let query = "{ private: alertCount(domain: PRIVATE) all: alertCount(domain: ALL)
+               alerts(domain: PRIVATE, first: 50) { nodes { id domain source { port country { code } } } } }";
+    let data = anonymous.data(query, json!({})).await;
+    assert_eq!(data["private"], 23);
+    assert_eq!(data["all"], 23);
+    let nodes = data["alerts"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 23);
+    assert!(nodes.iter().all(|n| n["domain"] == "COMMUNITY"), "{data}");
+    let community_only = anonymous.login("communityonly", "communitypass").await;
+    assert_eq!(community_only.data(query, json!({})).await, data);
+    // a full token sees the private alerts
+    let data = reader.data(query, json!({})).await;
     assert_eq!(data["private"], 2);
     assert_eq!(data["all"], 25);
-    assert_eq!(data["alerts"]["nodes"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -578,11 +582,15 @@ async fn limits_answer_with_clear_errors() {
         "} ".repeat(14)
     );
     let body = gql.post(&deep, json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(error["extensions"]["measure"], "depth", "{body}");
+    assert_eq!(error["extensions"]["limit"], 16, "{body}");
     assert!(
-        body["errors"][0]["message"]
+        error["message"]
             .as_str()
             .unwrap()
-            .contains("nested too deep"),
+            .contains("nested 19 deep"),
         "{body}"
     );
     // complexity
@@ -593,11 +601,19 @@ async fn limits_answer_with_clear_errors() {
         "{{ a: alerts(first: 500) {{ nodes {{ {node} }} }} b: alerts(first: 500) {{ nodes {{ {node} }} }} }}"
     );
     let body = gql.post(&complex, json!({})).await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(error["extensions"]["measure"], "complexity", "{body}");
+    assert_eq!(error["extensions"]["limit"], 2000, "{body}");
     assert!(
-        body["errors"][0]["message"]
+        error["extensions"]["actual"].as_u64().unwrap() > 2000,
+        "{body}"
+    );
+    assert!(
+        error["message"]
             .as_str()
             .unwrap()
-            .contains("too complex"),
+            .contains("more than the limit of 2000"),
         "{body}"
     );
     // one page of the largest size is fine
@@ -757,6 +773,10 @@ async fn every_example_runs_without_errors() {
         use futures::StreamExt;
         let request = async_graphql::Request::new(example.query)
             .data(peba::graphql::auth::Principal::Anonymous)
+            .data(
+                peba::graphql::subscriptions::SubscriptionLimits::new(&state.settings)
+                    .connection(None),
+            )
             .data(peba::graphql::loaders::for_request(&state));
         let mut stream = schema.execute_stream(request);
         let first =
@@ -792,10 +812,12 @@ async fn the_configured_origin_may_call_graphql_from_a_browser() {
         headers["access-control-allow-origin"],
         "https://sicherheitstacho.eu"
     );
+    // a fixed allow-list, not an echo of the request
     assert_eq!(
         headers["access-control-allow-headers"],
-        "authorization, content-type"
+        "Authorization, Content-Type"
     );
+    assert_eq!(headers["vary"], "Origin");
     let foreign = client()
         .post(&url)
         .header("Origin", "https://elsewhere.example")

@@ -111,7 +111,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
             &format!("/alert/retrieveAlertsCount?time=10&out=json&ci={ci}"),
         )
         .await;
-        let data = gql
+        let data = reader
             .data(
                 "query($d: DataDomain!) {
                    day: alertCount(domain: $d, filter: { received: { from: \"2024-07-01\" } })
@@ -129,7 +129,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
             &format!("/alert/retrieveAlertsCountWithType?time=1440&ci={ci}"),
         )
         .await;
-        let data = gql
+        let data = reader
             .data(
                 "query($d: DataDomain!) {
                    alertCount(domain: $d, filter: { received: { lastMinutes: 1440 } })
@@ -158,7 +158,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
 
         // retrieveAlertStats → alertStats
         let legacy = get_json(base, &format!("/alert/retrieveAlertStats?ci={ci}")).await;
-        let data = gql
+        let data = reader
             .data(
                 "query($d: DataDomain!) { alertStats(domain: $d) { lastMinute last5Minutes lastHour last24Hours } }",
                 json!({ "d": domain }),
@@ -172,7 +172,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
 
         // retrieveAlertsJson → alerts(first: 35) since yesterday's midnight, by receipt
         let legacy = get_json(base, &format!("/alert/retrieveAlertsJson?ci={ci}")).await;
-        let data = gql
+        let data = reader
             .data(
                 "query($d: DataDomain!) {
                    alerts(domain: $d, first: 35, filter: { received: { from: \"2024-06-30\" } }) {
@@ -207,7 +207,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
                 &format!("/alert/datasetAlertsPerMonth?ci={ci}{query}"),
             )
             .await;
-            let data = gql
+            let data = reader
                 .data(
                     "query($d: DataDomain!, $from: DateTime!) {
                        timeline(domain: $d, field: CREATED, intervalSeconds: 86400, fill: BETWEEN_DATA,
@@ -225,7 +225,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
 
         // datasetAlertTypesPerMonth → timeline split by type (non-empty days only)
         let legacy = get_json(base, &format!("/alert/datasetAlertTypesPerMonth?ci={ci}")).await;
-        let data = gql
+        let data = reader
             .data(
                 "query($d: DataDomain!) {
                    timeline(domain: $d, field: CREATED, intervalSeconds: 86400, splitByType: 10,
@@ -272,7 +272,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
                 &format!("/alert/topCountriesAttacks?ci={ci}&monthOffset={offset}"),
             )
             .await;
-            let data = gql
+            let data = reader
                 .data(
                     "query($d: DataDomain!, $from: DateTime!, $to: DateTime!) {
                        topSourceCountries(domain: $d, filter: { received: { from: $from, to: $to } }) { code name count }
@@ -318,7 +318,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
                 &format!("/alert/retrieveLatLonAttacks?ci={ci}{query}"),
             )
             .await;
-            let data = gql
+            let data = reader
                 .data(
                     "query($d: DataDomain!, $dir: Direction!, $from: DateTime!, $to: DateTime!) {
                        topGeoPoints(domain: $d, direction: $dir, filter: { created: { from: $from, to: $to } }) {
@@ -464,7 +464,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
                }}
              }}"
         );
-        let data = gql
+        let data = reader
             .data(
                 &document,
                 json!({ "from": from, "to": to, "i": interval, "n": first }),
@@ -489,7 +489,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
         ("20240701", "2024-07-01", "2024-07-02"),
     ] {
         let legacy = get_json(base, &format!("/alert/TpotStats?day={day}")).await;
-        let data = gql
+        let data = reader
             .data(
                 "query($from: DateTime!, $to: DateTime!) {
                    honeypotStatistics(filter: { received: { from: $from, to: $to } }) {
@@ -547,7 +547,7 @@ async fn every_legacy_route_has_a_graphql_twin_with_the_same_numbers() {
         "/alert/getStats?values=Network(Dionaea),SSH%2Fconsole(cowrie),Unclassified&gte=2024-06-29+00%3A00%3A00&lt=2024-07-01+00%3A20%3A00",
     )
     .await;
-    let data = gql
+    let data = reader
         .data(
             "{ communityStatistics(from: \"2024-06-29\", to: \"2024-07-01T00:20:00Z\",
                  honeypotTypes: [\"Network(Dionaea)\", \"SSH/console(cowrie)\", \"Unclassified\"]) {

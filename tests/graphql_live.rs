@@ -136,6 +136,11 @@ impl Drop for Live {
 /// 100 community alerts from 37 sensors and 10 private ones, all received in the last
 /// 100 minutes, plus the reader account.
 async fn start(timeout_seconds: u64) -> Live {
+    start_with(|settings| settings.graphql_timeout = Duration::from_secs(timeout_seconds)).await
+}
+
+/// A server over the live fixtures, with `adjust` applied to its settings.
+async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Live {
     let dir = tempfile::tempdir().unwrap();
     let inner = EmbeddedStore::open(dir.path()).unwrap();
     let now = Timestamp::parse_legacy(NOW).unwrap();
@@ -168,13 +173,13 @@ async fn start(timeout_seconds: u64) -> Live {
         failing: AtomicBool::new(false),
         slow: AtomicBool::new(false),
     });
-    let settings = Settings {
+    let mut settings = Settings {
         frozen_clock: Some(now),
         data_dir: dir.path().to_owned(),
-        graphql_timeout: Duration::from_secs(timeout_seconds),
-        jwt_secret: Some("a test secret of enough length".into()),
+        jwt_secret: Some("a test secret of enough length and variety".into()),
         ..Settings::default()
     };
+    adjust(&mut settings);
     let state = AppState::with_store(settings, store.clone()).unwrap();
     let (base, task) = serve(state).await;
     Live {
@@ -188,7 +193,7 @@ async fn start(timeout_seconds: u64) -> Live {
 #[tokio::test]
 async fn per_alert_sensor_counts_cost_one_store_call_per_domain() {
     let live = start(30).await;
-    let gql = Gql::new(&live.base);
+    let gql = Gql::new(&live.base).login("reader", "readerpass").await;
     let query = "query($n: Int!, $d: DataDomain!) { alerts(domain: $d, first: $n) { nodes { id sensor { id alertsLast24Hours } } } }";
     let mut calls = Vec::new();
     for (n, domain) in [
@@ -381,11 +386,24 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
     );
     assert_eq!(post(body).await, 200);
 
-    let event = next(&mut anonymous, Duration::from_secs(5))
-        .await
-        .expect("an event");
+    // anonymous subscribers get community data whatever domain they ask for
+    let mut events = Vec::new();
+    for _ in 0..2 {
+        events.push(
+            next(&mut anonymous, Duration::from_secs(5))
+                .await
+                .expect("an event"),
+        );
+    }
+    events.sort_by_key(|e| e["id"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(events[0]["id"], "all");
+    assert_eq!(events[1]["id"], "private");
+    assert_eq!(
+        events[0]["payload"]["data"]["alertAdded"],
+        events[1]["payload"]["data"]["alertAdded"]
+    );
+    let event = &events[0];
     assert_eq!(event["type"], "next", "{event}");
-    assert_eq!(event["id"], "all");
     let added = &event["payload"]["data"]["alertAdded"];
     assert_eq!(added["honeypotType"], "Network(honeytrap)");
     assert_eq!(added["receivedAt"], "2024-07-01T00:20:00Z");
@@ -393,8 +411,14 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
     // anonymous subscribers do not see addresses
     assert_eq!(added["source"]["ip"], Value::Null);
     assert_eq!(error_codes(&event["payload"]), ["UNAUTHENTICATED"]);
-    // the private-domain subscription saw nothing
-    assert_eq!(next(&mut anonymous, Duration::from_millis(300)).await, None);
+    // a private alert reaches no anonymous subscription
+    let body = message(
+        "reader",
+        "readerpass",
+        &alert("8.8.8.8", 5555, "2024-07-01 00:19:30"),
+    );
+    assert_eq!(post(body).await, 200);
+    assert_eq!(next(&mut anonymous, Duration::from_millis(500)).await, None);
 
     let event = next(&mut reader, Duration::from_secs(5))
         .await
@@ -436,4 +460,86 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
             .is_none_or(|a| a["type"] != "connection_ack"),
         "{answer:?}"
     );
+}
+
+/// The messages of subscription `id` until it completes (at most `wait`).
+async fn until_complete(socket: &mut Socket, wait: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut messages = Vec::new();
+    while let Some(message) = next(
+        socket,
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+    )
+    .await
+    {
+        let done = message["type"] == "complete";
+        messages.push(message);
+        if done {
+            break;
+        }
+    }
+    messages
+}
+
+#[tokio::test]
+async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
+    let subscribe = json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { alertAdded { id } }" } });
+    let ended = |messages: &[Value]| {
+        messages.len() == 2
+            && error_codes(&messages[0]["payload"]) == ["UNAUTHENTICATED"]
+            && messages[1]["type"] == "complete"
+    };
+
+    // a token of 2 s on the system clock
+    let live = start_with(|settings| {
+        settings.frozen_clock = None;
+        settings.jwt_ttl = Duration::from_secs(2);
+    })
+    .await;
+    let token = Gql::new(&live.base)
+        .login("reader", "readerpass")
+        .await
+        .token
+        .unwrap();
+    let mut socket = connect(
+        &live.base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    )
+    .await;
+    send(&mut socket, subscribe.clone()).await;
+    let started = std::time::Instant::now();
+    let messages = until_complete(&mut socket, Duration::from_secs(5)).await;
+    assert!(ended(&messages), "{messages:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // an anonymous subscription is not affected
+    let mut anonymous = connect(&live.base, json!({})).await;
+    send(&mut anonymous, subscribe.clone()).await;
+    assert_eq!(
+        next(&mut anonymous, Duration::from_millis(2500)).await,
+        None
+    );
+
+    // a long token whose user is removed: the next re-check ends it
+    let live =
+        start_with(|settings| settings.graphql_session_recheck = Duration::from_secs(1)).await;
+    let token = Gql::new(&live.base)
+        .login("reader", "readerpass")
+        .await
+        .token
+        .unwrap();
+    let mut socket = connect(
+        &live.base,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    )
+    .await;
+    send(&mut socket, subscribe.clone()).await;
+    assert_eq!(next(&mut socket, Duration::from_millis(1500)).await, None);
+    let name = UserName::parse("reader").unwrap();
+    assert!(live.store.inner.remove_user(&name).await.unwrap());
+    let messages = until_complete(&mut socket, Duration::from_secs(3)).await;
+    assert!(ended(&messages), "{messages:?}");
 }

@@ -1,7 +1,9 @@
 //! Flask-CORS behaviour on `/alert/*` plus `Access-Control-Allow-Credentials: true` on every
 //! response (all paths and status codes, errors included). The GraphQL endpoint gets the same
 //! origin rule, so that dashboards on the configured origin can call it; its preflight requests
-//! are answered here.
+//! are answered here. Two departures from Flask-CORS: covered answers carry `Vary: Origin`
+//! (they differ by origin, so caches must not share them), and preflights allow the fixed
+//! [`ALLOWED_HEADERS`] instead of echoing whatever was requested.
 //!
 //! Apply it to the outermost router (see [`apply`]) so that 404 answers and the ingest route
 //! carry the credentials header too.
@@ -15,6 +17,9 @@ use std::sync::Arc;
 
 /// The methods a preflight answer allows (Flask-CORS default).
 pub const ALLOWED_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
+
+/// The request headers a preflight answer allows.
+pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type";
 
 /// Wraps `router` with the CORS behaviour for the allowed origin `cors_domain`.
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, cors_domain: &str) -> Router<S> {
@@ -40,19 +45,6 @@ async fn cors(State(domain): State<Arc<str>>, request: Request, next: Next) -> R
     };
     let preflight = request.method() == Method::OPTIONS
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let requested_headers = headers
-        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let mut names: Vec<&str> = v
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .collect();
-            names.sort_unstable();
-            names.join(", ")
-        });
-
     let mut response = if preflight && request.uri().path() == GRAPHQL_PATH {
         StatusCode::OK.into_response()
     } else {
@@ -68,13 +60,14 @@ async fn cors(State(domain): State<Arc<str>>, request: Request, next: Next) -> R
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static(ALLOWED_METHODS),
             );
-            if let Some(value) = requested_headers
-                .filter(|h| !h.is_empty())
-                .and_then(|h| HeaderValue::from_str(&h).ok())
-            {
-                out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
-            }
+            out.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOWED_HEADERS),
+            );
         }
+    }
+    if covered {
+        out.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     out.insert(
         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,

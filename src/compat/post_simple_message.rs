@@ -7,20 +7,26 @@
 //! ewsposter). Incomplete alerts are skipped without failing the message.
 
 use crate::app::AppState;
-use crate::auth::AuthError;
+use crate::auth::{Attempt, AuthError};
+use crate::http::ClientAddr;
 use crate::ingest::{BuildContext, build_alerts, parse_message};
 use crate::store::WriteBatch;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
 
 /// The exact body of a successful submission.
 pub const OK_BODY: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
 
 /// `POST`: parse, authenticate, build, store, acknowledge; counts the outcome.
-pub async fn post(State(state): State<AppState>, body: Body) -> Response {
-    let response = handle(&state, body).await;
+pub async fn post(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    body: Body,
+) -> Response {
+    let response = handle(&state, client, body).await;
     let status = response.status();
     state.metrics.ingest_message(if status.is_success() {
         "ok"
@@ -32,7 +38,7 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
     response
 }
 
-async fn handle(state: &AppState, body: Body) -> Response {
+async fn handle(state: &AppState, client: IpAddr, body: Body) -> Response {
     let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -60,15 +66,24 @@ async fn handle(state: &AppState, body: Body) -> Response {
             "username and token are required",
         );
     };
-    let sender = match state
-        .auth
-        .sender(&credentials.username, &credentials.token)
-        .await
-    {
+    let attempt = Attempt {
+        username: &credentials.username,
+        token: &credentials.token,
+        client: Some(client),
+    };
+    let sender = match state.auth.sender(attempt).await {
         Ok(sender) => sender,
-        Err(AuthError::Store(error)) => {
-            tracing::warn!(%error, "user lookup failed during ingest");
+        Err(AuthError::Store(_)) => {
             return result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "");
+        }
+        Err(error) if error.retry_after().is_some() => {
+            let mut response = result(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &error.to_string(),
+            );
+            super::private::set_retry_after(&mut response, error.retry_after());
+            return response;
         }
         Err(error) => {
             return result(

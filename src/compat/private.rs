@@ -6,20 +6,30 @@
 
 use super::response::error_page;
 use crate::app::AppState;
-use crate::auth::Reader;
+use crate::auth::{Attempt, Reader};
+use crate::http::ClientAddr;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quick_xml::events::Event;
 
 /// The credentials found in a body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// `Authentication/username`.
     pub username: String,
     /// `Authentication/token`.
     pub token: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -167,23 +177,54 @@ impl FromRequest<AppState> for PrivateReader {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientAddr(client) = crate::http::client_addr::of(request.extensions());
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
         let forbidden = || error_page(StatusCode::FORBIDDEN);
         let credentials = parse_credentials(&body).ok_or_else(forbidden)?;
-        let reader = state
-            .auth
-            .reader(&credentials.username, &credentials.token)
-            .await
-            .map_err(|_| forbidden())?;
-        Ok(PrivateReader(reader))
+        let attempt = Attempt {
+            username: &credentials.username,
+            token: &credentials.token,
+            client: Some(client),
+        };
+        match state.auth.reader(attempt).await {
+            Ok(reader) => Ok(PrivateReader(reader)),
+            Err(error) if error.retry_after().is_some() => {
+                let mut response = error_page(StatusCode::TOO_MANY_REQUESTS);
+                set_retry_after(&mut response, error.retry_after());
+                Err(response)
+            }
+            Err(_) => Err(forbidden()),
+        }
+    }
+}
+
+/// Adds `Retry-After` (seconds) to a refusal.
+pub fn set_retry_after(response: &mut Response, retry_after: Option<u64>) {
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_debug_hides_the_token() {
+        let credentials = Credentials {
+            username: "reader".into(),
+            token: "s3cret-token".into(),
+        };
+        let shown = format!("{credentials:?}");
+        assert!(
+            shown.contains("reader") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
 
     fn creds(body: &str) -> Option<(String, String)> {
         parse_credentials(body.as_bytes()).map(|c| (c.username, c.token))

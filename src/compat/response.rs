@@ -57,6 +57,10 @@ pub fn error_page(status: StatusCode) -> Response {
             "401 Unauthorized",
             "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn&#39;t understand how to supply the credentials required.",
         ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "429 Too Many Requests",
+            "This user has exceeded an allotted request count. Try again later.",
+        ),
         _ => (
             "500 Internal Server Error",
             "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.",

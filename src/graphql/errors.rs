@@ -12,8 +12,20 @@ pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 pub const FORBIDDEN: &str = "FORBIDDEN";
 /// `extensions.code` of an invalid argument.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+/// `extensions.code` of a login refused because too many attempts were made; the message
+/// says when to retry.
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 /// `extensions.code` of a request that ran out of time.
 pub const TIMEOUT: &str = "TIMEOUT";
+/// `extensions.code` of a request that is not GraphQL over JSON (or a batch).
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+/// `extensions.code` of a document that does not parse.
+pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+/// `extensions.code` of a document the schema does not accept.
+pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+/// `extensions.code` of a document beyond the depth, complexity or size limits (with
+/// `measure`, `limit` and `actual`).
+pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 
 /// An error with a code.
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {

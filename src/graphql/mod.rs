@@ -12,23 +12,32 @@ pub mod auth;
 pub mod errors;
 pub mod examples;
 pub mod inputs;
+pub mod limits;
 pub mod live;
 pub mod loaders;
 pub mod playground;
+pub mod request;
 pub mod schema;
 pub mod socket;
+pub mod subscriptions;
 pub mod types;
 
 use crate::app::AppState;
+use crate::http::ClientAddr;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::body::Body;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use futures::SinkExt;
 use schema::{Mutation, Query, Subscription};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The schema type.
 pub type PebaSchema = Schema<Query, Mutation, Subscription>;
@@ -36,20 +45,32 @@ pub type PebaSchema = Schema<Query, Mutation, Subscription>;
 /// Deepest selection accepted (the playground's introspection query needs 13).
 pub const MAX_DEPTH: usize = 16;
 /// Most complex query accepted (each field costs 1; lists of alerts and rankings cost more
-/// with their page size).
+/// with their page size; every field that asks the store costs [`STORE_COST`] more).
 pub const MAX_COMPLEXITY: usize = 2_000;
+/// Complexity of one store call (a count, a ranking, a timeline, a page of alerts), so that
+/// the complexity limit bounds the store work of a request to about 100 calls.
+pub const STORE_COST: usize = 20;
 /// Largest page of `alerts` (and of an IP report's alerts).
 pub const MAX_PAGE: usize = 500;
 /// Longest ranking (`first` of honeypot types, countries, geo points, URLs, ports).
 pub const MAX_TOP: usize = 1_000;
 /// Longest attacker list.
 pub const MAX_ATTACKERS: usize = 10_000;
+/// Most selections a document may expand to once its fragments are spread.
+pub const MAX_EXPANDED_SELECTIONS: u64 = 5_000;
+/// Deepest chain of fragments spreading fragments.
+pub const MAX_FRAGMENT_NESTING: usize = 32;
+/// Most directives on one selection.
+pub const MAX_DIRECTIVES: usize = 16;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(16)
+    Schema::build(Query, Mutation, Subscription).extension(limits::QueryLimits {
+        max_expanded_selections: MAX_EXPANDED_SELECTIONS,
+        max_fragment_nesting: MAX_FRAGMENT_NESTING,
+        max_directives: MAX_DIRECTIVES,
+        max_depth: MAX_DEPTH,
+        max_complexity: MAX_COMPLEXITY,
+    })
 }
 
 /// The schema over `state`.
@@ -74,6 +95,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/playground/playground.css", get(playground::style))
         .route("/playground/examples.json", get(playground::examples))
         .layer(Extension(schema))
+        .layer(Extension(subscriptions::SubscriptionLimits::new(
+            &state.settings,
+        )))
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -86,18 +110,22 @@ fn error_response(error: async_graphql::Error) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
-/// Runs one request with its principal, loaders and the time limit.
+/// Runs one request with its principal, client address, loaders and the time limit.
 async fn execute(
     state: &AppState,
     schema: &PebaSchema,
     headers: &HeaderMap,
+    client: ClientAddr,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let principal = match auth::principal_from_authorization(state, authorization(headers)) {
+    let principal = match auth::principal_from_authorization(state, authorization(headers)).await {
         Ok(principal) => principal,
         Err(error) => return error_response(error),
     };
-    let request = request.data(principal).data(loaders::for_request(state));
+    let request = request
+        .data(principal)
+        .data(client)
+        .data(loaders::for_request(state));
     let limit = state.settings.graphql_timeout;
     match tokio::time::timeout(limit, schema.execute(request)).await {
         Ok(response) => response,
@@ -111,12 +139,16 @@ async fn execute(
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    execute(&state, &schema, &headers, request.into_inner())
-        .await
-        .into()
+    body: Body,
+) -> Response {
+    let request =
+        match request::from_body(&headers, body, state.settings.graphql_max_body_bytes).await {
+            Ok(request) => request,
+            Err(error) => return error.into_response(),
+        };
+    GraphQLResponse::from(execute(&state, &schema, &headers, client, request).await).into_response()
 }
 
 /// `GET /graphql?query=…` runs a query (mutations only by POST); without a query string it
@@ -124,21 +156,21 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
-    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
 ) -> Response {
-    if uri.query().is_none_or(str::is_empty) {
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
         return Redirect::to("/playground").into_response();
-    }
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+    };
+    let request = match request::from_query_string(query, state.settings.graphql_max_body_bytes) {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
     };
     let response = if is_mutation(&request) {
         error_response(errors::bad_input("mutations need POST"))
     } else {
-        execute(&state, &schema, &headers, request).await
+        execute(&state, &schema, &headers, client, request).await
     };
     GraphQLResponse::from(response).into_response()
 }
@@ -159,41 +191,87 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// `GET /graphql/ws`: subscriptions. The token may come as the upgrade request's
 /// `Authorization` header or in the `connection_init` payload (`{"Authorization": "Bearer …"}`).
+/// A bad token at `connection_init` closes the socket with 4403 (Forbidden); messages are at
+/// most `graphql_max_body_bytes` long.
 async fn graphql_ws(
     State(state): State<AppState>,
     Extension(schema): Extension<PebaSchema>,
+    Extension(limits): Extension<Arc<subscriptions::SubscriptionLimits>>,
+    client: ClientAddr,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = match auth::principal_from_authorization(&state, authorization(&headers)) {
-        Ok(principal) => principal,
-        Err(_) => return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response(),
-    };
+    let from_header = authorization(&headers).map(str::to_owned);
+    if auth::principal_from_authorization(&state, from_header.as_deref())
+        .await
+        .is_err()
+    {
+        return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response();
+    }
+    let slots = limits.connection(Some(client.limit_key()));
+    let max_message = state.settings.graphql_max_body_bytes;
     let ping_every = state.settings.idle_timeout / 2;
     let shutdown = state.shutdown.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| {
-            let session = move |outgoing, incoming| {
-                GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
-                    .on_connection_init(move |payload| async move {
-                        let given = ["Authorization", "authorization"]
-                            .iter()
-                            .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-                        let principal = match given {
-                            Some(value) => auth::principal_from_authorization(&state, Some(value))?,
-                            None => from_header,
-                        };
-                        let mut data = Data::default();
-                        data.insert(principal);
-                        data.insert(loaders::for_connection(&state));
-                        Ok(data)
-                    })
-                    .serve()
-            };
+            let session =
+                move |outgoing: futures::channel::mpsc::Sender<Message>, incoming| {
+                    let refused = Arc::new(AtomicBool::new(false));
+                    let outgoing = outgoing.with({
+                        let refused = refused.clone();
+                        move |message| {
+                            futures::future::ready(Ok::<_, futures::channel::mpsc::SendError>(
+                                forbidden_close(message, refused.load(Ordering::SeqCst)),
+                            ))
+                        }
+                    });
+                    GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
+                        .on_connection_init(move |payload| async move {
+                            let given = ["Authorization", "authorization"]
+                                .iter()
+                                .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+                                .map(str::to_owned)
+                                .or(from_header);
+                            let principal =
+                                match auth::principal_from_authorization(&state, given.as_deref())
+                                    .await
+                                {
+                                    Ok(principal) => principal,
+                                    Err(error) => {
+                                        refused.store(true, Ordering::SeqCst);
+                                        return Err(error);
+                                    }
+                                };
+                            let mut data = Data::default();
+                            data.insert(principal);
+                            data.insert(client);
+                            data.insert(subscriptions::Session::new(given));
+                            data.insert(slots);
+                            data.insert(loaders::for_connection(&state));
+                            Ok(data)
+                        })
+                        .serve()
+                };
             shutdown
                 .clone()
                 .track(socket::pump(socket, ping_every, shutdown, session))
         })
+}
+
+/// The close frame the protocol sends for a refused `connection_init` (1002) becomes 4403
+/// Forbidden, as `graphql-transport-ws` asks.
+fn forbidden_close(message: Message, init_refused: bool) -> Message {
+    match message {
+        Message::Close(Some(frame)) if init_refused && frame.code == 1002 => {
+            Message::Close(Some(CloseFrame {
+                code: 4403,
+                reason: "Forbidden".into(),
+            }))
+        }
+        other => other,
+    }
 }

@@ -4,7 +4,7 @@
 use super::auth::{Principal, TokenRequired};
 use super::errors::{self, bad_input, coded};
 use super::inputs::{AlertFilterInput, DataDomain, DateTime, Direction, GapFill, TimeField};
-use super::live;
+use super::subscriptions;
 use super::types::{
     AlertConnection, AlertNode, AlertStats, AttackerCount, CountryCount, GeoPointCount, Health,
     HoneypotStatistics, HoneypotTypeCount, IpReport, LoginResult, RankedValue, StatisticsSnapshot,
@@ -12,10 +12,11 @@ use super::types::{
     top,
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
-use crate::auth::AuthError;
+use crate::auth::{Attempt, AuthError};
 use crate::compat::retrieve_ips::{MAX_ADDRESSES, is_global_str};
 use crate::compat::tpot_stats::{TYPES as STATISTICS_TYPES, summarise};
 use crate::domain::{self, AlertFilter, AlertPage, TermField, TimeRange, Timestamp};
+use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
 use serde_json::Value;
@@ -42,6 +43,7 @@ fn filter_of(
 impl Query {
     /// Alerts received in the last minute, 5 minutes, hour and 24 hours (legacy
     /// `retrieveAlertStats`).
+    #[graphql(complexity = "4 * super::STORE_COST + child_complexity")]
     async fn alert_stats(
         &self,
         ctx: &Context<'_>,
@@ -69,7 +71,9 @@ impl Query {
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
     /// connection. `first` is at most 500; pass a page's `endCursor` as `after` for the next.
-    #[graphql(complexity = "2 + (first.max(0) as usize) * child_complexity / 10")]
+    #[graphql(
+        complexity = "2 * super::STORE_COST + (first.max(0) as usize) * child_complexity / 10"
+    )]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +117,7 @@ impl Query {
     }
 
     /// Number of matching alerts (legacy `retrieveAlertsCount`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn alert_count(
         &self,
         ctx: &Context<'_>,
@@ -129,6 +134,7 @@ impl Query {
 
     /// Matching alerts per honeypot type, most frequent first (legacy
     /// `retrieveAlertsCountWithType` uses `first: 10`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
@@ -146,6 +152,7 @@ impl Query {
     /// completed with empty buckets as `fill` says (legacy `datasetAlertsPerMonth`,
     /// `datasetAlertTypesPerMonth`).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +178,7 @@ impl Query {
     }
 
     /// The countries most alerts come from (legacy `topCountriesAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_source_countries(
         &self,
         ctx: &Context<'_>,
@@ -184,6 +192,7 @@ impl Query {
     }
 
     /// The countries of the most attacked honeypots (legacy `topCountriesAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_target_countries(
         &self,
         ctx: &Context<'_>,
@@ -197,6 +206,7 @@ impl Query {
     }
 
     /// The most frequent source (or target) locations (legacy `retrieveLatLonAttacks`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn top_geo_points(
         &self,
         ctx: &Context<'_>,
@@ -216,7 +226,7 @@ impl Query {
 
     /// The most requested URLs of web honeypots: requests of `Webpage` alerts unless the
     /// filter names another honeypot type (legacy `tops?type=urls`, which reads `ALL`).
-    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn top_urls(
         &self,
         ctx: &Context<'_>,
@@ -233,7 +243,7 @@ impl Query {
     }
 
     /// The most attacked honeypot ports (legacy `tops?type=destports`, which reads `ALL`).
-    #[graphql(complexity = "1 + (first.max(0) as usize) * child_complexity")]
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn top_ports(
         &self,
         ctx: &Context<'_>,
@@ -249,7 +259,10 @@ impl Query {
     /// Distinct attacker addresses with their number of alerts, most active first; by default
     /// only globally routable ones, as the legacy blocklists (`retrieveIPs`,
     /// `retrieveIPs15m`). `first` is at most 10000. Needs a token.
-    #[graphql(guard = "TokenRequired")]
+    #[graphql(
+        guard = "TokenRequired",
+        complexity = "super::STORE_COST + child_complexity"
+    )]
     async fn attackers(
         &self,
         ctx: &Context<'_>,
@@ -305,6 +318,7 @@ impl Query {
 
     /// The installations behind matching alerts (legacy `TpotStats` asks for one UTC day of
     /// community data).
+    #[graphql(complexity = "4 * super::STORE_COST + child_complexity")]
     async fn honeypot_statistics(
         &self,
         ctx: &Context<'_>,
@@ -338,6 +352,7 @@ impl Query {
     /// Pre-computed community statistics whose period starts in `[from, to]` (both
     /// inclusive; default: the last 24 hours), with the ratios of the named honeypot types
     /// (legacy `getStats`). These documents describe community data: `PRIVATE` gets none.
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn community_statistics(
         &self,
         ctx: &Context<'_>,
@@ -398,6 +413,7 @@ impl Query {
     }
 
     /// Whether the store and the ingest writer work (legacy `heartbeat`, `alert/heartbeat`).
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn health(&self, ctx: &Context<'_>) -> Result<Health> {
         let state = state(ctx)?;
         let store_up = state.query.health().await;
@@ -432,18 +448,26 @@ impl Mutation {
         token: String,
     ) -> Result<LoginResult> {
         let state = state(ctx)?;
-        let reader = match state.auth.reader(&username, &token).await {
-            Ok(reader) => reader,
+        let attempt = Attempt {
+            username: &username,
+            token: &token,
+            client: ctx.data_opt::<ClientAddr>().map(|c| c.0),
+        };
+        let login = match state.auth.login(attempt).await {
+            Ok(login) => login,
             Err(AuthError::Store(error)) => return Err(errors::store(error)),
+            Err(error @ (AuthError::RateLimited { .. } | AuthError::Busy(_))) => {
+                return Err(coded(errors::RATE_LIMITED, error.to_string()));
+            }
             Err(_) => return Err(coded(errors::UNAUTHENTICATED, "credentials rejected")),
         };
-        let can_submit = state.auth.sender(&username, &token).await.is_ok();
         let (token, expires) = state
             .jwt
             .issue(
-                reader.name.as_str(),
-                reader.community_only,
-                can_submit,
+                login.user.name.as_str(),
+                login.community_only,
+                login.can_submit,
+                state.jwt.user_version(&login.user),
                 state.clock.now(),
             )
             .map_err(|error| {
@@ -464,32 +488,25 @@ pub struct Subscription;
 #[Subscription]
 impl Subscription {
     /// Every newly stored alert matching the filter, pushed once it is durable. Time windows
-    /// given as `lastMinutes` are fixed when the subscription starts.
+    /// given as `lastMinutes` are fixed when the subscription starts. A subscription opened
+    /// with a token ends with an `UNAUTHENTICATED` error when the token expires or its user is
+    /// removed.
     async fn alert_added(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] domain: DataDomain,
         filter: Option<AlertFilterInput>,
-    ) -> Result<impl Stream<Item = AlertNode> + use<>> {
+    ) -> Result<impl Stream<Item = Result<AlertNode>> + use<>> {
         let state = state(ctx)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let receiver = state.live.subscribe();
-        Ok(futures::stream::unfold(
-            (receiver, filter),
-            |(mut receiver, filter)| async move {
-                loop {
-                    match receiver.recv().await {
-                        Ok(alert) if live::matches(&alert, &filter) => {
-                            return Some((AlertNode(alert), (receiver, filter)));
-                        }
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
-                            tracing::warn!(skipped, "a slow subscriber skipped alerts");
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            },
-        ))
+        let slots = ctx
+            .data_opt::<subscriptions::ConnectionSlots>()
+            .ok_or_else(|| bad_input("subscriptions run over the WebSocket at /graphql/ws"))?;
+        let slot = slots.acquire()?;
+        let session = ctx
+            .data_opt::<subscriptions::Session>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(subscriptions::alerts(state.clone(), filter, session, slot))
     }
 }

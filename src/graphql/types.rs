@@ -647,6 +647,7 @@ impl RankedValue {
 
     /// This value's alerts over time (one store call per ranked value).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
@@ -691,6 +692,7 @@ impl IpReport {
     }
 
     /// Its alerts.
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn alert_count(&self, ctx: &Context<'_>) -> Result<u64> {
         state(ctx)?
             .query
@@ -700,6 +702,7 @@ impl IpReport {
     }
 
     /// The honeypot types it attacked, most frequent first.
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
@@ -710,6 +713,7 @@ impl IpReport {
     }
 
     /// The honeypot ports it attacked, most frequent first.
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn target_ports(
         &self,
         ctx: &Context<'_>,
@@ -720,6 +724,7 @@ impl IpReport {
     }
 
     /// Its newest alerts (legacy `querySingleIP` orders by `CREATED`).
+    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity / 10")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,

@@ -10,8 +10,10 @@ use tokio::sync::Semaphore;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens the writer connection: WAL journal, full synchronisation on commit.
+/// Opens the writer connection: WAL journal, full synchronisation on commit. The database is
+/// readable by its owner only (see [`make_private`]).
 pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
+    make_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -28,6 +30,46 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Creates the database file with mode 0600 when it is missing, and takes group and other
+/// permissions away from it and its WAL and shared-memory files when present: SQLite gives the
+/// WAL and shared-memory files the database file's mode, and they hold user token hashes.
+#[cfg(unix)]
+fn make_private(path: &Path) -> Result<(), DbError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let unavailable = |e: std::io::Error| {
+        DbError::Unavailable(format!(
+            "cannot restrict {} to its owner: {e}",
+            path.display()
+        ))
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(unavailable)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = path.with_file_name(format!(
+            "{}{suffix}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        match std::fs::metadata(&file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                let mode = meta.permissions().mode() & !0o077;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
+                    .map_err(unavailable)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> Result<(), DbError> {
+    Ok(())
 }
 
 /// Opens a read-only connection.

@@ -888,3 +888,27 @@ async fn version_1_databases_get_the_received_location_rollups() {
         .unwrap();
     assert_eq!(version, schema::SCHEMA_VERSION);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn store_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = open();
+    put(&store, vec![full_alert("a")]).await;
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for file in [DATABASE_FILE, "peba.sqlite3-wal", "peba.sqlite3-shm"] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    // an existing database opened by someone else is tightened on the next open
+    drop(store);
+    let path = dir.path().join(DATABASE_FILE);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _again = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(mode(DATABASE_FILE), 0o600);
+}
