@@ -7,14 +7,15 @@
 #    compile, then runs `cargo test --locked` with PEBA_TEST_ELASTICSEARCH_URL pointing at it:
 #    every test, embedded and Elasticsearch-backed (store tests, conformance, golden and PEBA
 #    suites, ingest and import over Elasticsearch, fault tests on a dedicated second node).
-# 2. Stops it, then for OpenSearch 3.3 (on Java 21+, see tests/search-node/java.sh) and
-#    Elasticsearch 7.10.2 in turn starts a node and runs the Elasticsearch-backed tests again.
+# 2. Stops it, then for OpenSearch 3.3 (on Java 21+, see tests/search-node/java.sh),
+#    Elasticsearch 7.10.2 and Elasticsearch 8.19.21 in turn starts a node and runs the
+#    Elasticsearch-backed tests again.
 # 3. Runs the playground in headless Chromium (tests/browser/run.sh).
 # Nodes are always stopped on exit (trap), also when a step fails.
 #
 # Environment:
 #   PEBA_TEST_ENGINES             engines to run against, default
-#                                 "opensearch opensearch3 elasticsearch7";
+#                                 "opensearch opensearch3 elasticsearch7 elasticsearch8";
 #                                 the first one runs the whole suite, the others the
 #                                 Elasticsearch-backed tests only
 #   PEBA_TEST_ELASTICSEARCH_URL   use this cluster instead of starting nodes: the whole suite
@@ -66,7 +67,7 @@ start_node() { # engine -> exports PEBA_TEST_ELASTICSEARCH_URL and PEBA_TEST_SEA
   echo "== $(cat "$main_state/version") at $PEBA_TEST_ELASTICSEARCH_URL"
 }
 
-read -r -a engines <<<"${PEBA_TEST_ENGINES:-opensearch opensearch3 elasticsearch7}"
+read -r -a engines <<<"${PEBA_TEST_ENGINES:-opensearch opensearch3 elasticsearch7 elasticsearch8}"
 first=1
 for engine in "${engines[@]}"; do
   t0=$(date +%s)

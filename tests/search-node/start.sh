@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts one search node on 127.0.0.1 for peba's Elasticsearch store tests.
 #
-#   tests/search-node/start.sh [opensearch|opensearch3|elasticsearch7]
+#   tests/search-node/start.sh [opensearch|opensearch3|elasticsearch7|elasticsearch8]
 #
 # Builds the launcher with Maven when needed, starts the node on a free port (security off,
 # 512 MiB heap, data under a fresh temporary directory), waits until the cluster health is at
@@ -20,8 +20,8 @@ set -euo pipefail
 
 engine="${1:-opensearch}"
 case "$engine" in
-  opensearch|opensearch3|elasticsearch7) ;;
-  *) echo "usage: $0 [opensearch|opensearch3|elasticsearch7]" >&2; exit 2 ;;
+  opensearch|opensearch3|elasticsearch7|elasticsearch8) ;;
+  *) echo "usage: $0 [opensearch|opensearch3|elasticsearch7|elasticsearch8]" >&2; exit 2 ;;
 esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,10 +37,21 @@ if [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
   exit 1
 fi
 
+# Elasticsearch 8 starts in-process from the server jar (src/es8); the others through a runner.
+main_class=SearchNode
+main_args=("$engine")
+sources=("$here/src/main/java")
+if [ "$engine" = elasticsearch8 ]; then
+  main_class=peba.Elasticsearch8Node
+  main_args=()
+  sources=("$here/src/es8/java")
+fi
+main_file="$here/target/classes/${main_class//.//}.class"
+
 classpath="$here/target/classpath-$engine.txt"
-if [ ! -f "$classpath" ] || [ ! -f "$here/target/classes/SearchNode.class" ] \
+if [ ! -f "$classpath" ] || [ ! -f "$main_file" ] \
    || [ "$here/pom.xml" -nt "$classpath" ] \
-   || [ "$here/src/main/java/SearchNode.java" -nt "$here/target/classes/SearchNode.class" ]; then
+   || [ -n "$(find "${sources[@]}" -name '*.java' -newer "$main_file")" ]; then
   echo "building the launcher ($engine) ..." >&2
   built=""
   for attempt in 1 2 3; do
@@ -73,7 +84,7 @@ for attempt in $(seq 1 "$tries"); do
   setsid "$java_bin" "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
     -Dlog4j2.formatMsgNoLookups=true \
     -cp "$here/target/classes:$(cat "$classpath")" \
-    SearchNode "$engine" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &
+    "$main_class" "${main_args[@]}" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &
   pid=$!
   echo "$pid" > "$state/pid"
 
