@@ -29,6 +29,7 @@
 //! Writes go through one writer connection; reads use a pool of read-only connections, so
 //! they proceed while a write is committing. All SQLite calls run on blocking threads.
 
+pub mod backup;
 mod codec;
 mod error;
 mod pool;

@@ -1,0 +1,204 @@
+//! The store's life cycle on real servers: backups taken while ingest goes on, restores, and
+//! the refusals that protect a store in use.
+
+mod support;
+
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::graphql::Gql;
+use support::{COMMUNITY_TOKEN, COMMUNITY_USER, TestApp, message, peba_command, spawn_app};
+
+/// One alert whose request names it (`/probe-<n>`), received now.
+fn probe(n: usize) -> String {
+    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S");
+    format!(
+        "<Alert><Analyzer id=\"glastopf-community-01\"/><CreateTime tz=\"+0000\">{now}</CreateTime>\
+         <Source category=\"ipv4\" port=\"4711\" protocol=\"tcp\">8.8.8.8</Source>\
+         <Target category=\"ipv4\" port=\"80\" protocol=\"tcp\">87.150.238.182</Target>\
+         <Request type=\"url\">/probe-{n}</Request></Alert>"
+    )
+}
+
+/// Requests acknowledged, each with when its answer arrived.
+type Acknowledged = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// Submits messages of `per_message` probes from `senders` concurrent senders until `stop`.
+async fn ingest_until(
+    app: &TestApp,
+    senders: usize,
+    per_message: usize,
+    stop: Instant,
+) -> Acknowledged {
+    let acknowledged: Acknowledged = Arc::default();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..senders)
+        .map(|_| {
+            let (client, url) = (
+                app.client.clone(),
+                app.url("/ews-0.1/alert/postSimpleMessage"),
+            );
+            let (acknowledged, next) = (acknowledged.clone(), next.clone());
+            tokio::spawn(async move {
+                while Instant::now() < stop {
+                    let first = next.fetch_add(per_message, std::sync::atomic::Ordering::Relaxed);
+                    let names: Vec<String> = (first..first + per_message)
+                        .map(|n| format!("/probe-{n}"))
+                        .collect();
+                    let alerts: String = (first..first + per_message).map(probe).collect();
+                    let body = message(COMMUNITY_USER, COMMUNITY_TOKEN, &alerts);
+                    let response = client.post(&url).body(body).send().await.expect("request");
+                    let ok = response.status() == 200
+                        && response.text().await.expect("body").contains(">OK<");
+                    assert!(ok, "ingest failed");
+                    let at = Instant::now();
+                    acknowledged
+                        .lock()
+                        .unwrap()
+                        .extend(names.into_iter().map(|name| (at, name)));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("sender");
+    }
+    acknowledged
+}
+
+/// Every request string a server holds, read page by page through GraphQL.
+async fn stored_requests(app: &TestApp) -> BTreeSet<String> {
+    let gql = Gql::new(&app.url(""));
+    let mut requests = BTreeSet::new();
+    let mut after = serde_json::Value::Null;
+    loop {
+        let data = gql
+            .data(
+                "query($after: String) { alerts(domain: ALL, first: 500, after: $after) { \
+                 nodes { request } pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let page = &data["alerts"];
+        for node in page["nodes"].as_array().expect("nodes") {
+            requests.insert(node["request"].as_str().expect("request").to_owned());
+        }
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            return requests;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+fn run_ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = peba_command(data_dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "peba {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_during_ingest_restores_every_alert_acknowledged_before_it() {
+    let app = spawn_app(&[]).await;
+    let backups = tempfile::tempdir().expect("temporary directory");
+    let file = backups.path().join("peba-backup.sqlite3");
+    let ingest_end = Instant::now() + Duration::from_secs(4);
+    let backup_after = Duration::from_millis(1500);
+
+    let ingest = ingest_until(&app, 4, 20, ingest_end);
+    let take_backup = async {
+        tokio::time::sleep(backup_after).await;
+        let started = Instant::now();
+        let (dir, target) = (app.data_path(), file.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            run_ok(&dir, &["backup", target.to_str().expect("utf-8 path")])
+        })
+        .await
+        .expect("backup task");
+        (started, Instant::now(), out)
+    };
+    let (acknowledged, (started, finished, out)) = tokio::join!(ingest, take_backup);
+    assert!(out.starts_with("backed up "), "{out}");
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let before: BTreeSet<String> = acknowledged
+        .iter()
+        .filter(|(at, _)| *at < started)
+        .map(|(_, name)| name.clone())
+        .collect();
+    let after = acknowledged.iter().filter(|(at, _)| *at > finished).count();
+    assert!(
+        before.len() >= 100,
+        "only {} alerts before the backup",
+        before.len()
+    );
+    assert!(after > 0, "ingest did not go on after the backup");
+
+    let restored = tempfile::tempdir().expect("temporary directory");
+    let out = run_ok(
+        restored.path(),
+        &["restore", file.to_str().expect("utf-8 path")],
+    );
+    assert!(out.starts_with("restored "), "{out}");
+    let server = support::spawn_on_dir(&support::backend::Backend::Embedded, restored, &[]);
+    let requests = stored_requests(&server).await;
+    let missing: Vec<_> = before.difference(&requests).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged alerts missing (the restored store holds {}), e.g. {:?}",
+        missing.len(),
+        before.len(),
+        requests.len(),
+        &missing[..missing.len().min(5)]
+    );
+    // The copy is one snapshot: nothing acknowledged after the backup ended is in it.
+    let later: BTreeSet<String> = acknowledged
+        .iter()
+        .filter(|(at, _)| *at > finished)
+        .map(|(_, name)| name.clone())
+        .collect();
+    assert!(
+        requests.is_disjoint(&later),
+        "the backup holds alerts stored after it ended"
+    );
+}
+
+#[tokio::test]
+async fn restore_refuses_a_directory_with_a_store_unless_told_to_replace_it_and_never_one_in_use() {
+    let source = tempfile::tempdir().expect("temporary directory");
+    run_ok(
+        source.path(),
+        &["user", "add", "analyst", "--token", "secret"],
+    );
+    let backups = tempfile::tempdir().expect("temporary directory");
+    let file = backups.path().join("copy.sqlite3");
+    let file_arg = file.to_str().expect("utf-8 path");
+    run_ok(source.path(), &["backup", file_arg]);
+    let again = peba_command(source.path(), &["backup", file_arg]);
+    assert!(
+        !again.status.success(),
+        "a second backup overwrote the first"
+    );
+
+    let app = spawn_app(&[]).await;
+    let refused = peba_command(&app.data_path(), &["restore", file_arg]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--replace"));
+    let in_use = peba_command(&app.data_path(), &["restore", "--replace", file_arg]);
+    assert!(!in_use.status.success());
+    assert!(String::from_utf8_lossy(&in_use.stderr).contains("in use"));
+
+    let dir = app.data_path();
+    drop(app);
+    run_ok(&dir, &["restore", "--replace", file_arg]);
+    let users = run_ok(&dir, &["user", "list"]);
+    assert!(users.contains("analyst"), "{users}");
+
+    let not_a_store = backups.path().join("notes.txt");
+    std::fs::write(&not_a_store, "not a database").expect("write");
+    let empty = tempfile::tempdir().expect("temporary directory");
+    let refused = peba_command(empty.path(), &["restore", not_a_store.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a peba store"));
+}
