@@ -6,6 +6,7 @@ mod support;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::graphql::Gql;
@@ -22,6 +23,9 @@ fn probe(n: usize) -> String {
     )
 }
 
+/// The number of the next probe: every alert a test sends is new.
+static NEXT_PROBE: AtomicUsize = AtomicUsize::new(0);
+
 /// Requests acknowledged, each with when its answer arrived.
 type Acknowledged = Arc<Mutex<Vec<(Instant, String)>>>;
 
@@ -33,17 +37,16 @@ async fn ingest_until(
     stop: Instant,
 ) -> Acknowledged {
     let acknowledged: Acknowledged = Arc::default();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tasks: Vec<_> = (0..senders)
         .map(|_| {
             let (client, url) = (
                 app.client.clone(),
                 app.url("/ews-0.1/alert/postSimpleMessage"),
             );
-            let (acknowledged, next) = (acknowledged.clone(), next.clone());
+            let acknowledged = acknowledged.clone();
             tokio::spawn(async move {
                 while Instant::now() < stop {
-                    let first = next.fetch_add(per_message, std::sync::atomic::Ordering::Relaxed);
+                    let first = NEXT_PROBE.fetch_add(per_message, Ordering::Relaxed);
                     let names: Vec<String> = (first..first + per_message)
                         .map(|n| format!("/probe-{n}"))
                         .collect();
@@ -201,4 +204,54 @@ async fn restore_refuses_a_directory_with_a_store_unless_told_to_replace_it_and_
     let refused = peba_command(empty.path(), &["restore", not_a_store.to_str().unwrap()]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a peba store"));
+}
+
+/// Bytes a process has handed to `write` calls so far (`wchar` of `/proc/PID/io`).
+fn bytes_written(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).expect("/proc/PID/io");
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wchar")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_write_ahead_log_stays_under_64_mib_while_ingest_writes_several_times_that() {
+    const LIMIT: u64 = 64 << 20;
+    let app = spawn_app(&[]).await;
+    let wal = app.data_path().join("peba.sqlite3-wal");
+    let largest = Arc::new(AtomicU64::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (largest, sampling, wal) = (largest.clone(), sampling.clone(), wal.clone());
+        tokio::spawn(async move {
+            while sampling.load(Ordering::Relaxed) {
+                let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                largest.fetch_max(size, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let start = bytes_written(app.pid());
+    let give_up = Instant::now() + Duration::from_secs(240);
+    let mut alerts = 0;
+    while bytes_written(app.pid()) - start < 4 * LIMIT {
+        assert!(Instant::now() < give_up, "ingest too slow to fill the log");
+        let round = ingest_until(&app, 8, 50, Instant::now() + Duration::from_secs(2)).await;
+        alerts += round.lock().unwrap().len();
+    }
+    sampling.store(false, Ordering::Relaxed);
+    sampler.await.expect("sampler");
+    let written = bytes_written(app.pid()) - start;
+    let largest = largest.load(Ordering::Relaxed);
+    eprintln!(
+        "{alerts} alerts, {} MiB written, largest write-ahead log {} MiB",
+        written >> 20,
+        largest >> 20
+    );
+    assert!(largest > 0, "no write-ahead log seen at {}", wal.display());
+    assert!(
+        largest <= LIMIT,
+        "the write-ahead log reached {largest} bytes"
+    );
 }

@@ -1,4 +1,5 @@
-//! The embedded store: SQLite (WAL, `synchronous = FULL`) in `<dir>/peba.sqlite3`.
+//! The embedded store: SQLite (WAL, `synchronous = FULL`) in `<dir>/peba.sqlite3`; the log is
+//! kept short by [`checkpoint`].
 //!
 //! # Tables
 //!
@@ -30,6 +31,7 @@
 //! they proceed while a write is committing. All SQLite calls run on blocking threads.
 
 pub mod backup;
+mod checkpoint;
 mod codec;
 mod error;
 mod pool;
@@ -62,6 +64,7 @@ const READERS: usize = 4;
 pub struct EmbeddedStore {
     writer: Writer,
     readers: ReadPool,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl EmbeddedStore {
@@ -83,6 +86,7 @@ impl EmbeddedStore {
         Ok(EmbeddedStore {
             writer: Writer::new(conn),
             readers: ReadPool::open(&path, READERS)?,
+            _checkpointer: checkpoint::Checkpointer::start(&path)?,
         })
     }
 
