@@ -104,10 +104,12 @@ impl AppState {
             settings.enforce_user_flags,
         );
         let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
+        let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
+        crate::retention::spawn(store.clone(), clock, settings.retention_days);
         Ok(AppState {
             jwt: Arc::new(jwt),
             live: AlertFeed::new(),
-            clock: settings.frozen_clock.map_or(Clock::System, Clock::Frozen),
+            clock,
             writer: Arc::new(BatchWriter::spawn(store.clone(), WriterLimits::default())),
             geoip: Arc::new(geoip),
             query: Arc::new(QueryLayer::new(store.clone(), settings.cache)),

@@ -109,6 +109,9 @@ pub struct Settings {
     pub jwt_ttl: Duration,
     /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
     pub graphql_timeout: Duration,
+    /// Alerts received more than this many days ago are deleted (`retention_days`); 0 keeps
+    /// everything.
+    pub retention_days: u32,
 }
 
 /// How GraphQL login tokens are signed.
@@ -156,6 +159,7 @@ impl Default for Settings {
             jwt_public_key: None,
             jwt_ttl: Duration::from_secs(3600),
             graphql_timeout: Duration::from_secs(30),
+            retention_days: 0,
         }
     }
 }
@@ -192,6 +196,7 @@ pub const KEYS: &[&str] = &[
     "jwt_public_key",
     "jwt_ttl",
     "graphql_timeout",
+    "retention_days",
 ];
 
 impl Settings {
@@ -377,6 +382,10 @@ impl Settings {
                     parse_in(value, 1, 60)
                         .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
                 )
+            }
+            "retention_days" => {
+                self.retention_days = parse_in(value, 0, 100_000)
+                    .ok_or_else(|| invalid("expected days from 0 (keep everything) to 100000"))?
             }
             _ => {
                 return Err(ConfigError::Unknown {

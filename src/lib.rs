@@ -31,4 +31,5 @@ pub mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod query;
+pub mod retention;
 pub mod store;

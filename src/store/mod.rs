@@ -116,4 +116,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// All users, by name.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// One step of retention: deletes up to `limit` of the alerts received before `before`
+    /// (oldest first) with everything counted from them; once none are left, also the CVE
+    /// copies received and the statistics starting before it. Returns the alerts deleted.
+    /// Stores without retention refuse.
+    async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        let _ = (before, limit);
+        Err(StoreError::Unavailable(
+            "this store does not apply retention".to_owned(),
+        ))
+    }
 }

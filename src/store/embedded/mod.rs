@@ -20,6 +20,9 @@
 //!   first, and counters that reach 0 are deleted.
 //! - `cve` (one copy per `vulnid`), `users` and `statistics` (JSON documents).
 //!
+//! Retention ([`retention`]) deletes the oldest alerts in small transactions, taking their
+//! contributions out of the rollups as a replacement does.
+//!
 //! # Reads
 //!
 //! A question whose filter a rollup can absorb (no network filter, a window on one time field
@@ -36,6 +39,7 @@ mod codec;
 mod error;
 mod pool;
 mod read;
+mod retention;
 mod rollup;
 mod schema;
 mod users;
@@ -211,5 +215,10 @@ impl Store for EmbeddedStore {
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         self.read(users::users).await
+    }
+
+    async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        self.write_with(move |conn| retention::expire(conn, before, limit))
+            .await
     }
 }
