@@ -255,3 +255,35 @@ async fn the_write_ahead_log_stays_under_64_mib_while_ingest_writes_several_time
         "the write-ahead log reached {largest} bytes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_retention_deletes_old_alerts_in_the_background_and_keeps_new_ones() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let fixtures = support::in_process::compat_dir().join("fixtures/alerts.jsonl");
+    let out = run_ok(
+        dir.path(),
+        &["import", fixtures.to_str().expect("utf-8 path")],
+    );
+    assert!(out.starts_with("imported 25,"), "{out}");
+    let app = support::spawn_on_dir(
+        &support::backend::Backend::Embedded,
+        dir,
+        &[("retention_days", "30"), ("log", "peba=info")],
+    );
+    let (status, body) = app
+        .submit(message(COMMUNITY_USER, COMMUNITY_TOKEN, &probe(usize::MAX)))
+        .await;
+    assert_eq!((status, body.contains(">OK<")), (200, true), "{body}");
+    let gql = Gql::new(&app.url(""));
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let data = gql.data("{ alertCount(domain: ALL) }", json!({})).await;
+        if data["alertCount"] == json!(1) {
+            break;
+        }
+        assert!(Instant::now() < give_up, "old alerts still there: {data}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let requests = stored_requests(&app).await;
+    assert_eq!(requests, BTreeSet::from([format!("/probe-{}", usize::MAX)]));
+}
