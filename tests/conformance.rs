@@ -787,3 +787,73 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
         0
     );
 }
+
+/// Upgrades: a store written with the previous layout (version 1: no received-time location
+/// counters) opens, migrates, and answers every query family as a store written by this
+/// version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
+    let fixtures = compat_dir().join("fixtures");
+    let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
+    data.extend(synthetic(13, SYNTHETIC));
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    for dir in &dirs {
+        let store = EmbeddedStore::open(dir.path()).expect("store");
+        store
+            .write(WriteBatch {
+                alerts: data.clone(),
+                cve_copies: Vec::new(),
+            })
+            .await
+            .expect("write");
+    }
+    // The first store as version 1 wrote it.
+    let database = dirs[0].path().join(peba::store::embedded::DATABASE_FILE);
+    {
+        let conn = rusqlite::Connection::open(&database).expect("database");
+        let removed = conn
+            .execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
+            .expect("version 1 layout");
+        assert!(removed > 100, "{removed} counters");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version");
+    }
+    let migrated: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("migrates"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("opens"));
+    let version: i64 = rusqlite::Connection::open(&database)
+        .expect("database")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+
+    let layers = [
+        QueryLayer::new(migrated.clone(), false),
+        QueryLayer::new(fresh.clone(), false),
+    ];
+    let questions = questions(&data);
+    let mut failures = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let upgraded = answer(&layers[0], migrated.as_ref(), q).await;
+        let written_new = answer(&layers[1], fresh.as_ref(), q).await;
+        if upgraded != written_new {
+            failures.push(format!(
+                "#{i} {q:?}\n--- migrated\n{upgraded}\n--- fresh\n{written_new}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
