@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Alerts deleted per step (one short write transaction).
-pub const STEP: usize = 500;
+pub const STEP: usize = 250;
 /// Pause between steps, leaving the writer to ingest.
 const PAUSE: Duration = Duration::from_millis(20);
 /// Time between passes.

@@ -287,3 +287,187 @@ async fn a_server_with_retention_deletes_old_alerts_in_the_background_and_keeps_
     let requests = stored_requests(&app).await;
     assert_eq!(requests, BTreeSet::from([format!("/probe-{}", usize::MAX)]));
 }
+
+/// A size-limited tmpfs mounted on a temporary directory, unmounted when dropped.
+struct SmallDisk {
+    mount: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts `size` (`8m`); `None` with a notice when this process may not mount (not root),
+    /// except under `CI`, which runs as root.
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let mount = tempfile::tempdir().expect("temporary directory");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(mount.path())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if matches!(status, Ok(s) if s.success()) {
+            return Some(SmallDisk { mount });
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        None
+    }
+
+    fn path(&self) -> &Path {
+        self.mount.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.mount.path())
+            .status();
+    }
+}
+
+/// Submits one message of `per_message` probes; `Some(names)` when acknowledged, `None` on
+/// 503 `Handling failed`; anything else fails the test.
+async fn submit_probes(app: &TestApp, per_message: usize) -> Option<Vec<String>> {
+    let first = NEXT_PROBE.fetch_add(per_message, Ordering::Relaxed);
+    let alerts: String = (first..first + per_message).map(probe).collect();
+    let (status, body) = app
+        .submit(message(COMMUNITY_USER, COMMUNITY_TOKEN, &alerts))
+        .await;
+    match status {
+        200 if body.contains(">OK<") => Some(
+            (first..first + per_message)
+                .map(|n| format!("/probe-{n}"))
+                .collect(),
+        ),
+        503 if body.contains("Handling failed") => None,
+        _ => panic!("unexpected answer {status}: {body}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_503_keeps_serving_reads_and_recovers_when_space_is_freed() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        return;
+    };
+    // Room to give back later.
+    let reserve = disk.path().join("reserve");
+    std::fs::write(&reserve, vec![1u8; 3 << 20]).expect("reserve");
+    let data = tempfile::tempdir_in(disk.path()).expect("data directory");
+    let database = data.path().join(peba::store::embedded::DATABASE_FILE);
+    let app = support::spawn_on_dir(&support::backend::Backend::Embedded, data, &[]);
+
+    let mut acknowledged = BTreeSet::new();
+    let mut refused = 0;
+    for _ in 0..5000 {
+        match submit_probes(&app, 50).await {
+            Some(names) => acknowledged.extend(names),
+            None => refused += 1,
+        }
+        if refused >= 5 {
+            break;
+        }
+    }
+    assert!(refused >= 5, "the disk never filled");
+    assert!(
+        !acknowledged.is_empty(),
+        "nothing was stored before the disk filled"
+    );
+
+    // Full: reads answer, the heartbeats say ingest is down.
+    let heartbeat = app
+        .get("/alert/heartbeat")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(heartbeat, "e", "ingest must be reported down");
+    let gql = Gql::new(&app.url(""));
+    let count = gql.data("{ alertCount(domain: ALL) }", json!({})).await;
+    assert_eq!(count["alertCount"], json!(acknowledged.len()), "{count}");
+
+    // Space freed: ingest recovers by itself.
+    std::fs::remove_file(&reserve).expect("free space");
+    let recovered = submit_probes(&app, 50)
+        .await
+        .expect("ingest after space was freed");
+    acknowledged.extend(recovered);
+    let heartbeat = app
+        .get("/alert/heartbeat")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(heartbeat, "me");
+
+    // Everything acknowledged is there, and nothing refused.
+    let stored = stored_requests(&app).await;
+    assert_eq!(stored, acknowledged);
+    let conn = rusqlite::Connection::open_with_flags(
+        &database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("database");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+}
+
+#[tokio::test]
+async fn start_up_and_migration_on_a_full_disk_fail_with_one_line_and_leave_the_store_intact() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        return;
+    };
+    // A store of the previous layout (version 1), which start-up would migrate.
+    let data = disk.path().join("data");
+    let fixtures = support::in_process::compat_dir().join("fixtures/alerts.jsonl");
+    run_ok(&data, &["import", fixtures.to_str().expect("utf-8 path")]);
+    let database = data.join(peba::store::embedded::DATABASE_FILE);
+    {
+        let conn = rusqlite::Connection::open(&database).expect("database");
+        conn.execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
+            .expect("version 1 layout");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version");
+    }
+    let before = std::fs::read(&database).expect("database");
+    // Fill the disk.
+    let filler = disk.path().join("filler");
+    let mut file = std::fs::File::create(&filler).expect("filler");
+    while std::io::Write::write_all(&mut file, &[0u8; 4096]).is_ok() {}
+    drop(file);
+
+    for dir in [data.clone(), disk.path().join("new")] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_peba"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(&dir)
+            .env("PEBA_LOG", "off")
+            .output()
+            .expect("peba runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "started on a full disk");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("peba: cannot open the store:")
+                && stderr.contains("no space left on the file system"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_file(&filler).expect("free space");
+    assert_eq!(
+        std::fs::read(&database).expect("database"),
+        before,
+        "the old store changed"
+    );
+    let conn = rusqlite::Connection::open(&database).expect("database");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 1);
+}

@@ -51,6 +51,8 @@ pub struct BatchWriter {
     queue: mpsc::Sender<Job>,
     backlog: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    /// Whether the latest store write succeeded (a full disk makes it fail).
+    last_write_ok: Arc<AtomicBool>,
     limits: WriterLimits,
 }
 
@@ -60,11 +62,18 @@ impl BatchWriter {
         let (queue, jobs) = mpsc::channel(4096);
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
-        tokio::spawn(run(store, jobs, backlog.clone(), running.clone(), limits));
+        let last_write_ok = Arc::new(AtomicBool::new(true));
+        let state = WriterState {
+            backlog: backlog.clone(),
+            running: running.clone(),
+            last_write_ok: last_write_ok.clone(),
+        };
+        tokio::spawn(run(store, jobs, state, limits));
         BatchWriter {
             queue,
             backlog,
             running,
+            last_write_ok,
             limits,
         }
     }
@@ -103,9 +112,11 @@ impl BatchWriter {
         }
     }
 
-    /// Whether the writer runs and its backlog is under the limit.
+    /// Whether the writer runs, its latest store write succeeded and its backlog is under the
+    /// limit.
     pub fn is_healthy(&self) -> bool {
         self.running.load(Ordering::Relaxed)
+            && self.last_write_ok.load(Ordering::Relaxed)
             && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
     }
 
@@ -115,11 +126,18 @@ impl BatchWriter {
     }
 }
 
+/// What the writer task shares with its handle.
+#[derive(Clone)]
+struct WriterState {
+    backlog: Arc<AtomicUsize>,
+    running: Arc<AtomicBool>,
+    last_write_ok: Arc<AtomicBool>,
+}
+
 async fn run(
     store: Arc<dyn Store>,
     mut jobs: mpsc::Receiver<Job>,
-    backlog: Arc<AtomicUsize>,
-    running: Arc<AtomicBool>,
+    state: WriterState,
     limits: WriterLimits,
 ) {
     let slots = Arc::new(Semaphore::new(store.concurrent_writes().max(1)));
@@ -143,18 +161,18 @@ async fn run(
                 Err(_) => break,
             }
         }
-        writes.spawn(write_group(store.clone(), group, backlog.clone(), slot));
+        writes.spawn(write_group(store.clone(), group, state.clone(), slot));
         while writes.try_join_next().is_some() {}
     }
     while writes.join_next().await.is_some() {}
-    running.store(false, Ordering::Relaxed);
+    state.running.store(false, Ordering::Relaxed);
 }
 
 /// Writes one group of submissions together and answers each submitter.
 async fn write_group(
     store: Arc<dyn Store>,
     mut group: Vec<Job>,
-    backlog: Arc<AtomicUsize>,
+    state: WriterState,
     _slot: OwnedSemaphorePermit,
 ) {
     let mut merged = WriteBatch::default();
@@ -177,7 +195,8 @@ async fn write_group(
         metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
     }
-    backlog.fetch_sub(written, Ordering::Relaxed);
+    state.last_write_ok.store(result.is_ok(), Ordering::Relaxed);
+    state.backlog.fetch_sub(written, Ordering::Relaxed);
     for job in group {
         let _ = job.done.send(result.clone());
     }

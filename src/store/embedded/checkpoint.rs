@@ -40,12 +40,24 @@ impl Checkpointer {
         std::thread::Builder::new()
             .name("peba-checkpoint".to_owned())
             .spawn(move || {
+                let mut failing = false;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(POLL) {
                     let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
-                    if size >= CHECKPOINT_AT_BYTES
-                        && let Err(e) = passive_checkpoint(&conn)
-                    {
-                        tracing::warn!(error = %e, "checkpoint of the write-ahead log failed");
+                    if size < CHECKPOINT_AT_BYTES {
+                        continue;
+                    }
+                    // Said once when checkpoints start failing (a full disk) and once when
+                    // they work again.
+                    match passive_checkpoint(&conn) {
+                        Err(e) if !failing => {
+                            tracing::warn!(error = %e, "checkpoint of the write-ahead log failed");
+                            failing = true;
+                        }
+                        Ok(()) if failing => {
+                            tracing::info!("checkpoints of the write-ahead log work again");
+                            failing = false;
+                        }
+                        _ => {}
                     }
                 }
             })

@@ -85,12 +85,22 @@ impl EmbeddedStore {
             ))
         })?;
         let path = dir.join(DATABASE_FILE);
-        let mut conn = pool::open_writer(&path)?;
-        schema::migrate(&mut conn)?;
-        Ok(EmbeddedStore {
-            writer: Writer::new(conn),
-            readers: ReadPool::open(&path, READERS)?,
-            _checkpointer: checkpoint::Checkpointer::start(&path)?,
+        let open = || -> Result<EmbeddedStore, DbError> {
+            let mut conn = pool::open_writer(&path)?;
+            schema::migrate(&mut conn)?;
+            Ok(EmbeddedStore {
+                writer: Writer::new(conn),
+                readers: ReadPool::open(&path, READERS)?,
+                _checkpointer: checkpoint::Checkpointer::start(&path)?,
+            })
+        };
+        // SQLite reports a full disk while opening as a plain I/O error; say what it is.
+        open().map_err(|e| match no_space_left(dir) {
+            true => DbError::Unavailable(format!(
+                "no space left on the file system of {} ({e}); the store is unchanged",
+                dir.display()
+            )),
+            false => e,
         })
     }
 
@@ -109,6 +119,14 @@ impl EmbeddedStore {
     {
         self.writer.run(f).await.map_err(StoreError::from)
     }
+}
+
+/// Whether `dir` has no room for a few more pages.
+fn no_space_left(dir: &Path) -> bool {
+    let probe = dir.join(".peba-space-probe");
+    let written = std::fs::write(&probe, [0u8; 65536]);
+    let _ = std::fs::remove_file(&probe);
+    matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 #[async_trait]
