@@ -60,6 +60,7 @@ mod http;
 mod layout;
 mod query;
 mod read;
+mod retention;
 mod rollover;
 mod users;
 mod write;
@@ -423,5 +424,10 @@ impl Store for ElasticStore {
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         users::users(self).await
+    }
+
+    /// Whole daily indices at a time (see [`retention`]); `limit` does not apply.
+    async fn expire(&self, before: Timestamp, _limit: usize) -> Result<usize, StoreError> {
+        self.expire_indices(before).await
     }
 }
