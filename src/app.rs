@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::graphql::auth::JwtKeys;
 use crate::graphql::live::AlertFeed;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
+use crate::metrics::Metrics;
 use crate::query::QueryLayer;
 use crate::store::Store;
 use crate::store::elastic::{ElasticConfig, ElasticStore};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Newly stored alerts, for the GraphQL subscription (fed after the durable write).
     pub live: AlertFeed,
+    /// This server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Why the service could not start.
@@ -104,15 +107,25 @@ impl AppState {
             settings.enforce_user_flags,
         );
         let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
+        let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
         crate::retention::spawn(store.clone(), clock, settings.retention_days);
         Ok(AppState {
             jwt: Arc::new(jwt),
             live: AlertFeed::new(),
             clock,
-            writer: Arc::new(BatchWriter::spawn(store.clone(), WriterLimits::default())),
+            writer: Arc::new(BatchWriter::spawn(
+                store.clone(),
+                WriterLimits::default(),
+                metrics.writer.clone(),
+            )),
             geoip: Arc::new(geoip),
-            query: Arc::new(QueryLayer::new(store.clone(), settings.cache)),
+            query: Arc::new(QueryLayer::new(
+                store.clone(),
+                settings.cache,
+                metrics.reads.clone(),
+            )),
+            metrics,
             auth: Arc::new(auth),
             store,
             settings: Arc::new(settings),

@@ -10,12 +10,15 @@ mod kinds;
 mod reference;
 
 use crate::domain::Timestamp;
+use crate::http::ForwardedHeader;
 use crate::ingest::Classification;
+use ipnet::IpNet;
 pub use kinds::Form;
 use kinds::{
     Address, Choice, Clock, Flag, Kind, NonEmpty, NonEmptyPath, Number, OptionalPath,
     OptionalSecret, OptionalText, Seconds, Secret, Text,
 };
+use kinds::{MetricsListen, Proxies};
 pub use reference::{
     Declaration, UnknownVariable, example_toml, markdown_table, unknown_variables,
 };
@@ -197,8 +200,46 @@ settings! {
     jwt_ttl -> jwt_ttl: Duration = Seconds { min: 60, max: 30 * 86_400 }, default "3600";
     /// Longest GraphQL request, seconds (1 to 60; every HTTP request ends at 60 s).
     graphql_timeout -> graphql_timeout: Duration = Seconds { min: 1, max: 60 }, default "30";
+    /// Connections one client address (IPv6: one /64) may hold; more are closed at once;
+    /// trusted proxies are exempt.
+    max_connections_per_address -> max_connections_per_address: usize =
+        Number { min: 1, max: 1_000_000, unit: "a number" }, default "64";
+    /// Seconds a client has to send a request's headers, also the longest wait for the next
+    /// request on a kept-alive connection (1 to 3600).
+    header_timeout -> header_timeout: Duration = Seconds { min: 1, max: 3600 }, default "10";
+    /// Seconds every request body gets before `min_body_rate` applies (1 to 3600).
+    body_timeout -> body_timeout: Duration = Seconds { min: 1, max: 3600 }, default "10";
+    /// Slowest accepted request body, bytes a second on average after `body_timeout`; a
+    /// slower one is answered 408 and its connection closed.
+    min_body_rate -> min_body_rate: u64 =
+        Number { min: 1, max: 1 << 30, unit: "bytes per second" }, default "1024";
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose forwarded-address header
+    /// names the client; unset: every client is its TCP peer.
+    trusted_proxies -> trusted_proxies: Vec<IpNet> = Proxies, default "";
+    /// The header trusted proxies name the client in: `x-forwarded-for` or `forwarded`
+    /// (RFC 7239).
+    forwarded_header -> forwarded_header: ForwardedHeader = Choice(&[
+        ("x-forwarded-for", ForwardedHeader::XForwardedFor),
+        ("forwarded", ForwardedHeader::Forwarded),
+    ]), default "x-forwarded-for";
+    /// Where `GET /metrics` is served: `same` (the main address), `off`, or an address of its
+    /// own such as `127.0.0.1:9923`.
+    metrics_bind -> metrics_bind: MetricsBind = MetricsListen, default "same";
+    /// Log one line per answered request at info (target `peba::access`).
+    access_log -> access_log: bool = Flag, default "true";
     /// Delete alerts received more than this many days ago, in the background (see Retention); 0 keeps everything.
     retention_days -> retention_days: u32 = Number { min: 0, max: 100_000, unit: "days" }, default "0";
+}
+
+/// Where `GET /metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsBind {
+    /// On the main listen address, beside every other route.
+    Same,
+    /// Not at all.
+    Off,
+    /// On a listen address of its own (and not on the main one).
+    Address(SocketAddr),
 }
 
 /// How GraphQL login tokens are signed.
@@ -378,6 +419,43 @@ mod tests {
         assert_eq!(s.jwt_ttl, Duration::from_secs(600));
         assert!(Settings::load(None, env(&[("PEBA_JWT_ALGORITHM", "none")]), &[]).is_err());
         assert!(Settings::load(None, env(&[("PEBA_GRAPHQL_TIMEOUT", "0")]), &[]).is_err());
+    }
+
+    #[test]
+    fn network_settings() {
+        let s = Settings::load(
+            None,
+            env(&[
+                (
+                    "PEBA_TRUSTED_PROXIES",
+                    "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+                ),
+                ("PEBA_FORWARDED_HEADER", "forwarded"),
+                ("PEBA_METRICS_BIND", "127.0.0.1:9100"),
+            ]),
+            &[("access_log".into(), "off".into())],
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(s.forwarded_header, ForwardedHeader::Forwarded);
+        assert_eq!(
+            s.metrics_bind,
+            MetricsBind::Address("127.0.0.1:9100".parse().unwrap())
+        );
+        assert!(!s.access_log);
+        let shown = s.shown();
+        let shown = |key| shown.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+        assert_eq!(
+            shown("trusted_proxies"),
+            "10.0.0.0/8,192.0.2.7/32,2001:db8::/32"
+        );
+        assert_eq!(shown("metrics_bind"), "127.0.0.1:9100");
+        let off = Settings::load(None, env(&[("PEBA_METRICS_BIND", "off")]), &[]).unwrap();
+        assert_eq!(off.metrics_bind, MetricsBind::Off);
+        assert!(off.trusted_proxies.is_empty());
+        assert!(Settings::load(None, env(&[("PEBA_TRUSTED_PROXIES", "proxy")]), &[]).is_err());
+        assert!(Settings::load(None, env(&[("PEBA_METRICS_BIND", "elsewhere")]), &[]).is_err());
     }
 
     #[test]

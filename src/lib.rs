@@ -12,8 +12,9 @@
 //! - [`graphql`]: the GraphQL API (queries, login tokens, the live alert subscription) and
 //!   the offline playground.
 //! - [`auth`]: credential checks for senders and readers.
-//! - [`http`]: the router, middleware and server; [`app`]: the state handlers share;
-//!   [`metrics`]: counters behind `GET /metrics`, and the connection-limiting listener.
+//! - [`http`]: the router, middleware, client addresses, connection limits and server;
+//!   [`app`]: the state handlers share; [`metrics`]: the registry behind `GET /metrics`;
+//!   [`logging`]: log filter and format.
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
 //! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
@@ -29,6 +30,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod logging;
 pub mod metrics;
 pub mod query;
 pub mod retention;

@@ -4,13 +4,10 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PEBA_LOG")
-                .unwrap_or_else(|_| "peba=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(error) = peba::logging::init() {
+        eprintln!("peba: {error}");
+        return ExitCode::FAILURE;
+    }
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -1,5 +1,5 @@
-//! Process-wide counters, exposed as `GET /metrics` in the Prometheus text format
-//! (version 0.0.4), and the connection-counting, connection-limiting listener.
+//! The service's metrics, kept in a `prometheus-client` registry owned by the application
+//! state and exposed as `GET /metrics` in the Prometheus text format (version 0.0.4).
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -9,8 +9,10 @@
 //! | `peba_http_connections_open` | gauge | |
 //! | `peba_http_connections_total` | counter | |
 //! | `peba_http_connections_waited_total` | counter | (accepts delayed by the connection limit) |
+//! | `peba_http_connections_refused_total` | counter | (closed at once: the client address had its limit) |
 //! | `peba_http_connections_idle_closed_total` | counter | (closed by the idle timeout) |
 //! | `peba_http_connections_limit` | gauge | |
+//! | `peba_http_slow_bodies_total` | counter | (bodies cut off below the minimum rate) |
 //! | `peba_ingest_messages_total` | counter | `outcome` (`ok`, `refused`, `failed`) |
 //! | `peba_ingest_alerts_total` | counter | (acknowledged, durable alerts) |
 //! | `peba_store_write_errors_total` | counter | |
@@ -18,26 +20,21 @@
 //! | `peba_writer_backlog_alerts` | gauge | |
 //! | `peba_cache_hits_total`, `peba_cache_misses_total` | counter | |
 //! | `peba_store_read_errors_total` | counter | |
-//!
-//! Counters are plain atomics: recording costs a few nanoseconds and never blocks a request on
-//! another one (per-route series are created once, under a short lock).
 
-use axum::extract::{MatchedPath, Request};
+use crate::app::AppState;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, RwLock};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 pub const LATENCY_BUCKETS: &[f64] = &[
@@ -47,287 +44,263 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 /// Label of requests that matched no route.
 pub const UNMATCHED: &str = "unmatched";
 
-#[derive(Default)]
-struct RouteSeries {
-    /// Counts per status code.
-    statuses: RwLock<BTreeMap<u16, Arc<AtomicU64>>>,
-    /// Cumulative-free bucket counts (one per bound, plus +Inf).
-    buckets: [AtomicU64; 15],
-    /// Sum of latencies in microseconds.
-    sum_micros: AtomicU64,
-    count: AtomicU64,
+/// Labels of a request count.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatus {
+    route: String,
+    status: u16,
 }
 
-impl RouteSeries {
-    fn record(&self, status: u16, elapsed: Duration) {
-        let counter = self
-            .statuses
-            .read()
-            .ok()
-            .and_then(|m| m.get(&status).cloned());
-        let counter = match counter {
-            Some(c) => c,
-            None => match self.statuses.write() {
-                Ok(mut m) => m.entry(status).or_default().clone(),
-                Err(_) => return,
-            },
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        let seconds = elapsed.as_secs_f64();
-        let slot = LATENCY_BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(LATENCY_BUCKETS.len());
-        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
+/// Labels of a latency histogram.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteOnly {
+    route: String,
+}
+
+/// Labels of an ingest outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS.iter().copied())
+}
+
+/// What the listener counts about connections.
+#[derive(Clone, Default)]
+pub struct ConnectionMetrics {
+    /// Open client connections.
+    pub open: Gauge,
+    /// Connections accepted since start.
+    pub total: Counter,
+    /// Accepts that had to wait for a free connection slot.
+    pub waited: Counter,
+    /// Connections closed at once because their address held its limit.
+    pub refused: Counter,
+    /// Connections closed because the client sent nothing for the idle timeout.
+    pub idle_closed: Counter,
+    /// The connection limit in force.
+    pub limit: Gauge,
+}
+
+/// What the group-commit writer counts.
+#[derive(Clone, Default)]
+pub struct WriterMetrics {
+    /// Group commits written.
+    pub writes: Counter,
+    /// Group commits that failed.
+    pub write_errors: Counter,
+    /// Alerts waiting for the writer.
+    pub backlog: Gauge,
+}
+
+/// What the query layer counts.
+#[derive(Clone, Default)]
+pub struct ReadMetrics {
+    /// Answers served from the cache.
+    pub cache_hits: Counter,
+    /// Answers computed for the cache.
+    pub cache_misses: Counter,
+    /// Reads answered with a store error.
+    pub store_read_errors: Counter,
+}
+
+/// Every metric of one server, and the registry that exposes them.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteStatus, Counter>,
+    durations: Family<RouteOnly, Histogram, fn() -> Histogram>,
+    in_flight: Gauge,
+    /// Bodies cut off because they arrived below the minimum rate.
+    pub slow_bodies: Counter,
+    /// Connection accounting.
+    pub connections: ConnectionMetrics,
+    ingest_messages: Family<Outcome, Counter>,
+    /// Alerts acknowledged (durable).
+    pub alerts_ingested: Counter,
+    /// Group-commit writer accounting.
+    pub writer: WriterMetrics,
+    /// Read and cache accounting.
+    pub reads: ReadMetrics,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
     }
 }
 
-/// Every counter of the process.
-#[derive(Default)]
-pub struct Metrics {
-    routes: RwLock<BTreeMap<String, Arc<RouteSeries>>>,
-    /// Requests being answered.
-    pub in_flight: AtomicI64,
-    /// Open client connections.
-    pub connections_open: AtomicI64,
-    /// Connections accepted since start.
-    pub connections_total: AtomicU64,
-    /// Accepts that had to wait for a free connection slot.
-    pub connections_waited: AtomicU64,
-    /// Connections closed because the client sent nothing for the idle timeout.
-    pub connections_idle_closed: AtomicU64,
-    /// The connection limit in force (0: none).
-    pub connections_limit: AtomicU64,
-    /// Ingest messages acknowledged.
-    pub ingest_ok: AtomicU64,
-    /// Ingest messages refused (bad body, credentials, size).
-    pub ingest_refused: AtomicU64,
-    /// Ingest messages that failed in the store (answered 503).
-    pub ingest_failed: AtomicU64,
-    /// Alerts acknowledged (durable).
-    pub alerts_ingested: AtomicU64,
-    /// Group commits written.
-    pub store_writes: AtomicU64,
-    /// Group commits that failed.
-    pub store_write_errors: AtomicU64,
-    /// Reads answered with a store error.
-    pub store_read_errors: AtomicU64,
-    /// Answers served from the cache.
-    pub cache_hits: AtomicU64,
-    /// Answers computed for the cache.
-    pub cache_misses: AtomicU64,
-    /// Alerts waiting for the writer.
-    pub writer_backlog: AtomicI64,
-}
-
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::default);
-
-/// The process-wide metrics.
-pub fn global() -> &'static Metrics {
-    &METRICS
-}
-
-/// Adds one to a counter of [`global`].
-pub fn inc(counter: impl Fn(&Metrics) -> &AtomicU64) {
-    counter(global()).fetch_add(1, Ordering::Relaxed);
-}
-
 impl Metrics {
+    /// A registry with every metric at zero.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RouteStatus, Counter>::default();
+        let durations: Family<RouteOnly, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        let in_flight = Gauge::default();
+        let slow_bodies = Counter::default();
+        let connections = ConnectionMetrics::default();
+        let ingest_messages = Family::<Outcome, Counter>::default();
+        for outcome in ["ok", "refused", "failed"] {
+            let _ = ingest_messages.get_or_create(&Outcome { outcome });
+        }
+        let alerts_ingested = Counter::default();
+        let writer = WriterMetrics::default();
+        let reads = ReadMetrics::default();
+        let r = &mut registry;
+        r.register(
+            "peba_http_requests",
+            "HTTP requests answered, by route and status",
+            requests.clone(),
+        );
+        r.register(
+            "peba_http_request_duration_seconds",
+            "Time to answer a request, by route",
+            durations.clone(),
+        );
+        r.register(
+            "peba_http_requests_in_flight",
+            "Requests being answered",
+            in_flight.clone(),
+        );
+        r.register(
+            "peba_http_connections_open",
+            "Open client connections",
+            connections.open.clone(),
+        );
+        r.register(
+            "peba_http_connections_limit",
+            "Most client connections served at once",
+            connections.limit.clone(),
+        );
+        r.register(
+            "peba_http_connections",
+            "Client connections accepted",
+            connections.total.clone(),
+        );
+        r.register(
+            "peba_http_connections_waited",
+            "Connections that waited for a free slot under the connection limit",
+            connections.waited.clone(),
+        );
+        r.register(
+            "peba_http_connections_refused",
+            "Connections closed at once because their client address held its limit",
+            connections.refused.clone(),
+        );
+        r.register(
+            "peba_http_connections_idle_closed",
+            "Connections closed because the client sent nothing within the idle timeout",
+            connections.idle_closed.clone(),
+        );
+        r.register(
+            "peba_http_slow_bodies",
+            "Request bodies cut off because they arrived below the minimum rate",
+            slow_bodies.clone(),
+        );
+        r.register(
+            "peba_ingest_messages",
+            "EWS messages posted, by outcome",
+            ingest_messages.clone(),
+        );
+        r.register(
+            "peba_ingest_alerts",
+            "Alerts acknowledged as durable",
+            alerts_ingested.clone(),
+        );
+        r.register(
+            "peba_store_writes",
+            "Group commits written to the store",
+            writer.writes.clone(),
+        );
+        r.register(
+            "peba_store_write_errors",
+            "Group commits the store refused",
+            writer.write_errors.clone(),
+        );
+        r.register(
+            "peba_store_read_errors",
+            "Reads answered with a store error",
+            reads.store_read_errors.clone(),
+        );
+        r.register(
+            "peba_writer_backlog_alerts",
+            "Alerts accepted but not yet written",
+            writer.backlog.clone(),
+        );
+        r.register(
+            "peba_cache_hits",
+            "Answers served from the answer cache",
+            reads.cache_hits.clone(),
+        );
+        r.register(
+            "peba_cache_misses",
+            "Answers computed for the answer cache",
+            reads.cache_misses.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            durations,
+            in_flight,
+            slow_bodies,
+            connections,
+            ingest_messages,
+            alerts_ingested,
+            writer,
+            reads,
+        }
+    }
+
     /// Records one answered request.
-    pub fn record_request(&self, route: &str, status: u16, elapsed: Duration) {
-        let series = self.routes.read().ok().and_then(|m| m.get(route).cloned());
-        let series = match series {
-            Some(s) => s,
-            None => match self.routes.write() {
-                Ok(mut m) => m.entry(route.to_owned()).or_default().clone(),
-                Err(_) => return,
-            },
-        };
-        series.record(status, elapsed);
+    pub fn record_request(&self, route: &str, status: u16, elapsed: std::time::Duration) {
+        self.requests
+            .get_or_create(&RouteStatus {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.durations
+            .get_or_create(&RouteOnly {
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Requests counted for `route` with `status`.
     pub fn requests(&self, route: &str, status: u16) -> u64 {
-        self.routes
-            .read()
-            .ok()
-            .and_then(|m| {
-                m.get(route).and_then(|s| {
-                    s.statuses
-                        .read()
-                        .ok()
-                        .and_then(|st| st.get(&status).map(|c| c.load(Ordering::Relaxed)))
-                })
+        self.requests
+            .get(&RouteStatus {
+                route: route.to_owned(),
+                status,
             })
-            .unwrap_or(0)
+            .map_or(0, |c| c.get())
+    }
+
+    /// Counts one ingest message: `ok`, `refused` (bad body, credentials, size) or `failed`
+    /// (the store could not write it).
+    pub fn ingest_message(&self, outcome: &'static str) {
+        self.ingest_messages
+            .get_or_create(&Outcome { outcome })
+            .inc();
     }
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        out.push_str("# HELP peba_http_requests_total HTTP requests answered, by route and status.\n# TYPE peba_http_requests_total counter\n");
-        let routes: Vec<(String, Arc<RouteSeries>)> = self
-            .routes
-            .read()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        for (route, series) in &routes {
-            if let Ok(statuses) = series.statuses.read() {
-                for (status, count) in statuses.iter() {
-                    let _ = writeln!(
-                        out,
-                        "peba_http_requests_total{{route=\"{}\",status=\"{status}\"}} {}",
-                        escape(route),
-                        load(count)
-                    );
-                }
-            }
-        }
-        out.push_str("# HELP peba_http_request_duration_seconds Time to answer a request, by route.\n# TYPE peba_http_request_duration_seconds histogram\n");
-        for (route, series) in &routes {
-            let route = escape(route);
-            let mut cumulative = 0;
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                cumulative += load(&series.buckets[i]);
-                let _ = writeln!(
-                    out,
-                    "peba_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            cumulative += load(&series.buckets[LATENCY_BUCKETS.len()]);
-            let _ = writeln!(
-                out,
-                "peba_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}\n\
-                 peba_http_request_duration_seconds_sum{{route=\"{route}\"}} {}\n\
-                 peba_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                load(&series.sum_micros) as f64 / 1e6,
-                load(&series.count)
-            );
-        }
-        let gauge = |out: &mut String, name: &str, help: &str, value: i64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        };
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        };
-        gauge(
-            &mut out,
-            "peba_http_requests_in_flight",
-            "Requests being answered.",
-            self.in_flight.load(Ordering::Relaxed),
-        );
-        gauge(
-            &mut out,
-            "peba_http_connections_open",
-            "Open client connections.",
-            self.connections_open.load(Ordering::Relaxed),
-        );
-        gauge(
-            &mut out,
-            "peba_http_connections_limit",
-            "Most client connections served at once (0: no limit).",
-            load(&self.connections_limit) as i64,
-        );
-        counter(
-            &mut out,
-            "peba_http_connections_total",
-            "Client connections accepted.",
-            load(&self.connections_total),
-        );
-        counter(
-            &mut out,
-            "peba_http_connections_waited_total",
-            "Connections that waited for a free slot under the connection limit.",
-            load(&self.connections_waited),
-        );
-        counter(
-            &mut out,
-            "peba_http_connections_idle_closed_total",
-            "Connections closed because the client sent nothing within the idle timeout.",
-            load(&self.connections_idle_closed),
-        );
-        let _ = writeln!(
-            out,
-            "# HELP peba_ingest_messages_total EWS messages posted, by outcome.\n# TYPE peba_ingest_messages_total counter\n\
-             peba_ingest_messages_total{{outcome=\"ok\"}} {}\n\
-             peba_ingest_messages_total{{outcome=\"refused\"}} {}\n\
-             peba_ingest_messages_total{{outcome=\"failed\"}} {}",
-            load(&self.ingest_ok),
-            load(&self.ingest_refused),
-            load(&self.ingest_failed)
-        );
-        counter(
-            &mut out,
-            "peba_ingest_alerts_total",
-            "Alerts acknowledged as durable.",
-            load(&self.alerts_ingested),
-        );
-        counter(
-            &mut out,
-            "peba_store_writes_total",
-            "Group commits written to the store.",
-            load(&self.store_writes),
-        );
-        counter(
-            &mut out,
-            "peba_store_write_errors_total",
-            "Group commits the store refused.",
-            load(&self.store_write_errors),
-        );
-        counter(
-            &mut out,
-            "peba_store_read_errors_total",
-            "Reads answered with a store error.",
-            load(&self.store_read_errors),
-        );
-        gauge(
-            &mut out,
-            "peba_writer_backlog_alerts",
-            "Alerts accepted but not yet written.",
-            self.writer_backlog.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "peba_cache_hits_total",
-            "Answers served from the answer cache.",
-            load(&self.cache_hits),
-        );
-        counter(
-            &mut out,
-            "peba_cache_misses_total",
-            "Answers computed for the answer cache.",
-            load(&self.cache_misses),
-        );
+        // Writing into a `String` cannot fail.
+        let _ = prometheus_text::encode(&mut out, &self.registry);
         out
     }
 }
 
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// `GET /metrics`.
-pub async fn handler() -> Response {
+pub async fn handler(State(state): State<AppState>) -> Response {
     (
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        global().render(),
+        [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
+        state.metrics.render(),
     )
         .into_response()
 }
@@ -350,12 +323,12 @@ pub async fn mark_route(request: Request, next: Next) -> Response {
 }
 
 /// Outer middleware: counts every request by route and status and times it.
-pub async fn record(request: Request, next: Next) -> Response {
-    let metrics = global();
+pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let metrics = &state.metrics;
     let started = Instant::now();
-    metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    metrics.in_flight.inc();
     let response = next.run(request).await;
-    metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    metrics.in_flight.dec();
     let route = response
         .extensions()
         .get::<RouteLabel>()
@@ -364,204 +337,33 @@ pub async fn record(request: Request, next: Next) -> Response {
     response
 }
 
-/// Connection limits: how many connections are served at once, and how long a connection may
-/// stay silent.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    /// Most connections served at once; further ones wait in the listen backlog.
-    pub max_connections: usize,
-    /// A connection on which the client sends nothing for this long is closed (this bounds
-    /// slow clients: a request's headers and body must keep arriving).
-    pub idle_timeout: Duration,
-}
-
-/// A listener that counts connections, holds at most `max_connections` open, and closes
-/// connections idle for `idle_timeout`.
-pub struct LimitedListener {
-    inner: TcpListener,
-    slots: Arc<Semaphore>,
-    limits: ConnectionLimits,
-}
-
-impl LimitedListener {
-    /// Wraps `inner`.
-    pub fn new(inner: TcpListener, limits: ConnectionLimits) -> Self {
-        global()
-            .connections_limit
-            .store(limits.max_connections as u64, Ordering::Relaxed);
-        LimitedListener {
-            inner,
-            slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
-            limits,
-        }
-    }
-}
-
-impl axum::serve::Listener for LimitedListener {
-    type Io = LimitedStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let permit = match self.slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                global().connections_waited.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    limit = self.limits.max_connections,
-                    "connection limit reached; new connections wait"
-                );
-                self.slots
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed")
-            }
-        };
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    let metrics = global();
-                    metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-                    metrics.connections_open.fetch_add(1, Ordering::Relaxed);
-                    return (
-                        LimitedStream {
-                            inner: stream,
-                            _permit: permit,
-                            idle_timeout: self.limits.idle_timeout,
-                            deadline: Box::pin(tokio::time::sleep(self.limits.idle_timeout)),
-                        },
-                        addr,
-                    );
-                }
-                Err(error) => {
-                    // Out of file descriptors and the like: wait a little, as axum does.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-/// An accepted connection: holds its slot, counts itself open, and times out when idle.
-pub struct LimitedStream {
-    inner: TcpStream,
-    _permit: OwnedSemaphorePermit,
-    idle_timeout: Duration,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Drop for LimitedStream {
-    fn drop(&mut self) {
-        global().connections_open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-impl AsyncRead for LimitedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.inner).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                if buf.filled().len() > before {
-                    let next = tokio::time::Instant::now() + self.idle_timeout;
-                    self.deadline.as_mut().reset(next);
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    global()
-                        .connections_idle_closed
-                        .fetch_add(1, Ordering::Relaxed);
-                    Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "client idle for too long",
-                    )))
-                }
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-}
-
-impl AsyncWrite for LimitedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            // An answer is going out: the client is not idle, the server is working.
-            let next = tokio::time::Instant::now() + self.idle_timeout;
-            self.deadline.as_mut().reset(next);
-        }
-        result
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            let next = tokio::time::Instant::now() + self.idle_timeout;
-            self.deadline.as_mut().reset(next);
-        }
-        result
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn exposition_has_every_family() {
-        let m = Metrics::default();
+        let m = Metrics::new();
         m.record_request("/alert/x", 200, Duration::from_millis(3));
         m.record_request("/alert/x", 200, Duration::from_secs(20));
         m.record_request("/alert/x", 503, Duration::from_micros(100));
-        m.cache_hits.fetch_add(2, Ordering::Relaxed);
+        m.reads.cache_hits.inc_by(2);
         let text = m.render();
         assert!(
             text.contains("peba_http_requests_total{route=\"/alert/x\",status=\"200\"} 2"),
             "{text}"
         );
         assert!(text.contains("peba_http_requests_total{route=\"/alert/x\",status=\"503\"} 1"));
-        assert!(text.contains(
-            "peba_http_request_duration_seconds_bucket{route=\"/alert/x\",le=\"0.0005\"} 1"
-        ));
-        assert!(text.contains(
-            "peba_http_request_duration_seconds_bucket{route=\"/alert/x\",le=\"0.005\"} 2"
-        ));
-        assert!(text.contains(
-            "peba_http_request_duration_seconds_bucket{route=\"/alert/x\",le=\"+Inf\"} 3"
-        ));
+        for (bound, count) in [("0.0005", 1), ("0.005", 2), ("2.5", 2), ("+Inf", 3)] {
+            let sample = format!(
+                "peba_http_request_duration_seconds_bucket{{route=\"/alert/x\",le=\"{bound}\"}} {count}"
+            );
+            assert!(text.contains(&sample), "{sample} in\n{text}");
+        }
         assert!(text.contains("peba_http_request_duration_seconds_count{route=\"/alert/x\"} 3"));
         assert!(text.contains("peba_cache_hits_total 2"));
+        assert!(text.contains("peba_ingest_messages_total{outcome=\"failed\"} 0"));
         assert_eq!(m.requests("/alert/x", 200), 2);
         // Every sample line is `name{labels} value` or `name value`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
@@ -571,7 +373,10 @@ mod tests {
     }
 
     #[test]
-    fn labels_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    fn every_server_has_its_own_registry() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.alerts_ingested.inc();
+        assert!(a.render().contains("peba_ingest_alerts_total 1"));
+        assert!(b.render().contains("peba_ingest_alerts_total 0"));
     }
 }

@@ -12,11 +12,11 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, Timestamp,
 };
+use crate::metrics::ReadMetrics;
 use crate::store::{StatisticsDocument, Store, StoreError};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Most answers the cache keeps at once.
@@ -100,18 +100,24 @@ impl moka::Expiry<CacheKey, CacheEntry> for PerEntryTtl {
 pub struct QueryLayer {
     store: Arc<dyn Store>,
     cache: Option<moka::future::Cache<CacheKey, CacheEntry>>,
+    metrics: ReadMetrics,
 }
 
 impl QueryLayer {
-    /// A query layer over `store`; `cache` switches the answer cache on.
-    pub fn new(store: Arc<dyn Store>, cache: bool) -> Self {
+    /// A query layer over `store`; `cache` switches the answer cache on; it counts into
+    /// `metrics`.
+    pub fn new(store: Arc<dyn Store>, cache: bool, metrics: ReadMetrics) -> Self {
         let cache = cache.then(|| {
             moka::future::Cache::builder()
                 .max_capacity(CACHE_CAPACITY)
                 .expire_after(PerEntryTtl)
                 .build()
         });
-        QueryLayer { store, cache }
+        QueryLayer {
+            store,
+            cache,
+            metrics,
+        }
     }
 
     /// Whether answers are cached.
@@ -127,10 +133,10 @@ impl QueryLayer {
     where
         F: Future<Output = Result<Answer, Answer>>,
     {
-        let metrics = crate::metrics::global();
+        let metrics = &self.metrics;
         let (Some(cache), Some(ttl)) = (&self.cache, ttl.filter(|t| !t.is_zero())) else {
             return compute.await.unwrap_or_else(|uncached| {
-                crate::metrics::inc(|m| &m.store_read_errors);
+                metrics.store_read_errors.inc();
                 uncached
             });
         };
@@ -138,19 +144,19 @@ impl QueryLayer {
         let answer = cache
             .try_get_with(key, async {
                 computed = true;
-                metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+                metrics.cache_misses.inc();
                 compute.await.map(|answer| CacheEntry { ttl, answer })
             })
             .await
             .map_or_else(
                 |uncached| {
-                    crate::metrics::inc(|m| &m.store_read_errors);
+                    metrics.store_read_errors.inc();
                     (*uncached).clone()
                 },
                 |entry| entry.answer,
             );
         if !computed {
-            metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+            metrics.cache_hits.inc();
         }
         answer
     }
@@ -364,7 +370,10 @@ mod tests {
     fn layer(cache: bool) -> (QueryLayer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::embedded::EmbeddedStore::open(dir.path()).unwrap();
-        (QueryLayer::new(Arc::new(store), cache), dir)
+        (
+            QueryLayer::new(Arc::new(store), cache, ReadMetrics::default()),
+            dir,
+        )
     }
 
     fn key(query: &str, reader: Option<&str>) -> CacheKey {

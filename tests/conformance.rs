@@ -584,9 +584,12 @@ async fn both_stores_answer_every_query_family_alike() {
 
     let questions = questions(&data);
     let layers = [
-        (QueryLayer::new(embedded.clone(), false), embedded.clone()),
         (
-            QueryLayer::new(elastic_dyn.clone(), false),
+            QueryLayer::new(embedded.clone(), false, Default::default()),
+            embedded.clone(),
+        ),
+        (
+            QueryLayer::new(elastic_dyn.clone(), false, Default::default()),
             elastic_dyn.clone(),
         ),
     ];

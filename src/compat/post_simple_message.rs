@@ -14,13 +14,25 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::sync::atomic::Ordering;
 
 /// The exact body of a successful submission.
 pub const OK_BODY: &str = "<Result><StatusCode>OK</StatusCode><Text></Text></Result>";
 
-/// `POST`: parse, authenticate, build, store, acknowledge.
+/// `POST`: parse, authenticate, build, store, acknowledge; counts the outcome.
 pub async fn post(State(state): State<AppState>, body: Body) -> Response {
+    let response = handle(&state, body).await;
+    let status = response.status();
+    state.metrics.ingest_message(if status.is_success() {
+        "ok"
+    } else if status.is_server_error() {
+        "failed"
+    } else {
+        "refused"
+    });
+    response
+}
+
+async fn handle(state: &AppState, body: Body) -> Response {
     let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -90,11 +102,7 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         .await
     {
         Ok(()) => {
-            let metrics = crate::metrics::global();
-            metrics.ingest_ok.fetch_add(1, Ordering::Relaxed);
-            metrics
-                .alerts_ingested
-                .fetch_add(accepted as u64, Ordering::Relaxed);
+            state.metrics.alerts_ingested.inc_by(accepted as u64);
             tracing::debug!(accepted, skipped = built.skipped.len(), "message stored");
             if let Some(alerts) = live {
                 state.live.publish(alerts);
@@ -119,13 +127,6 @@ pub async fn get() -> Response {
 }
 
 fn result(status: StatusCode, code: &str, text: &str) -> Response {
-    crate::metrics::inc(|m| {
-        if status.is_server_error() {
-            &m.ingest_failed
-        } else {
-            &m.ingest_refused
-        }
-    });
     let body = format!(
         "<Result><StatusCode>{}</StatusCode><Text>{}</Text></Result>",
         escape(code),

@@ -1,7 +1,10 @@
 //! The kinds of value a setting holds: how its text is read, what a wrong text is told, and
 //! how the value is shown again (secrets masked).
 
+use super::MetricsBind;
 use crate::domain::Timestamp;
+use crate::http::client_addr::parse_proxy;
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt::Display;
 use std::net::SocketAddr;
@@ -57,6 +60,11 @@ pub struct Flag;
 pub struct Address;
 /// An optional fixed time, `YYYY-MM-DD HH:MM:SS`.
 pub struct Clock;
+
+/// Addresses or CIDRs, comma-separated; empty: none.
+pub struct Proxies;
+/// `same`, `off`, or a `HOST:PORT` socket address.
+pub struct MetricsListen;
 
 /// A whole number within bounds; `unit` names it in the error ("a number", "bytes").
 pub struct Number<T> {
@@ -260,6 +268,45 @@ impl<T: Copy + PartialEq> Kind for Choice<T> {
             .find(|(_, v)| v == value)
             .map(|(name, _)| (*name).to_owned())
             .unwrap_or_default()
+    }
+}
+
+impl Kind for Proxies {
+    type Value = Vec<IpNet>;
+    fn parse(&self, text: &str) -> Result<Vec<IpNet>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                parse_proxy(part)
+                    .ok_or_else(|| "expected addresses or CIDRs, comma-separated".to_owned())
+            })
+            .collect()
+    }
+    fn show(&self, value: &Vec<IpNet>) -> String {
+        let nets: Vec<String> = value.iter().map(IpNet::to_string).collect();
+        nets.join(",")
+    }
+}
+
+impl Kind for MetricsListen {
+    type Value = MetricsBind;
+    fn parse(&self, text: &str) -> Result<MetricsBind, String> {
+        match text {
+            "same" => Ok(MetricsBind::Same),
+            "off" => Ok(MetricsBind::Off),
+            address => address
+                .parse()
+                .map(MetricsBind::Address)
+                .map_err(|_| "expected same, off or HOST:PORT".to_owned()),
+        }
+    }
+    fn show(&self, value: &MetricsBind) -> String {
+        match value {
+            MetricsBind::Same => "same".to_owned(),
+            MetricsBind::Off => "off".to_owned(),
+            MetricsBind::Address(address) => address.to_string(),
+        }
     }
 }
 

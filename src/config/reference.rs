@@ -38,10 +38,11 @@ impl Declaration {
 }
 
 /// `PEBA_*` variables read by the project other than settings: the configuration file, the
-/// log filter, and the variables of its tests, benchmarks and browser test.
+/// log filter and format, and the variables of its tests, benchmarks and browser test.
 const OTHER_VARIABLES: &[&str] = &[
     "PEBA_CONFIG",
     "PEBA_LOG",
+    "PEBA_LOG_FORMAT",
     "PEBA_BIN",
     "PEBA_URL",
     "PEBA_BLESS",

@@ -2,6 +2,7 @@
 //! submitter is answered only once that write is durable. As many writes as the store allows
 //! ([`Store::concurrent_writes`]) are under way at once; each takes what queued meanwhile.
 
+use crate::metrics::WriterMetrics;
 use crate::store::{Store, StoreError, WriteBatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -54,27 +55,30 @@ pub struct BatchWriter {
     /// Whether the latest store write succeeded (a full disk makes it fail).
     last_write_ok: Arc<AtomicBool>,
     limits: WriterLimits,
+    metrics: WriterMetrics,
 }
 
 impl BatchWriter {
-    /// Starts the writer task on the current tokio runtime.
-    pub fn spawn(store: Arc<dyn Store>, limits: WriterLimits) -> Self {
+    /// Starts the writer task on the current tokio runtime; it counts into `metrics`.
+    pub fn spawn(store: Arc<dyn Store>, limits: WriterLimits, metrics: WriterMetrics) -> Self {
         let (queue, jobs) = mpsc::channel(4096);
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
         let last_write_ok = Arc::new(AtomicBool::new(true));
-        let state = WriterState {
+        let context = WriteContext {
+            store,
             backlog: backlog.clone(),
-            running: running.clone(),
             last_write_ok: last_write_ok.clone(),
+            metrics: metrics.clone(),
         };
-        tokio::spawn(run(store, jobs, state, limits));
+        tokio::spawn(run(context, jobs, running.clone(), limits));
         BatchWriter {
             queue,
             backlog,
             running,
             last_write_ok,
             limits,
+            metrics,
         }
     }
 
@@ -86,9 +90,7 @@ impl BatchWriter {
         let size = batch.alerts.len() + batch.cve_copies.len();
         let (done, answer) = oneshot::channel();
         self.backlog.fetch_add(size, Ordering::Relaxed);
-        crate::metrics::global()
-            .writer_backlog
-            .fetch_add(size as i64, Ordering::Relaxed);
+        self.metrics.backlog.inc_by(size as i64);
         let sent = tokio::time::timeout(
             self.limits.enqueue_timeout,
             self.queue.send(Job { batch, done }),
@@ -96,9 +98,7 @@ impl BatchWriter {
         .await;
         if !matches!(sent, Ok(Ok(()))) {
             self.backlog.fetch_sub(size, Ordering::Relaxed);
-            crate::metrics::global()
-                .writer_backlog
-                .fetch_sub(size as i64, Ordering::Relaxed);
+            self.metrics.backlog.dec_by(size as i64);
             return Err(WriteError::Unavailable(if sent.is_err() {
                 "queue full"
             } else {
@@ -126,21 +126,23 @@ impl BatchWriter {
     }
 }
 
-/// What the writer task shares with its handle.
+/// What every group write needs.
 #[derive(Clone)]
-struct WriterState {
+struct WriteContext {
+    store: Arc<dyn Store>,
     backlog: Arc<AtomicUsize>,
-    running: Arc<AtomicBool>,
+    /// Set after each write: whether it succeeded.
     last_write_ok: Arc<AtomicBool>,
+    metrics: WriterMetrics,
 }
 
 async fn run(
-    store: Arc<dyn Store>,
+    context: WriteContext,
     mut jobs: mpsc::Receiver<Job>,
-    state: WriterState,
+    running: Arc<AtomicBool>,
     limits: WriterLimits,
 ) {
-    let slots = Arc::new(Semaphore::new(store.concurrent_writes().max(1)));
+    let slots = Arc::new(Semaphore::new(context.store.concurrent_writes().max(1)));
     let mut writes = JoinSet::new();
     loop {
         // Wait for a free slot first, so that the group takes everything queued meanwhile.
@@ -161,42 +163,38 @@ async fn run(
                 Err(_) => break,
             }
         }
-        writes.spawn(write_group(store.clone(), group, state.clone(), slot));
+        writes.spawn(write_group(context.clone(), group, slot));
         while writes.try_join_next().is_some() {}
     }
     while writes.join_next().await.is_some() {}
-    state.running.store(false, Ordering::Relaxed);
+    running.store(false, Ordering::Relaxed);
 }
 
 /// Writes one group of submissions together and answers each submitter.
-async fn write_group(
-    store: Arc<dyn Store>,
-    mut group: Vec<Job>,
-    state: WriterState,
-    _slot: OwnedSemaphorePermit,
-) {
+async fn write_group(context: WriteContext, mut group: Vec<Job>, _slot: OwnedSemaphorePermit) {
     let mut merged = WriteBatch::default();
     for job in &mut group {
         merged.alerts.append(&mut job.batch.alerts);
         merged.cve_copies.append(&mut job.batch.cve_copies);
     }
     let written = merged.alerts.len() + merged.cve_copies.len();
-    let result = store
+    let result = context
+        .store
         .write(merged)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string());
-    let metrics = crate::metrics::global();
-    metrics.store_writes.fetch_add(1, Ordering::Relaxed);
-    metrics
-        .writer_backlog
-        .fetch_sub(written as i64, Ordering::Relaxed);
+    let metrics = &context.metrics;
+    metrics.writes.inc();
+    metrics.backlog.dec_by(written as i64);
     if let Err(message) = &result {
-        metrics.store_write_errors.fetch_add(1, Ordering::Relaxed);
+        metrics.write_errors.inc();
         tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
     }
-    state.last_write_ok.store(result.is_ok(), Ordering::Relaxed);
-    state.backlog.fetch_sub(written, Ordering::Relaxed);
+    context
+        .last_write_ok
+        .store(result.is_ok(), Ordering::Relaxed);
+    context.backlog.fetch_sub(written, Ordering::Relaxed);
     for job in group {
         let _ = job.done.send(result.clone());
     }
