@@ -757,8 +757,8 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
 
     let questions = questions(&data);
     let layers = [
-        QueryLayer::new(expired.clone(), false),
-        QueryLayer::new(fresh.clone(), false),
+        QueryLayer::new(expired.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
     ];
     let mut failures = Vec::new();
     for (i, q) in questions.iter().enumerate() {
@@ -833,8 +833,8 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
     assert_eq!(version, 2);
 
     let layers = [
-        QueryLayer::new(migrated.clone(), false),
-        QueryLayer::new(fresh.clone(), false),
+        QueryLayer::new(migrated.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
     ];
     let questions = questions(&data);
     let mut failures = Vec::new();
