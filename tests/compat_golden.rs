@@ -481,6 +481,7 @@ const CASES: &[Case] = &[
     get("tops_topx_31", "/alert/tops?type=urls&topx=31"),
     get("tops_topx_0", "/alert/tops?type=urls&topx=0"),
     get("tops_days_2", "/alert/tops?type=urls&days=2"),
+    get("tops_days_empty", "/alert/tops?type=destports&days="),
     get("tops_type_missing", "/alert/tops"),
     get("tops_type_invalid", "/alert/tops?type=ips"),
 ];

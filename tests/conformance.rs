@@ -566,6 +566,7 @@ async fn both_stores_answer_every_query_family_alike() {
     );
     let elastic_dyn: Arc<dyn Store> = elastic.clone();
     let data = load(&[embedded.clone(), elastic_dyn.clone()], &elastic).await;
+    backend.refresh().await;
 
     // The data spans several daily indices on the Elasticsearch side.
     let indices: serde_json::Value = reqwest::get(format!(

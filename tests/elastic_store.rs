@@ -109,6 +109,14 @@ fn tc(key: &str, count: u64, label: Option<&str>) -> TermCount {
     }
 }
 
+/// Makes what the store wrote searchable now. Writes are acknowledged once durable and become
+/// searchable with the indices' periodic refresh (within a second); tests read back at once.
+async fn refresh(store: &ElasticStore) {
+    let c = store.config();
+    let path = format!("{},{}/_refresh", c.alert_read_pattern(), c.cve_index);
+    raw(&c.url, reqwest::Method::POST, &path, None).await;
+}
+
 async fn raw(url: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
     let client = reqwest::Client::new();
     let mut req = client.request(method, format!("{}/{path}", url.trim_end_matches('/')));
@@ -143,6 +151,7 @@ async fn writes_and_reads_back_every_field() {
         .await
         .unwrap();
     assert_eq!((out.created, out.replaced, out.cve_copies), (2, 0, 0));
+    refresh(&store).await;
 
     let got = store
         .alerts_by_id(&["b1".into(), "missing".into(), "a1".into()])
@@ -179,6 +188,7 @@ async fn replaces_by_id_and_stores_cve_copies_once() {
     let c = alert("r3", "2024-06-24 10:00:00");
     let out = store.write(batch(vec![c.clone(), c])).await.unwrap();
     assert_eq!((out.created, out.replaced), (1, 1));
+    refresh(&store).await;
     assert_eq!(
         store
             .count(&AlertFilter::domain(DataDomain::All))
@@ -349,6 +359,7 @@ async fn answers_each_query_family() {
     let Some(url) = node_url() else { return };
     let store = ElasticStore::connect(config(&url)).await.unwrap();
     store.write(batch(fixture())).await.unwrap();
+    refresh(&store).await;
     let all = AlertFilter::domain(DataDomain::All);
 
     assert_eq!(store.count(&all).await.unwrap(), 9);
@@ -564,6 +575,8 @@ async fn dynamic_mapping_gives_the_same_answers() {
     let explicit = ElasticStore::connect(config(&url)).await.unwrap();
     dynamic.write(batch(fixture())).await.unwrap();
     explicit.write(batch(fixture())).await.unwrap();
+    refresh(&dynamic).await;
+    refresh(&explicit).await;
     let mapping = raw(
         &url,
         reqwest::Method::GET,
@@ -708,6 +721,8 @@ async fn an_id_stays_unique_across_a_rollover() {
     let mut b = alert("x2", "2024-06-24 23:59:59");
     b.peer_type = "Webpage".into();
     store.write(batch(vec![a.clone(), b])).await.unwrap();
+    // A second later the periodic refresh has made them searchable.
+    refresh(&store).await;
     // The daily job rolls the alias over to a new index.
     raw(
         &url,
@@ -723,6 +738,7 @@ async fn an_id_stays_unique_across_a_rollover() {
     let out = store.write(batch(vec![again.clone(), c])).await.unwrap();
     assert_eq!((out.created, out.replaced), (1, 1));
     let all = AlertFilter::domain(DataDomain::All);
+    refresh(&store).await;
     assert_eq!(store.count(&all).await.unwrap(), 3);
     assert_eq!(
         store.alerts_by_id(&["x1".into()]).await.unwrap(),
@@ -749,6 +765,7 @@ async fn very_long_values_are_stored() {
     let b = alert("short1", "2024-06-24 10:00:08");
     let out = store.write(batch(vec![a.clone(), b])).await.unwrap();
     assert_eq!(out.created, 2);
+    refresh(&store).await;
     assert_eq!(
         store.alerts_by_id(&["long1".into()]).await.unwrap(),
         vec![a]
@@ -786,6 +803,7 @@ async fn a_write_index_without_keyword_limits_gets_them() {
     a.original_request_string = "x".repeat(40_000);
     a.rawhttp = "y".repeat(40_000);
     store.write(batch(vec![a.clone()])).await.unwrap();
+    refresh(&store).await;
     assert_eq!(
         store.alerts_by_id(&["long2".into()]).await.unwrap(),
         vec![a]
@@ -897,6 +915,7 @@ async fn windowed_searches_skip_the_daily_indices_they_do_not_need() {
             .await
             .unwrap();
     }
+    refresh(&store).await;
     let window = json!({
         "size": 0,
         "track_total_hits": true,

@@ -56,7 +56,7 @@ pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
                 },
             };
             let Some((start, end, interval)) =
-                timeline(state.clock.now(), params.get("days").unwrap_or("1"))
+                timeline(state.clock.now(), params.non_empty("days").unwrap_or("1"))
             else {
                 return Ok(nope());
             };

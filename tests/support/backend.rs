@@ -77,6 +77,7 @@ impl Backend {
                 ("elastictimeout".into(), c.timeout.as_secs().to_string()),
                 ("alertindex".into(), c.alert_write_alias.clone()),
                 ("alertreadprefix".into(), c.alert_read_prefix.clone()),
+                ("cveindex".into(), c.cve_index.clone()),
                 ("userindex".into(), c.user_index.clone()),
                 ("statisticindex".into(), c.statistic_index.clone()),
             ],
@@ -89,6 +90,25 @@ impl Backend {
             .into_iter()
             .map(|(k, v)| (format!("PEBA_{}", k.to_uppercase()), v))
             .collect()
+    }
+
+    /// Makes everything written so far searchable now (Elasticsearch only): writes are
+    /// acknowledged once durable and become searchable with the next periodic refresh (within
+    /// a second); tests that read right after writing ask for it.
+    pub async fn refresh(&self) {
+        let Backend::Elastic(c) = self else { return };
+        let p = &c.alert_read_prefix;
+        let url = format!(
+            "{}/{p}-*,{p}_*/_refresh?ignore_unavailable=true&allow_no_indices=true",
+            c.url.trim_end_matches('/')
+        );
+        let answer = reqwest::Client::new()
+            .post(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("refresh");
+        assert!(answer.status().is_success(), "refresh: {}", answer.status());
     }
 
     /// Deletes the test's indices and template (Elasticsearch only; best effort).

@@ -101,6 +101,7 @@ pub async fn start_on(
         settings.elastic_timeout = c.timeout;
         settings.alert_index = c.alert_write_alias.clone();
         settings.alert_read_prefix = c.alert_read_prefix.clone();
+        settings.cve_index = c.cve_index.clone();
         settings.user_index = c.user_index.clone();
         settings.statistic_index = c.statistic_index.clone();
     }
@@ -123,6 +124,7 @@ pub async fn start_on(
     for u in &users {
         store.add_user(u).await.expect("add user");
     }
+    backend.refresh().await;
     let state = AppState::build(settings).await.expect("state");
     let (base, task) = serve(state).await;
     Server {

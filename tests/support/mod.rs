@@ -195,8 +195,10 @@ impl TestApp {
         peba::app::open_store(&settings).await.expect("store opens")
     }
 
-    /// Every stored alert (all domains), newest first.
+    /// Every stored alert (all domains), newest first (everything written is made searchable
+    /// first).
     pub async fn stored(&self) -> Vec<peba::domain::Alert> {
+        self.backend.refresh().await;
         all_alerts(self.store().await.as_ref()).await
     }
 

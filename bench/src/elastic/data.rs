@@ -42,10 +42,11 @@ pub async fn prepare(node: &mut Node, url: &str, embedded: &Loaded, geoip: &Path
     node.delete_indices(DATA_INDICES)
         .await
         .expect("old data deleted");
-    let store = peba::app::open_store(&settings(&[(
-        "elasticsearch_host".to_owned(),
-        url.to_owned(),
-    )]))
+    // 20,000-alert bulks may take longer than the default timeout on a busy machine.
+    let store = peba::app::open_store(&settings(&[
+        ("elasticsearch_host".to_owned(), url.to_owned()),
+        ("elastictimeout".to_owned(), "300".to_owned()),
+    ]))
     .await
     .expect("the Elasticsearch store opens");
     eprintln!(

@@ -26,9 +26,6 @@ pub const MESSAGE_ALERTS: usize = 100;
 pub struct Capture {
     /// The `_bulk` requests writing alerts and CVE copies, replayed as the raw side.
     pub bulks: Plan,
-    /// The same requests without `refresh=wait_for` (what the node takes without peba's
-    /// visibility guarantee; for comparison only).
-    pub bulks_no_refresh: Plan,
     /// Alert documents in those bulks (`index` actions).
     pub alerts: u64,
     /// CVE copies in those bulks (`create` actions).
@@ -42,22 +39,6 @@ pub struct Capture {
     pub other_ms: f64,
 }
 
-/// `target` without its `refresh` parameter.
-fn without_refresh(target: &str) -> String {
-    let Some((path, query)) = target.split_once('?') else {
-        return target.to_owned();
-    };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.starts_with("refresh="))
-        .collect();
-    if kept.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", kept.join("&"))
-    }
-}
-
 /// One interleaved round: peba and the raw replay, each into fresh indices.
 #[derive(Debug, Clone)]
 pub struct Round {
@@ -69,8 +50,6 @@ pub struct Round {
     pub raw_seconds: f64,
     /// Alert documents in the indices after the replay.
     pub raw_stored: u64,
-    /// Seconds the replay without `refresh=wait_for` took.
-    pub no_refresh_seconds: f64,
 }
 
 /// Where the ingest runs write.
@@ -120,12 +99,18 @@ async fn stored(node: &mut Node) -> u64 {
         .map_or(0, |v| v["count"].as_u64().unwrap_or(0))
 }
 
-/// Posts `alerts` alerts in messages of [`MESSAGE_ALERTS`] from `senders` concurrent
-/// senders to `server`.
-async fn post(server: SocketAddr, senders: usize, alerts: u64, seed: u64) -> IngestResult {
+/// Posts `alerts` alerts in messages of `size` alerts from `senders` concurrent senders to
+/// `server`.
+async fn post(
+    server: SocketAddr,
+    size: usize,
+    senders: usize,
+    alerts: u64,
+    seed: u64,
+) -> IngestResult {
     measure::ingest(
         server,
-        MESSAGE_ALERTS,
+        size,
         senders,
         Duration::from_secs(3600),
         alerts,
@@ -145,7 +130,7 @@ pub async fn capture(
     fresh_indices(node, target).await;
     let server = Server::start(target.data_dir, &settings(target.data_dir, &proxy.url()));
     proxy.take();
-    let result = post(server.addr, senders, alerts, 7).await;
+    let result = post(server.addr, MESSAGE_ALERTS, senders, alerts, 7).await;
     assert_eq!(result.failed, 0, "every message is acknowledged");
     drop(server);
     let exchanges = proxy.take();
@@ -174,7 +159,6 @@ pub async fn capture(
         }
     }
     capture.bulks = Plan::new(bulks);
-    capture.bulks_no_refresh = capture.bulks.with_targets(without_refresh);
     capture
 }
 
@@ -194,12 +178,6 @@ pub async fn compare(
     let mut out = Vec::new();
     for round in 0..rounds {
         let (mut raw, mut peba) = (None, None);
-        fresh_indices(node, target).await;
-        let no_refresh_seconds = replayer
-            .run_window(&capture.bulks_no_refresh)
-            .await
-            .expect("replay")
-            .as_secs_f64();
         for side in 0..2 {
             fresh_indices(node, target).await;
             if (side + round) % 2 == 0 {
@@ -207,7 +185,14 @@ pub async fn compare(
                 raw = Some((elapsed.as_secs_f64(), stored(node).await));
             } else {
                 let server = Server::start(target.data_dir, &settings(target.data_dir, target.url));
-                let result = post(server.addr, senders, alerts, 1000 + round as u64).await;
+                let result = post(
+                    server.addr,
+                    MESSAGE_ALERTS,
+                    senders,
+                    alerts,
+                    1000 + round as u64,
+                )
+                .await;
                 drop(server);
                 assert_eq!(result.failed, 0, "every message is acknowledged");
                 peba = Some((result, stored(node).await));
@@ -226,8 +211,32 @@ pub async fn compare(
             peba_stored,
             raw_seconds,
             raw_stored,
-            no_refresh_seconds,
         });
     }
     out
+}
+
+/// Alerts per message of the acknowledgement-latency run (a typical ewsposter message).
+pub const SMALL_MESSAGE_ALERTS: usize = 3;
+
+/// The acknowledgement latency of `messages` messages of [`SMALL_MESSAGE_ALERTS`] alerts sent
+/// one after another by a single sender into fresh indices.
+pub async fn small_message_latency(
+    node: &mut Node,
+    target: Target<'_>,
+    messages: u64,
+) -> IngestResult {
+    fresh_indices(node, target).await;
+    let server = Server::start(target.data_dir, &settings(target.data_dir, target.url));
+    let result = post(
+        server.addr,
+        SMALL_MESSAGE_ALERTS,
+        1,
+        messages * SMALL_MESSAGE_ALERTS as u64,
+        99,
+    )
+    .await;
+    drop(server);
+    assert_eq!(result.failed, 0, "every message is acknowledged");
+    result
 }

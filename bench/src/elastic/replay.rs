@@ -65,31 +65,6 @@ impl Plan {
         }
     }
 
-    /// The same plan with every target rewritten by `f` (bodies unchanged).
-    pub fn with_targets(&self, f: impl Fn(&str) -> String) -> Plan {
-        let waves = self
-            .waves
-            .iter()
-            .map(|wave| {
-                wave.iter()
-                    .map(|r| {
-                        Arc::new(Request {
-                            method: r.method.clone(),
-                            target: f(&r.target),
-                            content_type: r.content_type.clone(),
-                            body: r.body.clone(),
-                            status: r.status,
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        Plan {
-            waves,
-            max_in_flight: self.max_in_flight,
-        }
-    }
-
     /// Requests in all.
     pub fn requests(&self) -> usize {
         self.waves.iter().map(Vec::len).sum()

@@ -5,9 +5,11 @@
 //! `keyword` (some with `index: false`); the V2017 index and the `users` index were mapped
 //! dynamically, so strings are `text` with a `.keyword` sub-field. [`FieldLayout`] reads the
 //! mapping of the indices a store reads and tells, per field, which name to filter and
-//! aggregate on and whether that name can be searched directly (a field with `index: false`
-//! is matched with a doc-values script instead, which Elasticsearch 7.10 and OpenSearch 2.x
-//! both accept, while they refuse a `term` query on it).
+//! aggregate on and whether a `term` query may be used on that name: on an indexed field
+//! always; on a keyword field with `index: false` (PEBA maps `targetport`, the location fields
+//! and others so) only where the engine answers it from doc values (Elasticsearch 8.1+,
+//! OpenSearch 2.19+, see [`super::engine`]). Elsewhere (Elasticsearch 7.x, older OpenSearch)
+//! such a field is matched with a doc-values script.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -74,13 +76,20 @@ pub(crate) fn alert_mapping(vulnid_indexed: bool) -> Value {
     })
 }
 
+/// The index settings of every index this store creates: one shard, and the translog fsynced
+/// before a write is answered (`request`, the cluster's default, spelt out because the store
+/// acknowledges alerts on the `_bulk` answer and relies on it).
+pub(crate) fn index_settings() -> Value {
+    json!({"index": {"number_of_shards": 1, "translog": {"durability": "request"}}})
+}
+
 /// The composable index template for the daily alert indices `<prefix>-*`.
 pub(crate) fn alert_template(prefix: &str) -> Value {
     json!({
         "index_patterns": [format!("{prefix}-*")],
         "priority": 150,
         "template": {
-            "settings": {"index": {"number_of_shards": 1}},
+            "settings": index_settings(),
             "mappings": alert_mapping(false),
         },
         "_meta": {"created_by": "peba", "layout": "legacy-api 4.3"},
@@ -146,7 +155,8 @@ pub(crate) fn limit_keywords(mapping: &mut Value) -> bool {
 pub(crate) struct FieldRef {
     /// The name to filter, sort and aggregate on (`x` or `x.keyword`).
     pub name: String,
-    /// Whether a `term`/`range` query may be used on `name` (`false` for `index: false`).
+    /// Whether a `term` query may be used on `name`: it is indexed, or it is a keyword field
+    /// with doc values on an engine that queries those.
     pub searchable: bool,
     /// The mapped type of `name` (`keyword`, `ip`, `date`, …), `None` when no index maps it.
     pub ty: Option<String>,
@@ -170,8 +180,20 @@ impl FieldLayout {
         })
     }
 
-    /// Reads an answer of `GET <indices>/_mapping/field/<f>,<f>.keyword,…` for `fields`.
-    pub fn from_field_mappings(answer: &Value, fields: &[&str]) -> FieldLayout {
+    /// Reads an answer of `GET <indices>/_mapping/field/<f>,<f>.keyword,…` for `fields`;
+    /// `doc_values_queries` tells whether the engine answers `term` queries on keyword fields
+    /// that have doc values only.
+    pub fn from_field_mappings(
+        answer: &Value,
+        fields: &[&str],
+        doc_values_queries: bool,
+    ) -> FieldLayout {
+        let not_searchable = |m: &serde_json::Map<String, Value>| {
+            let queried_by_doc_values = doc_values_queries
+                && m.get("type").and_then(Value::as_str) == Some("keyword")
+                && m.get("doc_values") != Some(&Value::Bool(false));
+            m.get("index") == Some(&Value::Bool(false)) && !queried_by_doc_values
+        };
         // Per field: seen as keyword-like plain field, seen as text with a keyword sub-field,
         // seen not indexed (per chosen name).
         #[derive(Default)]
@@ -197,7 +219,7 @@ impl FieldLayout {
                         } else {
                             entry.plain_type.get_or_insert_with(|| ty.to_owned());
                         }
-                        if m.get("index") == Some(&Value::Bool(false)) {
+                        if not_searchable(m) {
                             entry.plain_not_indexed = true;
                         }
                     }
@@ -205,7 +227,7 @@ impl FieldLayout {
                         if m.get("type").and_then(Value::as_str) == Some("keyword") {
                             entry.sub_keyword = true;
                         }
-                        if m.get("index") == Some(&Value::Bool(false)) {
+                        if not_searchable(m) {
                             entry.sub_not_indexed = true;
                         }
                     }
@@ -312,11 +334,13 @@ mod tests {
                     "mapping": {"keyword": {"type": "keyword", "ignore_above": 256}}}
             }}
         });
-        let layout =
-            FieldLayout::from_field_mappings(&answer, &["country", "location", "peerType", "x"]);
+        let fields = ["country", "location", "peerType", "x"];
+        let layout = FieldLayout::from_field_mappings(&answer, &fields, false);
         assert_eq!(layout.get("country").name, "country");
         assert!(layout.get("country").searchable);
         assert!(!layout.get("location").searchable);
+        let on_doc_values = FieldLayout::from_field_mappings(&answer, &fields, true);
+        assert!(on_doc_values.get("location").searchable);
         assert_eq!(layout.get("peerType").name, "peerType.keyword");
         assert_eq!(layout.get("x").name, "x");
         assert!(layout.incomplete);

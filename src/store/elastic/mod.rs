@@ -11,10 +11,13 @@
 //! - **Acknowledgement.** A write succeeds only when the `_bulk` answer reports every item
 //!   stored; any failed item (or a transport error, timeout, 429 or 5xx) fails the whole batch,
 //!   so ewsposter is answered 503 and resends; ids make the resend idempotent.
-//! - **Visibility.** Writes use `refresh=wait_for`: the bulk request returns once its documents
-//!   are searchable, so the next query sees them, without forcing a refresh per batch (which
-//!   would create a tiny segment each time). Acknowledged writes are durable because the
-//!   cluster fsyncs its translog before answering (`index.translog.durability: request`).
+//! - **Visibility.** Alert writes do not wait for a refresh: the `_bulk` answer comes once
+//!   the cluster has fsynced its translog (`index.translog.durability: request`, set in every
+//!   index this store creates), so what it confirms survives a crash, and the alerts become
+//!   searchable with the index's periodic refresh (1 s by default). Waiting for that refresh
+//!   would only delay the acknowledgement. User changes wait for it (`refresh=wait_for`: a
+//!   user added is found at once), and new CVE copies force it (the next batch's `vulnid`
+//!   check must see them; new CVEs are rare).
 //! - **Daily indices.** Every write first makes sure the write alias points to an index of the
 //!   current UTC day; when the day has changed, the store rolls the alias over explicitly (no
 //!   `max_age` condition, no background job) to `<prefix>-<yyyy.MM.dd>-<n+1>`. Concurrent
@@ -33,9 +36,13 @@
 //!   two of them).
 //!   Missing indices are not errors.
 //! - **Upserts across days.** An alert id may already exist in an older daily index (a retry
-//!   after midnight). Before a bulk write the store looks the ids up across `<prefix>-*`; a
-//!   document re-written into the current index counts as replaced, and its older copies are
-//!   deleted, so an id is stored once.
+//!   after midnight). Within the write index the bulk `index` action replaces by id; only the
+//!   alerts created before the write index's day began (plus an hour for sensor clocks running
+//!   ahead) can have a copy elsewhere, so only their ids are looked up across `<prefix>-*`,
+//!   restricted to alerts received since the earliest of them was created (the cluster skips
+//!   every other daily index before searching). A document re-written into the current index
+//!   counts as replaced, and its older copies are deleted, so an id is stored once. After a
+//!   rollover the store refreshes the previous index, so its last writes are found.
 //! - **Listing order.** Sorting on `_id` is refused by recent Elasticsearch. Listings sort on
 //!   the time field only; for the last second of a page (and the cursor's second) all alerts of
 //!   that second are fetched and ordered by id locally, so pages are exact and never skip or
@@ -56,6 +63,7 @@
 //!   on every retry. Longer values are stored and read back unchanged, but neither match
 //!   filters nor form buckets (the embedded store has no such limit).
 
+mod engine;
 mod http;
 mod layout;
 mod query;
@@ -72,6 +80,7 @@ use crate::domain::{
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use elasticsearch::http::Method;
+use engine::EngineCell;
 use http::Http;
 use layout::FieldLayout;
 use secrecy::{ExposeSecret, SecretString};
@@ -130,6 +139,9 @@ impl ElasticConfig {
     }
 }
 
+/// [`Store::concurrent_writes`] of the Elasticsearch store.
+pub const CONCURRENT_WRITES: usize = 8;
+
 /// How long a complete field layout is trusted before the mappings are read again.
 const LAYOUT_TTL: Duration = Duration::from_secs(300);
 
@@ -137,14 +149,16 @@ const LAYOUT_TTL: Duration = Duration::from_secs(300);
 struct LayoutCache {
     indices: String,
     fields: &'static [&'static str],
+    engine: EngineCell,
     cached: Mutex<Option<(Instant, FieldLayout)>>,
 }
 
 impl LayoutCache {
-    fn new(indices: String, fields: &'static [&'static str]) -> Self {
+    fn new(indices: String, fields: &'static [&'static str], engine: &EngineCell) -> Self {
         LayoutCache {
             indices,
             fields,
+            engine: engine.clone(),
             cached: Mutex::new(None),
         }
     }
@@ -176,7 +190,8 @@ impl LayoutCache {
             Err(StoreError::Unavailable(msg)) if msg.contains("HTTP 404") => json!({}),
             Err(e) => return Err(e),
         };
-        let layout = FieldLayout::from_field_mappings(&answer, self.fields);
+        let doc_values_queries = self.engine.get(http).await?.queries_doc_values();
+        let layout = FieldLayout::from_field_mappings(&answer, self.fields, doc_values_queries);
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some((Instant::now(), layout.clone()));
         }
@@ -192,6 +207,8 @@ pub struct ElasticStore {
     cve_layout: LayoutCache,
     users_layout: LayoutCache,
     stats_layout: LayoutCache,
+    /// The cluster's engine and version.
+    engine: EngineCell,
     /// The write index last found current, and its date (see [`rollover`]).
     daily: Mutex<Option<(String, chrono::NaiveDate)>>,
 }
@@ -222,16 +239,27 @@ impl ElasticStore {
             config.http_auth.as_ref().map(|auth| auth.expose_secret()),
             config.timeout,
         )?;
+        let engine = EngineCell::default();
         let store = ElasticStore {
-            alerts_layout: LayoutCache::new(config.alert_read_pattern(), query::ALERT_FIELDS),
-            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"]),
-            users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"]),
-            stats_layout: LayoutCache::new(config.statistic_index.clone(), &["UTCtimeFrom"]),
+            alerts_layout: LayoutCache::new(
+                config.alert_read_pattern(),
+                query::ALERT_FIELDS,
+                &engine,
+            ),
+            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"], &engine),
+            users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"], &engine),
+            stats_layout: LayoutCache::new(
+                config.statistic_index.clone(),
+                &["UTCtimeFrom"],
+                &engine,
+            ),
+            engine,
             daily: Mutex::new(None),
             http,
             config,
         };
         let info = store.http.ok(Method::Get, "", &[], None).await?;
+        store.engine.learn(&info);
         tracing::info!(
             distribution = info["version"]["distribution"]
                 .as_str()
@@ -300,17 +328,17 @@ impl ElasticStore {
             self.create_first_index(rollover::today()).await?;
         }
         if !self.exists(&c.cve_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::alert_mapping(true)});
             self.create_index(&c.cve_index, &body).await?;
         }
         if !self.exists(&c.user_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::users_mapping()});
             self.create_index(&c.user_index, &body).await?;
         }
         if !self.exists(&c.statistic_index).await? {
-            let body = json!({"settings": {"index": {"number_of_shards": 1}},
+            let body = json!({"settings": layout::index_settings(),
                               "mappings": layout::statistics_mapping()});
             self.create_index(&c.statistic_index, &body).await?;
         }
@@ -341,10 +369,9 @@ impl Store for ElasticStore {
         write::write(self, batch).await
     }
 
-    /// Each bulk request waits for the next refresh (up to `refresh_interval`, 1 s by
-    /// default); several under way keep the node busy meanwhile.
+    /// Several bulk requests under way keep the node's write threads busy.
     fn concurrent_writes(&self) -> usize {
-        8
+        CONCURRENT_WRITES
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

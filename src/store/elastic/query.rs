@@ -91,7 +91,7 @@ pub(crate) fn field_equals(field: &FieldRef, value: &str) -> Value {
     if field.searchable {
         json!({"term": {field.name.clone(): value}})
     } else {
-        // `index: false`: doc values can still be read by a script.
+        // `index: false` on an engine that does not query doc values: a script reads them.
         json!({"script": {"script": {
             "lang": "painless",
             "source": "def v = doc[params.f]; return v.size() > 0 && v.value == params.v;",
@@ -233,7 +233,7 @@ mod tests {
             "sourceEntryIp": {"full_name": "sourceEntryIp",
                               "mapping": {"sourceEntryIp": {"type": "ip"}}}
         }}});
-        let layout = FieldLayout::from_field_mappings(&answer, ALERT_FIELDS);
+        let layout = FieldLayout::from_field_mappings(&answer, ALERT_FIELDS, false);
         let filter = AlertFilter::domain(DataDomain::Private)
             .matching(TermField::SourceLocation, "1 , 2")
             .matching(TermField::SourceIp, "not an ip");

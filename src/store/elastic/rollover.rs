@@ -162,6 +162,15 @@ impl ElasticStore {
                 .await?;
             if answer.is_success() {
                 tracing::info!(from = %current, to = %target, "rolled the alert alias over to a new daily index");
+                // The cross-day id look-up searches the old index from now on: make its last
+                // writes searchable (best effort; its periodic refresh follows anyway).
+                if let Err(e) = self
+                    .http
+                    .ok(Method::Post, &format!("{current}/_refresh"), &[], None)
+                    .await
+                {
+                    tracing::warn!(index = %current, "cannot refresh the previous daily index: {e}");
+                }
                 continue;
             }
             let error = answer.body["error"]["type"].as_str().unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use super::ElasticStore;
 use super::layout::QUERY_DATE_FORMAT;
-use super::write::{action, bulk};
+use super::write::{Refresh, action, bulk};
 use crate::domain::{Timestamp, User, UserName};
 use crate::store::{StatisticsDocument, StoreError};
 use elasticsearch::http::Method;
@@ -81,7 +81,7 @@ pub(super) async fn remove_user(store: &ElasticStore, name: &UserName) -> Result
         body.push_str(&action("delete", &store.config.user_index, id));
         body.push('\n');
     }
-    let items = bulk(store, body, &[404]).await?;
+    let items = bulk(store, body, Refresh::WaitFor, &[404]).await?;
     Ok(items
         .iter()
         .any(|i| i["delete"]["result"].as_str() == Some("deleted")))
@@ -167,6 +167,6 @@ pub(super) async fn write_statistics(
         body.push_str(&Value::Object(doc.clone()).to_string());
         body.push('\n');
     }
-    bulk(store, body, &[]).await?;
+    bulk(store, body, Refresh::WaitFor, &[]).await?;
     Ok(documents.len())
 }
