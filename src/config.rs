@@ -250,6 +250,8 @@ settings! {
     metrics_bind -> metrics_bind: MetricsBind = MetricsListen, default "same";
     /// Log one line per answered request at info (target `peba::access`).
     access_log -> access_log: bool = Flag, default "true";
+    /// Delete alerts received more than this many days ago, in the background (see Retention); 0 keeps everything.
+    retention_days -> retention_days: u32 = Number { min: 0, max: 100_000, unit: "days" }, default "0";
 }
 
 /// Where `GET /metrics` is served.

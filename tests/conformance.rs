@@ -693,3 +693,171 @@ async fn both_stores_answer_every_query_family_alike() {
             .join("\n\n")
     );
 }
+
+/// Retention on the embedded store: after a pass, every query family answers as a store that
+/// only ever received the surviving alerts (and statistics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_answers_as_a_store_that_only_received_the_survivors() {
+    let fixtures = compat_dir().join("fixtures");
+    let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
+    data.extend(synthetic(11, SYNTHETIC));
+    let statistics = read_documents(&fixtures.join("statistics.jsonl"));
+    let mut received: Vec<Timestamp> = data.iter().map(|a| a.recieved_time).collect();
+    received.sort();
+    let cutoff = received[received.len() / 2];
+    let survives = |a: &&Alert| a.recieved_time >= cutoff;
+    let survivors: Vec<Alert> = data.iter().filter(survives).cloned().collect();
+    let statistics_from = |doc: &peba::store::StatisticsDocument| {
+        doc.get("UTCtimeFrom")
+            .and_then(|v| v.as_str())
+            .and_then(|t| Timestamp::parse_mapping_format(t).ok())
+    };
+    let surviving_statistics: Vec<_> = statistics
+        .iter()
+        .filter(|(_, doc)| statistics_from(doc).is_none_or(|t| t >= cutoff))
+        .cloned()
+        .collect();
+
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let expired: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("store"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("store"));
+    for chunk in data.chunks(700) {
+        let batch = WriteBatch {
+            alerts: chunk.to_vec(),
+            cve_copies: Vec::new(),
+        };
+        expired.write(batch).await.expect("write");
+    }
+    expired
+        .write_statistics(statistics)
+        .await
+        .expect("statistics");
+    fresh
+        .write(WriteBatch {
+            alerts: survivors.clone(),
+            cve_copies: Vec::new(),
+        })
+        .await
+        .expect("write");
+    fresh
+        .write_statistics(surviving_statistics)
+        .await
+        .expect("statistics");
+
+    let deleted = peba::retention::pass(expired.as_ref(), cutoff)
+        .await
+        .expect("retention pass");
+    assert_eq!(deleted, data.len() - survivors.len());
+    assert!(
+        deleted > 2 * peba::retention::STEP,
+        "one step only: {deleted}"
+    );
+
+    let questions = questions(&data);
+    let layers = [
+        QueryLayer::new(expired.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
+    ];
+    let mut failures = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let after_retention = answer(&layers[0], expired.as_ref(), q).await;
+        let survivors_only = answer(&layers[1], fresh.as_ref(), q).await;
+        if after_retention != survivors_only {
+            failures.push(format!(
+                "#{i} {q:?}\n--- after retention\n{after_retention}\n--- survivors only\n{survivors_only}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+    // A second pass finds nothing left to delete.
+    assert_eq!(
+        peba::retention::pass(expired.as_ref(), cutoff)
+            .await
+            .expect("pass"),
+        0
+    );
+}
+
+/// Upgrades: a store written with the previous layout (version 1: no received-time location
+/// counters) opens, migrates, and answers every query family as a store written by this
+/// version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
+    let fixtures = compat_dir().join("fixtures");
+    let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
+    data.extend(synthetic(13, SYNTHETIC));
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    for dir in &dirs {
+        let store = EmbeddedStore::open(dir.path()).expect("store");
+        store
+            .write(WriteBatch {
+                alerts: data.clone(),
+                cve_copies: Vec::new(),
+            })
+            .await
+            .expect("write");
+    }
+    // The first store as version 1 wrote it.
+    let database = dirs[0].path().join(peba::store::embedded::DATABASE_FILE);
+    {
+        let conn = rusqlite::Connection::open(&database).expect("database");
+        let removed = conn
+            .execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
+            .expect("version 1 layout");
+        assert!(removed > 100, "{removed} counters");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version");
+    }
+    let migrated: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("migrates"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("opens"));
+    let version: i64 = rusqlite::Connection::open(&database)
+        .expect("database")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+
+    let layers = [
+        QueryLayer::new(migrated.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
+    ];
+    let questions = questions(&data);
+    let mut failures = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let upgraded = answer(&layers[0], migrated.as_ref(), q).await;
+        let written_new = answer(&layers[1], fresh.as_ref(), q).await;
+        if upgraded != written_new {
+            failures.push(format!(
+                "#{i} {q:?}\n--- migrated\n{upgraded}\n--- fresh\n{written_new}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}

@@ -18,7 +18,7 @@ fn placeholders(n: usize) -> String {
 }
 
 /// A change of one counter.
-type Delta = (CounterKey<'static>, i64);
+pub(crate) type Delta = (CounterKey<'static>, i64);
 
 /// A batch made ready for the database.
 pub(crate) struct Prepared {
@@ -54,7 +54,7 @@ impl Prepared {
 }
 
 /// Sums the contributions of `(facts, sign)` per counter, leaving out those that cancel.
-fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Delta> {
+pub(crate) fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Delta> {
     let mut sums: FxHashMap<CounterKey<'_>, i64> = FxHashMap::default();
     for (facts, sign) in changes {
         contribute(facts, sign, &mut sums);
@@ -123,7 +123,10 @@ pub(crate) fn write_prepared(
 }
 
 /// Adds each delta to its counter, dropping counters that reach 0.
-fn apply_deltas(tx: &rusqlite::Transaction<'_>, deltas: &[Delta]) -> Result<(), DbError> {
+pub(crate) fn apply_deltas(
+    tx: &rusqlite::Transaction<'_>,
+    deltas: &[Delta],
+) -> Result<(), DbError> {
     let mut add = tx.prepare_cached(
         "INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
