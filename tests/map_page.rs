@@ -38,6 +38,7 @@ fn panels(domain: &str, with_addresses: bool) -> Value {
     json!({
         "domain": domain,
         "window": { "received": { "lastMinutes": 1440 } },
+        "since": "2024-06-30T00:20:00Z",
         "bucketSeconds": 3600,
         "withAddresses": with_addresses,
     })

@@ -96,6 +96,7 @@ async function refresh() {
       {
         domain: state.domain,
         window: { received: { lastMinutes: choice.minutes } },
+        since: new Date(Date.now() - choice.minutes * 60_000).toISOString().slice(0, 19) + 'Z',
         bucketSeconds: choice.bucketSeconds,
         withAddresses: Boolean(state.token),
       },

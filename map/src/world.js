@@ -10,6 +10,7 @@ import { familyOf } from './families.js';
 export const MAX_ARCS = 400;
 const TRAVEL_MS = 900;
 const LIFETIME_MS = 3_000;
+const ARC_STEPS = 24;
 
 const alpha2ByNumeric = new Map(codes.map(([alpha2, , numeric]) => [numeric, alpha2]));
 const countries = feature(atlas, atlas.objects.countries).features.map((shape) => ({
@@ -112,6 +113,7 @@ export class WorldMap {
     this.arcs = this.arcs.filter((arc) => now - arc.born < LIFETIME_MS);
     this.container.dataset.arcs = String(this.arcs.length);
     if (!this.projection) return this.arcs.length > 0;
+    const path = geoPath(this.projection, context);
     context.lineWidth = 1.6;
     context.lineCap = 'round';
     for (const arc of this.arcs) {
@@ -120,14 +122,11 @@ export class WorldMap {
       const fade = age < TRAVEL_MS ? 1 : 1 - (age - TRAVEL_MS) / (LIFETIME_MS - TRAVEL_MS);
       context.globalAlpha = Math.max(0, fade);
       context.strokeStyle = arc.color;
+      // A line string, so that d3-geo cuts it where it crosses the map's edge.
+      const coordinates = [];
+      for (let i = 0; i <= ARC_STEPS; i += 1) coordinates.push(arc.points((i / ARC_STEPS) * head));
       context.beginPath();
-      const steps = 24;
-      for (let i = 0; i <= steps; i += 1) {
-        const t = (i / steps) * head;
-        const [x, y] = this.projection(arc.points(t));
-        if (i === 0) context.moveTo(x, y);
-        else context.lineTo(x, y);
-      }
+      path({ type: 'LineString', coordinates });
       context.stroke();
       if (head === 1) {
         const [x, y] = this.projection(arc.points(1));

@@ -6,9 +6,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 /// The Content-Security-Policy of every embedded page and asset. `connect-src 'self'` covers
-/// the same-origin WebSocket (`ws:`/`wss:`) as well.
+/// the same-origin WebSocket (`ws:`/`wss:`) as well; `data:` images and fonts (the playground's
+/// bundled fonts) are part of the page, not requests.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// `body` as `content_type`, with the headers above.
