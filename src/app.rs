@@ -8,7 +8,9 @@ use crate::graphql::live::AlertFeed;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
 use crate::metrics::Metrics;
 use crate::query::QueryLayer;
+use crate::shutdown::Shutdown;
 use crate::store::Store;
+use crate::store::connecting::ConnectingStore;
 use crate::store::elastic::{ElasticConfig, ElasticStore};
 use crate::store::embedded::EmbeddedStore;
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Newly stored alerts, for the GraphQL subscription (fed after the durable write).
     pub live: AlertFeed,
+    /// Stopping: WebSocket sessions listen to it and the server waits for them.
+    pub shutdown: Shutdown,
     /// This server's metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -44,6 +48,14 @@ pub enum StartupError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// The embedded store opened but refuses writes (another owner, read-only, full).
+    #[error("cannot write the store in {dir} (data_dir): {source}")]
+    Unwritable {
+        /// The store directory.
+        dir: String,
+        /// Why the write probe failed.
+        source: crate::store::StoreError,
+    },
     /// A GeoIP database could not be read.
     #[error("cannot open the GeoIP databases: {0}")]
     GeoIp(String),
@@ -66,7 +78,50 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupEr
     let Some(host) = &settings.elasticsearch_host else {
         return Ok(Arc::new(EmbeddedStore::open(&settings.data_dir)?));
     };
-    let config = ElasticConfig {
+    let store = ElasticStore::connect(elastic_config(settings, host))
+        .await
+        .map_err(|source| StartupError::Elasticsearch {
+            host: host.clone(),
+            source,
+        })?;
+    Ok(Arc::new(store))
+}
+
+/// Opens the store for `peba serve`: like [`open_store`], except that an unreachable
+/// Elasticsearch cluster does not stop start-up: the service runs with the store down and
+/// keeps connecting in the background ([`ConnectingStore`]).
+pub async fn open_serving_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    let Some(host) = &settings.elasticsearch_host else {
+        let store = open_store(settings).await?;
+        store
+            .probe_write()
+            .await
+            .map_err(|source| StartupError::Unwritable {
+                dir: settings.data_dir.display().to_string(),
+                source,
+            })?;
+        return Ok(store);
+    };
+    let config = elastic_config(settings, host);
+    match ElasticStore::connect(config.clone()).await {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(error) => {
+            tracing::warn!(cluster = %host, %error, "Elasticsearch unreachable: serving with the store down and connecting in the background");
+            let connecting = ConnectingStore::spawn(
+                format!("Elasticsearch at {host}"),
+                crate::store::elastic::CONCURRENT_WRITES,
+                move || {
+                    let config = config.clone();
+                    async move { Ok(Arc::new(ElasticStore::connect(config).await?) as Arc<dyn Store>) }
+                },
+            );
+            Ok(Arc::new(connecting))
+        }
+    }
+}
+
+fn elastic_config(settings: &Settings, host: &str) -> ElasticConfig {
+    ElasticConfig {
         http_auth: settings.elasticsearch_http_auth.clone(),
         timeout: settings.elastic_timeout,
         alert_write_alias: settings.alert_index.clone(),
@@ -74,21 +129,13 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupEr
         user_index: settings.user_index.clone(),
         statistic_index: settings.statistic_index.clone(),
         ..ElasticConfig::new(host)
-    };
-    let store =
-        ElasticStore::connect(config)
-            .await
-            .map_err(|source| StartupError::Elasticsearch {
-                host: host.clone(),
-                source,
-            })?;
-    Ok(Arc::new(store))
+    }
 }
 
 impl AppState {
     /// Assembles the state; must run inside a tokio runtime (it starts the writer task).
     pub async fn build(settings: Settings) -> Result<AppState, StartupError> {
-        let store = open_store(&settings).await?;
+        let store = open_serving_store(&settings).await?;
         AppState::with_store(settings, store)
     }
 
@@ -111,6 +158,7 @@ impl AppState {
         Ok(AppState {
             jwt: Arc::new(jwt),
             live: AlertFeed::new(),
+            shutdown: Shutdown::default(),
             clock: settings.frozen_clock.map_or(Clock::System, Clock::Frozen),
             writer: Arc::new(BatchWriter::spawn(
                 store.clone(),

@@ -4,9 +4,9 @@ use crate::app::{AppState, open_store};
 use crate::auth::hash_token;
 use crate::config::{self, Settings};
 use crate::domain::{TokenHash, User, UserName};
-use crate::import::import;
+use crate::import::{ImportProgress, import};
 use clap::{Parser, Subcommand};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
 
 /// The first line `peba serve` prints, followed by its address: scripts and tests read the
@@ -153,7 +153,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(address = %local, "peba listening");
+    crate::summary::log(&state, local);
     println!("{LISTENING}{local}");
     crate::http::serve(listener, state)
         .await
@@ -185,10 +185,13 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
             println!("added user {}", user.name);
         }
         UserCommand::List => {
-            println!(
-                "{:<32} {:<8} {:<9} {:<14} email",
-                "name", "hash", "read-only", "community-only"
-            );
+            let mut rows = vec![[
+                "name".to_owned(),
+                "hash".to_owned(),
+                "read-only".to_owned(),
+                "community-only".to_owned(),
+                "email".to_owned(),
+            ]];
             for user in store.users().await.map_err(|e| e.to_string())? {
                 let hash = match user.token {
                     TokenHash::Sha512Hex(_) => "sha512",
@@ -196,11 +199,15 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
                     TokenHash::Argon2(_) => "argon2id",
                     TokenHash::Unusable(_) => "unusable",
                 };
-                println!(
-                    "{:<32} {:<8} {:<9} {:<14} {}",
-                    user.name, hash, user.read_only, user.community_only, user.email
-                );
+                rows.push([
+                    user.name.to_string(),
+                    hash.to_owned(),
+                    user.read_only.to_string(),
+                    user.community_only.to_string(),
+                    user.email,
+                ]);
             }
+            print!("{}", aligned(&rows));
         }
         UserCommand::Remove { name } => {
             let name = UserName::parse(&name).map_err(|e| e.to_string())?;
@@ -222,12 +229,17 @@ async fn import_file(settings: Settings, file: &str) -> Result<(), String> {
             std::fs::File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?,
         ))
     };
-    let report = import(input, store.as_ref(), &settings.statistic_index)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut meter = ProgressMeter::new(std::io::stderr().is_terminal());
+    let report = import(input, store.as_ref(), &settings.statistic_index, |p| {
+        meter.update(p)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    meter.clear();
     for skipped in &report.skipped {
         eprintln!("line {}: skipped: {}", skipped.line, skipped.reason);
     }
+    meter.finish();
     println!(
         "imported {}, duplicates {}, statistics {}, skipped {}",
         report.imported,
@@ -236,4 +248,108 @@ async fn import_file(settings: Settings, file: &str) -> Result<(), String> {
         report.skipped.len()
     );
     Ok(())
+}
+
+/// Import progress on standard error: a line rewritten in place on a terminal (at most twice a
+/// second), and always a last line with the totals and the rate.
+struct ProgressMeter {
+    terminal: bool,
+    started: std::time::Instant,
+    shown: Option<std::time::Instant>,
+    last: ImportProgress,
+}
+
+impl ProgressMeter {
+    fn new(terminal: bool) -> Self {
+        ProgressMeter {
+            terminal,
+            started: std::time::Instant::now(),
+            shown: None,
+            last: ImportProgress {
+                lines: 0,
+                skipped: 0,
+            },
+        }
+    }
+
+    fn line(&self) -> String {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rate = self.last.lines as f64 / seconds.max(0.001);
+        format!(
+            "{} lines in {seconds:.1} s ({rate:.0} lines/s), {} errors",
+            self.last.lines, self.last.skipped
+        )
+    }
+
+    fn update(&mut self, progress: &ImportProgress) {
+        self.last = *progress;
+        let due = self
+            .shown
+            .is_none_or(|at| at.elapsed() >= std::time::Duration::from_millis(500));
+        if self.terminal && due {
+            eprint!("\r{}", self.line());
+            self.shown = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Erases the progress line on a terminal, so that other lines can follow.
+    fn clear(&self) {
+        if self.terminal && self.shown.is_some() {
+            eprint!("\r\x1b[K");
+        }
+    }
+
+    fn finish(&self) {
+        eprintln!("{}", self.line());
+    }
+}
+
+/// Rows as text, each column as wide as its widest cell (the last one unpadded).
+fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < N {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let rows = [
+            ["name".to_owned(), "hash".to_owned(), "email".to_owned()],
+            [
+                "a-very-long-user-name-over-32-chars-x".to_owned(),
+                "md5".to_owned(),
+                String::new(),
+            ],
+            [
+                "b".to_owned(),
+                "argon2id".to_owned(),
+                "b@example.org".to_owned(),
+            ],
+        ];
+        assert_eq!(
+            super::aligned(&rows),
+            "name                                   hash      email\n\
+             a-very-long-user-name-over-32-chars-x  md5\n\
+             b                                      argon2id  b@example.org\n"
+        );
+    }
 }

@@ -183,6 +183,9 @@ settings! {
         Number { min: 1, max: 1_000_000, unit: "a number" }, default "4096";
     /// Seconds a client may send nothing before its connection is closed (1 to 3600).
     idle_timeout -> idle_timeout: Duration = Seconds { min: 1, max: 3600 }, default "30";
+    /// Seconds SIGTERM/SIGINT waits for requests under way and WebSockets before the process
+    /// exits (1 to 300).
+    shutdown_timeout -> shutdown_timeout: Duration = Seconds { min: 1, max: 300 }, default "10";
     /// HS256 secret of GraphQL login tokens (at least 16 bytes); unset: a random secret per
     /// process, so tokens do not survive a restart.
     jwt_secret -> jwt_secret: Option<SecretString> = OptionalSecret, default "";

@@ -87,7 +87,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `state` on `listener` (and `GET /metrics` on `metrics_bind` when that is an
-/// address of its own) until SIGINT or SIGTERM.
+/// address of its own) until SIGINT or SIGTERM. On the signal the listener closes, requests
+/// under way are answered, WebSocket sessions close with 1001 (going away), and the function
+/// returns once all of that is done or `shutdown_timeout` has passed.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let settings = state.settings.clone();
     let metrics_listener = match settings.metrics_bind {
@@ -126,13 +128,35 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                 .into_future(),
         )
     });
-    serve_connections(
-        listener,
-        router(state),
-        settings.header_timeout,
-        shutdown_signal(),
-    )
-    .await;
+    let shutdown = state.shutdown.clone();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.request();
+        }
+    });
+    let drained = async {
+        let requested = shutdown.clone();
+        serve_connections(
+            listener,
+            router(state),
+            settings.header_timeout,
+            async move { requested.requested().await },
+        )
+        .await;
+        shutdown.sessions_ended().await;
+    };
+    let deadline = async {
+        shutdown.requested().await;
+        tokio::time::sleep(settings.shutdown_timeout).await;
+    };
+    tokio::select! {
+        () = drained => {}
+        () = deadline => {
+            tracing::warn!(seconds = settings.shutdown_timeout.as_secs(), "shutdown_timeout passed; closing what is still open");
+        }
+    }
     let _ = stop.send(true);
     if let Some(server) = metrics_server {
         server.await.map_err(std::io::Error::other)??;

@@ -45,6 +45,15 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// How far an import has come; reported after each stored chunk and at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Input lines read so far.
+    pub lines: usize,
+    /// Lines skipped so far (errors).
+    pub skipped: usize,
+}
+
 enum Parsed {
     Alert(Box<Alert>),
     Statistics(String, StatisticsDocument),
@@ -55,12 +64,15 @@ pub async fn import(
     input: impl BufRead,
     store: &dyn Store,
     statistics_index: &str,
+    mut progress: impl FnMut(&ImportProgress),
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     let mut alerts = Vec::with_capacity(CHUNK);
     let mut statistics = Vec::new();
+    let mut lines = 0;
     for (index, line) in input.lines().enumerate() {
         let line = line?;
+        lines = index + 1;
         if line.trim().is_empty() {
             continue;
         }
@@ -74,9 +86,17 @@ pub async fn import(
         }
         if alerts.len() >= CHUNK {
             flush(store, &mut alerts, &mut report).await?;
+            progress(&ImportProgress {
+                lines,
+                skipped: report.skipped.len(),
+            });
         }
     }
     flush(store, &mut alerts, &mut report).await?;
+    progress(&ImportProgress {
+        lines,
+        skipped: report.skipped.len(),
+    });
     if !statistics.is_empty() {
         report.statistics = store.write_statistics(statistics).await?;
     }

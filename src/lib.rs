@@ -18,6 +18,8 @@
 //! - [`config`]: layered settings (defaults, TOML file, `PEBA_*` variables, flags);
 //!   [`clock`]: where "now" comes from.
 //! - [`cli`]: the `peba` command line; [`import`]: loading legacy Elasticsearch exports.
+//! - [`shutdown`]: the graceful-shutdown signal and the sessions it waits for;
+//!   [`summary`]: the start-up summary `peba serve` logs.
 
 pub mod app;
 pub mod auth;
@@ -33,4 +35,6 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod query;
+pub mod shutdown;
 pub mod store;
+pub mod summary;

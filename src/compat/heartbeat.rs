@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// `GET /heartbeat`.
+/// `GET /heartbeat`: alive only while the store answers and accepts writes.
 pub async fn heartbeat(State(state): State<AppState>) -> Response {
-    if state.query.health().await {
+    if ingest_healthy(&state) && state.query.health().await {
         plain("I'm alive").into_response()
     } else {
         error_page(StatusCode::UNAUTHORIZED)
@@ -33,7 +33,8 @@ pub fn token(events: bool, messages: bool) -> &'static str {
     }
 }
 
-/// The ingest pipeline: the batching writer runs and its backlog is under its limit.
+/// The ingest pipeline: the batching writer runs, its backlog is under its limit, and the
+/// store accepted the latest write or write probe.
 fn ingest_healthy(state: &AppState) -> bool {
     state.writer.is_healthy()
 }

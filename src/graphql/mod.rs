@@ -19,6 +19,7 @@ pub mod map;
 pub mod page_asset;
 pub mod playground;
 pub mod schema;
+pub mod socket;
 pub mod types;
 
 use crate::app::AppState;
@@ -177,23 +178,30 @@ async fn graphql_ws(
         Ok(principal) => principal,
         Err(_) => return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response(),
     };
+    let ping_every = state.settings.idle_timeout / 2;
+    let shutdown = state.shutdown.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let given = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-                    let principal = match given {
-                        Some(value) => auth::principal_from_authorization(&state, Some(value))?,
-                        None => from_header,
-                    };
-                    let mut data = Data::default();
-                    data.insert(principal);
-                    data.insert(loaders::for_connection(&state));
-                    Ok(data)
-                })
-                .serve()
+        .on_upgrade(move |socket| {
+            let session = move |outgoing, incoming| {
+                GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
+                    .on_connection_init(move |payload| async move {
+                        let given = ["Authorization", "authorization"]
+                            .iter()
+                            .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
+                        let principal = match given {
+                            Some(value) => auth::principal_from_authorization(&state, Some(value))?,
+                            None => from_header,
+                        };
+                        let mut data = Data::default();
+                        data.insert(principal);
+                        data.insert(loaders::for_connection(&state));
+                        Ok(data)
+                    })
+                    .serve()
+            };
+            shutdown
+                .clone()
+                .track(socket::pump(socket, ping_every, shutdown, session))
         })
 }

@@ -96,6 +96,45 @@ impl std::fmt::Debug for GeoIp {
     }
 }
 
+/// What the start-up summary says about a loaded database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    /// The database's own type (`GeoLite2-City`, `DBIP-ASN-Lite (compat=GeoLite2-ASN)`, …).
+    pub database_type: String,
+    /// Its build date, `YYYY-MM-DD` (UTC).
+    pub built: String,
+    /// Whether its records carry the fields peba reads.
+    pub fields_match: bool,
+}
+
+impl DatabaseInfo {
+    fn of(reader: &Reader<Vec<u8>>, fields_match: bool) -> Self {
+        let metadata = reader.metadata();
+        let built = i64::try_from(metadata.build_epoch)
+            .ok()
+            .and_then(|epoch| chrono::DateTime::from_timestamp(epoch, 0))
+            .map_or_else(|| "?".to_owned(), |t| t.format("%Y-%m-%d").to_string());
+        DatabaseInfo {
+            database_type: metadata.database_type.clone(),
+            built,
+            fields_match,
+        }
+    }
+}
+
+/// Whether the first record of an ASN database has `autonomous_system_number`.
+fn asn_fields_match(reader: &Reader<Vec<u8>>) -> bool {
+    let options = maxminddb::WithinOptions::default().skip_empty_values();
+    let Ok(mut networks) = reader.networks(options) else {
+        return false;
+    };
+    networks
+        .next()
+        .and_then(Result::ok)
+        .and_then(|found| found.decode::<AsnRecord>().ok().flatten())
+        .is_some_and(|record| record.autonomous_system_number.is_some())
+}
+
 #[derive(Deserialize)]
 struct CityRecord {
     #[serde(default)]
@@ -160,6 +199,19 @@ impl GeoIp {
             asn: None,
             cache: new_cache(),
         }
+    }
+
+    /// The loaded City database, for the start-up summary.
+    pub fn city_database(&self) -> Option<DatabaseInfo> {
+        self.city.as_ref().map(|r| DatabaseInfo::of(r, true))
+    }
+
+    /// The loaded ASN database, for the start-up summary; `fields_match` tells whether its
+    /// records carry the fields peba reads.
+    pub fn asn_database(&self) -> Option<DatabaseInfo> {
+        self.asn
+            .as_ref()
+            .map(|r| DatabaseInfo::of(r, asn_fields_match(r)))
     }
 
     /// Whether any database is loaded.

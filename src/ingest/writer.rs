@@ -1,6 +1,10 @@
 //! Group commit: concurrent submissions are gathered into one store write, and every
 //! submitter is answered only once that write is durable. As many writes as the store allows
 //! ([`Store::concurrent_writes`]) are under way at once; each takes what queued meanwhile.
+//!
+//! The writer also knows whether the store accepts writes: every write's outcome says so, and
+//! while no write proves it a probe ([`Store::probe_write`]) asks, at start and then every
+//! [`PROBE_WHILE_DOWN`] while writes fail and every [`PROBE_WHILE_UP`] otherwise.
 
 use crate::metrics::WriterMetrics;
 use crate::store::{Store, StoreError, WriteBatch};
@@ -9,6 +13,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Pause between write probes while the store refuses writes.
+pub const PROBE_WHILE_DOWN: Duration = Duration::from_secs(2);
+/// Longest time without a successful write before a probe checks the store again.
+pub const PROBE_WHILE_UP: Duration = Duration::from_secs(30);
 
 /// Limits of the batching writer.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +62,7 @@ pub struct BatchWriter {
     queue: mpsc::Sender<Job>,
     backlog: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    writable: Arc<AtomicBool>,
     limits: WriterLimits,
     metrics: WriterMetrics,
 }
@@ -62,9 +73,12 @@ impl BatchWriter {
         let (queue, jobs) = mpsc::channel(4096);
         let backlog = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(true));
+        let writable = Arc::new(AtomicBool::new(true));
+        tokio::spawn(probe(store.clone(), Arc::downgrade(&writable)));
         let context = WriteContext {
             store,
             backlog: backlog.clone(),
+            writable: writable.clone(),
             metrics: metrics.clone(),
         };
         tokio::spawn(run(context, jobs, running.clone(), limits));
@@ -72,6 +86,7 @@ impl BatchWriter {
             queue,
             backlog,
             running,
+            writable,
             limits,
             metrics,
         }
@@ -107,9 +122,11 @@ impl BatchWriter {
         }
     }
 
-    /// Whether the writer runs and its backlog is under the limit.
+    /// Whether the writer runs, its backlog is under the limit, and the store accepted the
+    /// latest write or write probe.
     pub fn is_healthy(&self) -> bool {
         self.running.load(Ordering::Relaxed)
+            && self.writable.load(Ordering::Relaxed)
             && self.backlog.load(Ordering::Relaxed) < self.limits.max_backlog_alerts
     }
 
@@ -124,6 +141,8 @@ impl BatchWriter {
 struct WriteContext {
     store: Arc<dyn Store>,
     backlog: Arc<AtomicUsize>,
+    /// Whether the store accepted the latest write or write probe.
+    writable: Arc<AtomicBool>,
     metrics: WriterMetrics,
 }
 
@@ -182,8 +201,46 @@ async fn write_group(context: WriteContext, mut group: Vec<Job>, _slot: OwnedSem
         metrics.write_errors.inc();
         tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
     }
+    set_writable(&context.writable, result.is_ok());
     context.backlog.fetch_sub(written, Ordering::Relaxed);
     for job in group {
         let _ = job.done.send(result.clone());
+    }
+}
+
+/// Records whether the store accepts writes, logging each change.
+fn set_writable(writable: &AtomicBool, now: bool) {
+    if writable.swap(now, Ordering::Relaxed) != now {
+        if now {
+            tracing::info!("the store accepts writes again; ingest reported up");
+        } else {
+            tracing::warn!("the store refuses writes; ingest reported down");
+        }
+    }
+}
+
+/// Probes the store's writability at start, then while writes fail, and after a quiet spell;
+/// ends with the writer.
+async fn probe(store: Arc<dyn Store>, writable: std::sync::Weak<AtomicBool>) {
+    let mut last_check = Instant::now();
+    let mut first = true;
+    loop {
+        let Some(flag) = writable.upgrade() else {
+            return;
+        };
+        let due = first || !flag.load(Ordering::Relaxed) || last_check.elapsed() >= PROBE_WHILE_UP;
+        if due {
+            let outcome = store.probe_write().await;
+            if let Err(error) = &outcome
+                && (first || flag.load(Ordering::Relaxed))
+            {
+                tracing::warn!(%error, "write probe failed");
+            }
+            set_writable(&flag, outcome.is_ok());
+            last_check = Instant::now();
+            first = false;
+        }
+        drop(flag);
+        tokio::time::sleep(PROBE_WHILE_DOWN).await;
     }
 }

@@ -10,6 +10,7 @@ use crate::domain::{
 };
 use async_trait::async_trait;
 
+pub mod connecting;
 pub mod elastic;
 pub mod embedded;
 
@@ -64,6 +65,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Answers quickly whether the store can read and write.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether a write is accepted now, proven by a small real write where the store can make
+    /// one cheaply (the embedded store); others answer as [`Store::ping`]. Called every few
+    /// seconds at most, never per request.
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 
     /// Number of matching alerts.
     async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError>;

@@ -129,6 +129,9 @@ impl ElasticConfig {
     }
 }
 
+/// [`Store::concurrent_writes`] of the Elasticsearch store.
+pub const CONCURRENT_WRITES: usize = 8;
+
 /// How long a complete field layout is trusted before the mappings are read again.
 const LAYOUT_TTL: Duration = Duration::from_secs(300);
 
@@ -343,7 +346,7 @@ impl Store for ElasticStore {
     /// Each bulk request waits for the next refresh (up to `refresh_interval`, 1 s by
     /// default); several under way keep the node busy meanwhile.
     fn concurrent_writes(&self) -> usize {
-        8
+        CONCURRENT_WRITES
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

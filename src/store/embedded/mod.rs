@@ -125,6 +125,12 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    /// Rewrites the layout version in a committed transaction: a real write to the database
+    /// file, failing as ingest would on a read-only or full store.
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        self.write_with(schema::rewrite_version).await
+    }
+
     async fn count(&self, filter: &AlertFilter) -> Result<u64, StoreError> {
         let filter = filter.clone();
         self.read(move |conn| read::count(conn, &filter)).await

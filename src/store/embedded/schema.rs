@@ -117,3 +117,13 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
+
+/// Writes the current layout version again in a transaction of its own: a write that changes
+/// nothing but reaches the database file like any other.
+pub(crate) fn rewrite_version(conn: &mut Connection) -> Result<(), DbError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    tx.pragma_update(None, "user_version", current)?;
+    tx.commit()?;
+    Ok(())
+}
