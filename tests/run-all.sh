@@ -8,7 +8,7 @@
 #    every test, embedded and Elasticsearch-backed (store tests, conformance, golden and PEBA
 #    suites, ingest and import over Elasticsearch, fault tests on a dedicated second node).
 # 2. Stops it, starts Elasticsearch 7.10.2 and runs the Elasticsearch-backed tests again.
-# 3. Runs the playground in headless Chromium (tests/browser/run.sh).
+# 3. Runs the playground and the attack map in headless Chromium (tests/browser/run.sh).
 # Nodes are always stopped on exit (trap), also when a step fails.
 #
 # Environment:
@@ -95,5 +95,5 @@ for engine in "${engines[@]}"; do
   first=""
 done
 
-echo "== the playground in headless Chromium"
+echo "== the playground and the attack map in headless Chromium"
 tests/browser/run.sh
