@@ -110,6 +110,11 @@ impl Generator {
             &message,
             &BuildContext {
                 client_domain: !synth::sensor_is_private(sensor),
+                client: if synth::sensor_is_private(sensor) {
+                    "bench-sensor"
+                } else {
+                    peba::domain::COMMUNITY_CLIENT
+                },
                 received,
                 classification: Default::default(),
                 geoip: &self.geoip,

@@ -714,6 +714,7 @@ mod tests {
             &parsed,
             &peba::ingest::BuildContext {
                 client_domain: true,
+                client: peba::domain::COMMUNITY_CLIENT,
                 received: peba::domain::Timestamp::now(),
                 classification: Default::default(),
                 geoip: &geoip,

@@ -18,6 +18,7 @@ fuzz_target!(|body: &[u8]| {
             &message,
             &BuildContext {
                 client_domain: true,
+                client: peba::domain::COMMUNITY_CLIENT,
                 received: Timestamp::from_unix(1_719_230_400),
                 classification,
                 geoip: &GEOIP,

@@ -70,6 +70,7 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         &message,
         &BuildContext {
             client_domain: sender.client_domain(),
+            client: sender.client(),
             received: state.clock.now(),
             classification: state.settings.classification,
             geoip: &state.geoip,

@@ -37,6 +37,8 @@ pub const CONPOT_PEER_TYPE: &str = "Industrial(conpot)";
 pub struct BuildContext<'a> {
     /// `true` for the community credentials, `false` for a stored user.
     pub client_domain: bool,
+    /// The sender, stored as `client` (see [`crate::domain::Submitter`]).
+    pub client: &'a str,
     /// Processing time, stored as `recievedTime`.
     pub received: Timestamp,
     /// The classification table.
@@ -248,7 +250,7 @@ pub fn build_alert(
         client_domain: ctx.client_domain,
         peer_ident: f.peer_ident,
         peer_type: f.peer_type.to_owned(),
-        client: "-".to_owned(),
+        client: ctx.client.to_owned(),
         location: source_geo.location,
         location_destination: target_geo.location,
         source_entry_ip: IpAddr::V4(source),
@@ -568,6 +570,7 @@ mod tests {
         let geoip = GeoIp::disabled();
         let ctx = BuildContext {
             client_domain: true,
+            client: "-",
             received: received(),
             classification,
             geoip: &geoip,
