@@ -13,6 +13,7 @@ use crate::store::{Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use md5::Md5;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256, Sha512};
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,7 +84,7 @@ impl Reader {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     community_user: String,
-    community_token: String,
+    community_token: SecretString,
     enforce_user_flags: bool,
     verified: moka::future::Cache<(String, [u8; 32]), User>,
     /// Bounds the Argon2id verifications running at once (each holds ~19 MiB).
@@ -98,7 +99,7 @@ impl Authenticator {
     pub fn new(
         store: Arc<dyn Store>,
         community_user: String,
-        community_token: String,
+        community_token: SecretString,
         enforce_user_flags: bool,
     ) -> Self {
         Authenticator {
@@ -120,7 +121,11 @@ impl Authenticator {
             return Err(AuthError::Missing);
         }
         let community = bool::from(username.as_bytes().ct_eq(self.community_user.as_bytes()))
-            & bool::from(token.as_bytes().ct_eq(self.community_token.as_bytes()));
+            & bool::from(
+                token
+                    .as_bytes()
+                    .ct_eq(self.community_token.expose_secret().as_bytes()),
+            );
         if community {
             return Ok(Sender::Community);
         }

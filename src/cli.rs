@@ -2,7 +2,7 @@
 
 use crate::app::{AppState, open_store};
 use crate::auth::hash_token;
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::domain::{TokenHash, User, UserName};
 use crate::import::import;
 use clap::{Parser, Subcommand};
@@ -51,6 +51,15 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Print the effective configuration (every layer applied, secrets hidden).
+    Config {
+        /// Print the example configuration file instead (`deploy/peba.example.toml`).
+        #[arg(long, conflicts_with = "markdown")]
+        example: bool,
+        /// Print the README's settings table instead.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// `peba user …`.
@@ -90,9 +99,21 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 
 /// Runs the command line; the error is printed as one line by `main`.
 pub async fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Schema = cli.command {
-        print!("{}", crate::graphql::sdl());
-        return Ok(());
+    warn_unknown_variables();
+    match cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            return Ok(());
+        }
+        Command::Config { example: true, .. } => {
+            print!("{}", config::example_toml());
+            return Ok(());
+        }
+        Command::Config { markdown: true, .. } => {
+            print!("{}", config::markdown_table());
+            return Ok(());
+        }
+        _ => {}
     }
     let mut overrides = cli.overrides.clone();
     if let Command::Serve { bind, data_dir } = &cli.command {
@@ -109,7 +130,19 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
         Command::Import { file } => import_file(settings, &file).await,
+        Command::Config { .. } => {
+            print!("{}", settings.effective_toml());
+            Ok(())
+        }
         Command::Schema => Ok(()),
+    }
+}
+
+/// Warns about every `PEBA_*` variable that no setting reads (a typo is otherwise silent).
+fn warn_unknown_variables() {
+    let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    for unknown in config::unknown_variables(names) {
+        tracing::warn!("{unknown}");
     }
 }
 

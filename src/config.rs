@@ -1,9 +1,25 @@
 //! Settings, read in layers: built-in defaults, then a TOML file, then `PEBA_*` environment
 //! variables, then command-line overrides. Every layer uses the same keys: the TOML key
 //! `maxalerts` is the variable `PEBA_MAXALERTS` and the flag `--set maxalerts=…`.
+//!
+//! Each setting is declared once, in the [`settings!`] list below: its key, field, kind of
+//! value, default and documentation. The parsing of every layer, `peba config`, the example
+//! configuration file and the README table all come from that list.
+
+mod kinds;
+mod reference;
 
 use crate::domain::Timestamp;
 use crate::ingest::Classification;
+pub use kinds::Form;
+use kinds::{
+    Address, Choice, Clock, Flag, Kind, NonEmpty, NonEmptyPath, Number, OptionalPath,
+    OptionalSecret, OptionalText, Seconds, Secret, Text,
+};
+pub use reference::{
+    Declaration, UnknownVariable, example_toml, markdown_table, unknown_variables,
+};
+pub use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,71 +60,143 @@ pub enum ConfigError {
     },
 }
 
-/// Everything peba can be configured with.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Listen address (`bindhost`).
-    pub bind: SocketAddr,
-    /// Community user name (`communityuser`).
-    pub community_user: String,
-    /// Community token (`communitytoken`).
-    pub community_token: String,
-    /// Allowed CORS origin and target of `GET /` (`corsdomain`).
-    pub cors_domain: String,
-    /// Answer to invalid requests (`defaultresponse`).
-    pub default_response: String,
-    /// Alerts returned by `retrieveAlertsCyber` and `querySingleIP` (`maxalerts`).
-    pub max_alerts: usize,
-    /// Window of `retrieveIPs` in minutes (`badiptimespan`).
-    pub bad_ip_timespan_minutes: i64,
-    /// Elasticsearch URL; none selects the embedded store (`elasticsearch_host`).
-    pub elasticsearch_host: Option<String>,
-    /// Elasticsearch request timeout (`elastictimeout`, seconds).
-    pub elastic_timeout: Duration,
-    /// Elasticsearch `user:password` (`elasticsearch_http_auth`).
-    pub elasticsearch_http_auth: Option<String>,
-    /// Write alias of the alert indices (`alertindex`).
-    pub alert_index: String,
-    /// Prefix of the daily alert indices read (`alertreadprefix`).
-    pub alert_read_prefix: String,
-    /// Users index (`userindex`).
-    pub user_index: String,
-    /// Statistics index (`statisticindex`).
-    pub statistic_index: String,
-    /// Embedded store directory (`data_dir`).
-    pub data_dir: PathBuf,
-    /// MaxMind-format city database (`geoip_city`).
-    pub geoip_city: Option<PathBuf>,
-    /// MaxMind-format ASN database (`geoip_asn`).
-    pub geoip_asn: Option<PathBuf>,
-    /// Largest accepted request body in bytes (`max_body_bytes`).
-    pub max_body_bytes: usize,
-    /// Honeypot classification table (`classification`: `extended` or `legacy`).
-    pub classification: Classification,
-    /// Whether the `getOnly` and `community` user flags are enforced (`enforce_user_flags`).
-    pub enforce_user_flags: bool,
-    /// Whether read answers are cached (`cache`).
-    pub cache: bool,
-    /// A fixed "now" for reproducible runs and tests (`clock`, `YYYY-MM-DD HH:MM:SS`).
-    pub frozen_clock: Option<Timestamp>,
-    /// Most client connections served at once; more wait to be accepted (`max_connections`).
-    pub max_connections: usize,
-    /// A connection whose client sends nothing for this long is closed (`idle_timeout`,
-    /// seconds); bounds slow clients.
-    pub idle_timeout: Duration,
-    /// HS256 secret of the GraphQL login tokens (`jwt_secret`); none and no key files: a
-    /// random secret per process.
-    pub jwt_secret: Option<String>,
-    /// Signing algorithm of the login tokens (`jwt_algorithm`: `HS256`, `RS256` or `EdDSA`).
-    pub jwt_algorithm: JwtAlgorithm,
-    /// PEM private key signing RS256/EdDSA tokens (`jwt_private_key`).
-    pub jwt_private_key: Option<PathBuf>,
-    /// PEM public key verifying RS256/EdDSA tokens (`jwt_public_key`).
-    pub jwt_public_key: Option<PathBuf>,
-    /// Lifetime of a login token (`jwt_ttl`, seconds).
-    pub jwt_ttl: Duration,
-    /// Longest time one GraphQL request may run (`graphql_timeout`, seconds).
-    pub graphql_timeout: Duration,
+/// Declares the settings: for each, its documentation (one line of meaning in the reference),
+/// `key -> field: Type = Kind, default "text"`. Generates [`Settings`], its `Default`, the
+/// parsing of one key and the reference.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:expr])+
+        $key:ident -> $field:ident: $ty:ty = $kind:expr, default $default:expr;
+    )+) => {
+        /// Everything peba can be configured with.
+        #[derive(Debug, Clone)]
+        pub struct Settings {
+            $( $(#[doc = $doc])+ pub $field: $ty, )+
+        }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings {
+                    $( $field: kinds::default_value(&$kind, stringify!($key), $default), )+
+                }
+            }
+        }
+
+        /// Every setting, in the order the reference lists them.
+        pub fn declarations() -> Vec<Declaration> {
+            vec![$(
+                Declaration {
+                    key: stringify!($key),
+                    doc: &[$($doc),+],
+                    default: $default,
+                    form: kinds::form_of(&$kind),
+                    secret: kinds::is_secret(&$kind),
+                },
+            )+]
+        }
+
+        impl Settings {
+            /// Sets one key from its textual value.
+            pub fn set(
+                &mut self,
+                key: &str,
+                value: &str,
+                source_name: &str,
+            ) -> Result<(), ConfigError> {
+                $(
+                    if key == stringify!($key) {
+                        self.$field = parse(&$kind, key, value, source_name)?;
+                        return Ok(());
+                    }
+                )+
+                Err(ConfigError::Unknown {
+                    key: key.to_owned(),
+                    source_name: source_name.to_owned(),
+                })
+            }
+
+            /// Every setting's key and value as it would be written, secrets hidden.
+            pub fn shown(&self) -> Vec<(&'static str, String)> {
+                vec![$( (stringify!($key), Kind::show(&$kind, &self.$field)) ),+]
+            }
+        }
+    };
+}
+
+settings! {
+    /// Listen address (`peba serve --bind`).
+    bindhost -> bind: SocketAddr = Address, default "127.0.0.1:9922";
+    /// The T-Pot community account's user name; its alerts are community data.
+    communityuser -> community_user: String = NonEmpty, default DEFAULT_COMMUNITY_USER;
+    /// The T-Pot community account's token.
+    communitytoken -> community_token: SecretString = Secret, default DEFAULT_COMMUNITY_TOKEN;
+    /// Allowed CORS origin, and where `GET /` redirects.
+    corsdomain -> cors_domain: String = Text, default "https://sicherheitstacho.eu";
+    /// Answer to invalid legacy requests.
+    defaultresponse -> default_response: String = Text, default "Nope";
+    /// Alerts returned by `retrieveAlertsCyber` and `querySingleIP` (1 to 10000).
+    maxalerts -> max_alerts: usize = Number { min: 1, max: 10_000, unit: "a number" },
+        default "5";
+    /// Window of `retrieveIPs`, minutes (1 to 525600).
+    badiptimespan -> bad_ip_timespan_minutes: i64 =
+        Number { min: 1, max: 525_600, unit: "minutes" }, default "120";
+    /// Elasticsearch/OpenSearch URL (`http://host:9200`); unset selects the embedded store.
+    elasticsearch_host -> elasticsearch_host: Option<String> = OptionalText, default "";
+    /// Elasticsearch request timeout, seconds (1 to 3600); bounds every request.
+    elastictimeout -> elastic_timeout: Duration = Seconds { min: 1, max: 3600 }, default "10";
+    /// Elasticsearch `user:password`.
+    elasticsearch_http_auth -> elasticsearch_http_auth: Option<SecretString> = OptionalSecret,
+        default "";
+    /// Write alias of the daily alert indices.
+    alertindex -> alert_index: String = NonEmpty, default "ews2017.1";
+    /// Prefix of the alert indices read (`ews-*`).
+    alertreadprefix -> alert_read_prefix: String = NonEmpty, default "ews";
+    /// Users index.
+    userindex -> user_index: String = NonEmpty, default "users";
+    /// Statistics index (`getStats`).
+    statisticindex -> statistic_index: String = NonEmpty, default "statistics";
+    /// Embedded store directory (`peba serve --data-dir`).
+    data_dir -> data_dir: PathBuf = NonEmptyPath, default "./data";
+    /// MaxMind-format city database (`.mmdb`, see GeoIP).
+    geoip_city -> geoip_city: Option<PathBuf> = OptionalPath, default "";
+    /// MaxMind-format ASN database (`.mmdb`, see GeoIP).
+    geoip_asn -> geoip_asn: Option<PathBuf> = OptionalPath, default "";
+    /// Largest accepted request body, bytes (1024 to 1073741824).
+    max_body_bytes -> max_body_bytes: usize =
+        Number { min: 1024, max: 1 << 30, unit: "bytes" }, default "10485760";
+    /// Honeypot classification table: `extended`, or `legacy` for PEBA's exact table.
+    classification -> classification: Classification = Choice(&[
+        ("extended", Classification::Extended),
+        ("legacy", Classification::Legacy),
+    ]), default "extended";
+    /// Enforce the user flags `getOnly` (no submitting) and `community` (community data only).
+    enforce_user_flags -> enforce_user_flags: bool = Flag, default "true";
+    /// Cache read answers.
+    cache -> cache: bool = Flag, default "true";
+    /// A fixed "now" (`YYYY-MM-DD HH:MM:SS`, UTC) for reproducible runs and tests.
+    clock -> frozen_clock: Option<Timestamp> = Clock, default "";
+    /// Client connections served at once; more wait to be accepted.
+    max_connections -> max_connections: usize =
+        Number { min: 1, max: 1_000_000, unit: "a number" }, default "4096";
+    /// Seconds a client may send nothing before its connection is closed (1 to 3600).
+    idle_timeout -> idle_timeout: Duration = Seconds { min: 1, max: 3600 }, default "30";
+    /// HS256 secret of GraphQL login tokens (at least 16 bytes); unset: a random secret per
+    /// process, so tokens do not survive a restart.
+    jwt_secret -> jwt_secret: Option<SecretString> = OptionalSecret, default "";
+    /// Signing algorithm of login tokens: `HS256`, or `RS256` / `EdDSA` with the key files.
+    jwt_algorithm -> jwt_algorithm: JwtAlgorithm = Choice(&[
+        ("HS256", JwtAlgorithm::Hs256),
+        ("RS256", JwtAlgorithm::Rs256),
+        ("EdDSA", JwtAlgorithm::EdDsa),
+    ]), default "HS256";
+    /// PEM private key signing RS256/EdDSA tokens.
+    jwt_private_key -> jwt_private_key: Option<PathBuf> = OptionalPath, default "";
+    /// PEM public key verifying RS256/EdDSA tokens.
+    jwt_public_key -> jwt_public_key: Option<PathBuf> = OptionalPath, default "";
+    /// Login token lifetime, seconds (60 to 2592000).
+    jwt_ttl -> jwt_ttl: Duration = Seconds { min: 60, max: 30 * 86_400 }, default "3600";
+    /// Longest GraphQL request, seconds (1 to 60; every HTTP request ends at 60 s).
+    graphql_timeout -> graphql_timeout: Duration = Seconds { min: 1, max: 60 }, default "30";
 }
 
 /// How GraphQL login tokens are signed.
@@ -123,76 +211,10 @@ pub enum JwtAlgorithm {
     EdDsa,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            bind: SocketAddr::from(([127, 0, 0, 1], 9922)),
-            community_user: DEFAULT_COMMUNITY_USER.to_owned(),
-            community_token: DEFAULT_COMMUNITY_TOKEN.to_owned(),
-            cors_domain: "https://sicherheitstacho.eu".to_owned(),
-            default_response: "Nope".to_owned(),
-            max_alerts: 5,
-            bad_ip_timespan_minutes: 120,
-            elasticsearch_host: None,
-            elastic_timeout: Duration::from_secs(10),
-            elasticsearch_http_auth: None,
-            alert_index: "ews2017.1".to_owned(),
-            alert_read_prefix: "ews".to_owned(),
-            user_index: "users".to_owned(),
-            statistic_index: "statistics".to_owned(),
-            data_dir: PathBuf::from("./data"),
-            geoip_city: None,
-            geoip_asn: None,
-            max_body_bytes: 10 * 1024 * 1024,
-            classification: Classification::default(),
-            enforce_user_flags: true,
-            cache: true,
-            frozen_clock: None,
-            max_connections: 4096,
-            idle_timeout: Duration::from_secs(30),
-            jwt_secret: None,
-            jwt_algorithm: JwtAlgorithm::Hs256,
-            jwt_private_key: None,
-            jwt_public_key: None,
-            jwt_ttl: Duration::from_secs(3600),
-            graphql_timeout: Duration::from_secs(30),
-        }
-    }
+/// The environment variable of a setting: `maxalerts` is `PEBA_MAXALERTS`.
+pub fn variable_name(key: &str) -> String {
+    format!("PEBA_{}", key.to_ascii_uppercase())
 }
-
-/// Every key, in the order `peba config` documents them.
-pub const KEYS: &[&str] = &[
-    "bindhost",
-    "communityuser",
-    "communitytoken",
-    "corsdomain",
-    "defaultresponse",
-    "maxalerts",
-    "badiptimespan",
-    "elasticsearch_host",
-    "elastictimeout",
-    "elasticsearch_http_auth",
-    "alertindex",
-    "alertreadprefix",
-    "userindex",
-    "statisticindex",
-    "data_dir",
-    "geoip_city",
-    "geoip_asn",
-    "max_body_bytes",
-    "classification",
-    "enforce_user_flags",
-    "cache",
-    "clock",
-    "max_connections",
-    "idle_timeout",
-    "jwt_secret",
-    "jwt_algorithm",
-    "jwt_private_key",
-    "jwt_public_key",
-    "jwt_ttl",
-    "graphql_timeout",
-];
 
 impl Settings {
     /// Reads the layers: defaults, the optional TOML file, the environment (through `env`),
@@ -206,10 +228,10 @@ impl Settings {
         if let Some(path) = file {
             settings.apply_file(path)?;
         }
-        for key in KEYS {
-            let variable = format!("PEBA_{}", key.to_ascii_uppercase());
+        for declaration in declarations() {
+            let variable = variable_name(declaration.key);
             if let Some(value) = env(&variable) {
-                settings.set(key, unquote(&value), &variable)?;
+                settings.set(declaration.key, unquote(&value), &variable)?;
             }
         }
         for (key, value) in overrides {
@@ -256,153 +278,25 @@ impl Settings {
         }
         Ok(())
     }
-
-    /// Sets one key from its textual value.
-    pub fn set(&mut self, key: &str, value: &str, source_name: &str) -> Result<(), ConfigError> {
-        let invalid = |message: &str| ConfigError::Invalid {
-            key: key.to_owned(),
-            source_name: source_name.to_owned(),
-            message: format!("{message}, got {value:?}"),
-        };
-        let optional = |v: &str| (!v.is_empty()).then(|| v.to_owned());
-        match key {
-            "bindhost" => {
-                self.bind = value
-                    .parse()
-                    .map_err(|_| invalid("expected HOST:PORT such as 127.0.0.1:9922"))?
-            }
-            "communityuser" => {
-                self.community_user =
-                    non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "communitytoken" => {
-                self.community_token =
-                    non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "corsdomain" => self.cors_domain = value.to_owned(),
-            "defaultresponse" => self.default_response = value.to_owned(),
-            "maxalerts" => {
-                self.max_alerts = parse_in(value, 1, 10_000)
-                    .ok_or_else(|| invalid("expected a number from 1 to 10000"))?
-            }
-            "badiptimespan" => {
-                self.bad_ip_timespan_minutes = parse_in(value, 1, 525_600)
-                    .ok_or_else(|| invalid("expected minutes from 1 to 525600"))?
-            }
-            "elasticsearch_host" => self.elasticsearch_host = optional(value),
-            "elastictimeout" => {
-                self.elastic_timeout = Duration::from_secs(
-                    parse_in(value, 1, 3600)
-                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
-                )
-            }
-            "elasticsearch_http_auth" => self.elasticsearch_http_auth = optional(value),
-            "alertindex" => {
-                self.alert_index = non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "alertreadprefix" => {
-                self.alert_read_prefix =
-                    non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "userindex" => {
-                self.user_index = non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "statisticindex" => {
-                self.statistic_index =
-                    non_empty(value).ok_or_else(|| invalid("must not be empty"))?
-            }
-            "data_dir" => {
-                self.data_dir =
-                    PathBuf::from(non_empty(value).ok_or_else(|| invalid("must not be empty"))?)
-            }
-            "geoip_city" => self.geoip_city = optional(value).map(PathBuf::from),
-            "geoip_asn" => self.geoip_asn = optional(value).map(PathBuf::from),
-            "max_body_bytes" => {
-                self.max_body_bytes = parse_in(value, 1024, 1 << 30)
-                    .ok_or_else(|| invalid("expected bytes from 1024 to 1073741824"))?
-            }
-            "classification" => {
-                self.classification = match value {
-                    "extended" => Classification::Extended,
-                    "legacy" => Classification::Legacy,
-                    _ => return Err(invalid("expected extended or legacy")),
-                }
-            }
-            "enforce_user_flags" => {
-                self.enforce_user_flags =
-                    parse_bool(value).ok_or_else(|| invalid("expected true or false"))?
-            }
-            "cache" => {
-                self.cache = parse_bool(value).ok_or_else(|| invalid("expected true or false"))?
-            }
-            "clock" => {
-                self.frozen_clock = match value {
-                    "" => None,
-                    text => Some(
-                        Timestamp::parse_legacy(text)
-                            .map_err(|_| invalid("expected YYYY-MM-DD HH:MM:SS"))?,
-                    ),
-                }
-            }
-            "max_connections" => {
-                self.max_connections = parse_in(value, 1, 1_000_000)
-                    .ok_or_else(|| invalid("expected a number from 1 to 1000000"))?
-            }
-            "idle_timeout" => {
-                self.idle_timeout = Duration::from_secs(
-                    parse_in(value, 1, 3600)
-                        .ok_or_else(|| invalid("expected seconds from 1 to 3600"))?,
-                )
-            }
-            "jwt_secret" => self.jwt_secret = optional(value),
-            "jwt_algorithm" => {
-                self.jwt_algorithm = match value {
-                    "HS256" => JwtAlgorithm::Hs256,
-                    "RS256" => JwtAlgorithm::Rs256,
-                    "EdDSA" => JwtAlgorithm::EdDsa,
-                    _ => return Err(invalid("expected HS256, RS256 or EdDSA")),
-                }
-            }
-            "jwt_private_key" => self.jwt_private_key = optional(value).map(PathBuf::from),
-            "jwt_public_key" => self.jwt_public_key = optional(value).map(PathBuf::from),
-            "jwt_ttl" => {
-                self.jwt_ttl = Duration::from_secs(
-                    parse_in(value, 60, 30 * 86_400)
-                        .ok_or_else(|| invalid("expected seconds from 60 to 2592000"))?,
-                )
-            }
-            "graphql_timeout" => {
-                // The HTTP layer answers 408 after 60 s anyway.
-                self.graphql_timeout = Duration::from_secs(
-                    parse_in(value, 1, 60)
-                        .ok_or_else(|| invalid("expected seconds from 1 to 60"))?,
-                )
-            }
-            _ => {
-                return Err(ConfigError::Unknown {
-                    key: key.to_owned(),
-                    source_name: source_name.to_owned(),
-                });
-            }
-        }
-        Ok(())
-    }
 }
 
-fn non_empty(value: &str) -> Option<String> {
-    (!value.is_empty()).then(|| value.to_owned())
-}
-
-fn parse_in<T: std::str::FromStr + PartialOrd>(value: &str, min: T, max: T) -> Option<T> {
-    value.trim().parse().ok().filter(|v| *v >= min && *v <= max)
-}
-
-fn parse_bool(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
+/// Reads one value of `kind` for `key`; the error names the setting and where the value came
+/// from, and repeats the value unless it is a secret.
+fn parse<K: Kind>(
+    kind: &K,
+    key: &str,
+    value: &str,
+    source_name: &str,
+) -> Result<K::Value, ConfigError> {
+    kind.parse(value).map_err(|expected| ConfigError::Invalid {
+        key: key.to_owned(),
+        source_name: source_name.to_owned(),
+        message: if K::SECRET {
+            expected
+        } else {
+            format!("{expected}, got {value:?}")
+        },
+    })
 }
 
 /// Docker `.env` files of the legacy deployment quote their values (`PEBA_DEFAULTRESPONSE="Nope"`).
@@ -431,7 +325,7 @@ mod tests {
         let s = Settings::load(None, env(&[]), &[]).unwrap();
         assert_eq!(s.bind.to_string(), "127.0.0.1:9922");
         assert_eq!(s.community_user, "community-01-user");
-        assert_eq!(s.community_token, "foth{a5maiCee8fineu7");
+        assert_eq!(s.community_token.expose_secret(), "foth{a5maiCee8fineu7");
         assert_eq!(s.max_alerts, 5);
         assert_eq!(s.bad_ip_timespan_minutes, 120);
         assert_eq!(s.cors_domain, "https://sicherheitstacho.eu");
@@ -473,7 +367,10 @@ mod tests {
             &[("jwt_ttl".into(), "600".into())],
         )
         .unwrap();
-        assert_eq!(s.jwt_secret.as_deref(), Some("a secret of some length"));
+        assert_eq!(
+            s.jwt_secret.as_ref().map(|s| s.expose_secret()),
+            Some("a secret of some length")
+        );
         assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDsa);
         assert_eq!(s.graphql_timeout, Duration::from_secs(5));
         assert_eq!(s.jwt_ttl, Duration::from_secs(600));
@@ -494,5 +391,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nosuch"), "{err}");
+        assert_eq!(
+            Settings::load(None, env(&[("PEBA_JWT_ALGORITHM", "none")]), &[])
+                .unwrap_err()
+                .to_string(),
+            "invalid setting jwt_algorithm (PEBA_JWT_ALGORITHM): \
+             expected HS256, RS256 or EdDSA, got \"none\""
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output_or_errors() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("PEBA_COMMUNITYTOKEN", "community-secret-1"),
+                ("PEBA_JWT_SECRET", "jwt-secret-of-some-length-2"),
+                ("PEBA_ELASTICSEARCH_HTTP_AUTH", "elastic:password-3"),
+            ]),
+            &[],
+        )
+        .unwrap();
+        let printed = format!("{s:?}\n{}", s.effective_toml());
+        for secret in [
+            "community-secret-1",
+            "jwt-secret-of-some-length-2",
+            "password-3",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+        assert_eq!(s.community_token.expose_secret(), "community-secret-1");
+        // an empty secret is refused without echoing anything
+        let err = Settings::load(None, env(&[("PEBA_COMMUNITYTOKEN", "")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid setting communitytoken (PEBA_COMMUNITYTOKEN): must not be empty"
+        );
     }
 }

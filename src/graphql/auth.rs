@@ -10,6 +10,7 @@ use crate::config::{JwtAlgorithm, Settings};
 use crate::domain::{DataDomain, Timestamp};
 use async_graphql::{Context, Guard};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -61,10 +62,10 @@ impl JwtKeys {
         match settings.jwt_algorithm {
             JwtAlgorithm::Hs256 => {
                 let secret = match &settings.jwt_secret {
-                    Some(secret) if secret.len() < 16 => {
+                    Some(secret) if secret.expose_secret().len() < 16 => {
                         return Err("jwt_secret must be at least 16 bytes long".to_owned());
                     }
-                    Some(secret) => secret.as_bytes().to_vec(),
+                    Some(secret) => secret.expose_secret().as_bytes().to_vec(),
                     None => {
                         let mut secret = vec![0u8; 32];
                         getrandom::fill(&mut secret)

@@ -73,17 +73,18 @@ use async_trait::async_trait;
 use elasticsearch::http::Method;
 use http::Http;
 use layout::FieldLayout;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Where the cluster is and how its indices are named.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ElasticConfig {
     /// `http(s)://host:port`, or PEBA's `host:port` (then `http://`).
     pub url: String,
     /// `user:password` for basic authentication.
-    pub http_auth: Option<String>,
+    pub http_auth: Option<SecretString>,
     /// Bound on every request.
     pub timeout: Duration,
     /// The alias alerts are written to (`ews2017.1`).
@@ -215,7 +216,11 @@ impl ElasticStore {
     /// daily index behind the write alias, and the CVE, users and statistics indices when they
     /// are missing.
     pub async fn connect(config: ElasticConfig) -> Result<ElasticStore, StoreError> {
-        let http = Http::new(&config.url, config.http_auth.as_deref(), config.timeout)?;
+        let http = Http::new(
+            &config.url,
+            config.http_auth.as_ref().map(|auth| auth.expose_secret()),
+            config.timeout,
+        )?;
         let store = ElasticStore {
             alerts_layout: LayoutCache::new(config.alert_read_pattern(), query::ALERT_FIELDS),
             cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"]),
