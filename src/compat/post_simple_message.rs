@@ -71,6 +71,7 @@ pub async fn post(State(state): State<AppState>, body: Body) -> Response {
         &BuildContext {
             client_domain: sender.client_domain(),
             client: sender.client(),
+            max_field_bytes: state.settings.max_field_bytes,
             received: state.clock.now(),
             classification: state.settings.classification,
             geoip: &state.geoip,
