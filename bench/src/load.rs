@@ -115,6 +115,7 @@ impl Generator {
                 } else {
                     peba::domain::COMMUNITY_CLIENT
                 },
+                max_field_bytes: 65_536,
                 received,
                 classification: Default::default(),
                 geoip: &self.geoip,

@@ -715,6 +715,7 @@ mod tests {
             &peba::ingest::BuildContext {
                 client_domain: true,
                 client: peba::domain::COMMUNITY_CLIENT,
+                max_field_bytes: 65_536,
                 received: peba::domain::Timestamp::now(),
                 classification: Default::default(),
                 geoip: &geoip,

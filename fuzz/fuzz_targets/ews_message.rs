@@ -19,6 +19,7 @@ fuzz_target!(|body: &[u8]| {
             &BuildContext {
                 client_domain: true,
                 client: peba::domain::COMMUNITY_CLIENT,
+                max_field_bytes: 1_024,
                 received: Timestamp::from_unix(1_719_230_400),
                 classification,
                 geoip: &GEOIP,
