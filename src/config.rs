@@ -169,6 +169,10 @@ settings! {
     /// Largest accepted request body, bytes (1024 to 1073741824).
     max_body_bytes -> max_body_bytes: usize =
         Number { min: 1024, max: 1 << 30, unit: "bytes" }, default "10485760";
+    /// Longest stored text field of an alert, bytes (1024 to 1073741824); longer values are
+    /// cut and end in `...[truncated]` (see Ingest).
+    max_field_bytes -> max_field_bytes: usize =
+        Number { min: 1024, max: 1 << 30, unit: "bytes" }, default "65536";
     /// Honeypot classification table: `extended`, or `legacy` for PEBA's exact table.
     classification -> classification: Classification = Choice(&[
         ("extended", Classification::Extended),

@@ -861,3 +861,101 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
             .join("\n\n")
     );
 }
+
+/// Writes `alerts` as one batch.
+async fn write_all(store: &dyn Store, alerts: Vec<Alert>) {
+    store
+        .write(WriteBatch {
+            alerts,
+            cve_copies: Vec::new(),
+        })
+        .await
+        .expect("write");
+}
+
+/// `alert` as submitted by `client` (`-`: the community account).
+fn sent_by(alert: &Alert, client: &str, port: &str) -> Alert {
+    let mut sent = alert.clone();
+    sent.client_domain = client == "-";
+    sent.client = client.into();
+    sent.source_entry_port = Some(port.into());
+    sent
+}
+
+/// An alert replaces only its own sender's alert with the same id, on both stores: another
+/// sender's goes beside it (once, also when repeated in one batch), the same sender's re-send
+/// replaces, and senders racing for a new id each keep one alert.
+async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
+    let base = synthetic(11, 2);
+    let private = sent_by(&base[0], "dtag-sensor", "1111");
+    write_all(store.as_ref(), vec![private.clone()]).await;
+    let community = sent_by(&base[0], "-", "2222");
+    write_all(store.as_ref(), vec![community.clone(), community.clone()]).await;
+    let beside = community.id_beside();
+    let ids = vec![private.id.clone(), beside.clone()];
+    let mut stored = store.alerts_by_id(&ids).await.expect("by id");
+    stored.sort_by(|a, b| a.client.cmp(&b.client));
+    let mut expected_beside = community.clone();
+    expected_beside.id = beside.clone();
+    assert_eq!(stored, vec![expected_beside, private.clone()]);
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.expect("count"), 2);
+
+    // The owner's re-send replaces its alert.
+    let changed = sent_by(&base[0], "dtag-sensor", "3333");
+    write_all(store.as_ref(), vec![changed.clone()]).await;
+    assert_eq!(
+        store
+            .alerts_by_id(std::slice::from_ref(&private.id))
+            .await
+            .expect("by id"),
+        vec![changed]
+    );
+    assert_eq!(store.count(&all).await.expect("count"), 2);
+
+    // Two senders race for a new id: both alerts are kept, each once.
+    let contested = [
+        sent_by(&base[1], "dtag-sensor", "4444"),
+        sent_by(&base[1], "-", "5555"),
+    ];
+    let writes = (0..8).map(|i| {
+        let store = store.clone();
+        let alert = contested[i % 2].clone();
+        tokio::spawn(async move { write_all(store.as_ref(), vec![alert]).await })
+    });
+    for write in futures::future::join_all(writes).await {
+        write.expect("writer task");
+    }
+    assert_eq!(store.count(&all).await.expect("count"), 4);
+    let found = store
+        .alerts_by_id(&[
+            base[1].id.clone(),
+            contested[0].id_beside(),
+            contested[1].id_beside(),
+        ])
+        .await
+        .expect("by id");
+    assert_eq!(found.len(), 2, "{found:?}");
+    let mut ports: Vec<_> = found.iter().map(|a| a.source_entry_port.clone()).collect();
+    ports.sort();
+    assert_eq!(ports, [Some("4444".into()), Some("5555".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_replaces_only_its_own_senders_alert() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    each_sender_keeps_its_alert(Arc::new(EmbeddedStore::open(dir.path()).expect("embedded"))).await;
+    let Some(url) = elastic_url() else { return };
+    let backend = Backend::Elastic(support::backend::elastic_config(
+        &url,
+        &unique_prefix("owner"),
+    ));
+    let Backend::Elastic(config) = &backend else {
+        unreachable!()
+    };
+    let elastic = ElasticStore::connect(config.clone())
+        .await
+        .expect("elasticsearch");
+    each_sender_keeps_its_alert(Arc::new(elastic)).await;
+    backend.cleanup().await;
+}
