@@ -157,11 +157,13 @@ impl AppState {
         );
         let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
         let metrics = Arc::new(Metrics::new());
+        let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
+        crate::retention::spawn(store.clone(), clock, settings.retention_days);
         Ok(AppState {
             jwt: Arc::new(jwt),
             live: AlertFeed::new(),
             shutdown: Shutdown::default(),
-            clock: settings.frozen_clock.map_or(Clock::System, Clock::Frozen),
+            clock,
             writer: Arc::new(BatchWriter::spawn(
                 store.clone(),
                 WriterLimits::default(),

@@ -1,10 +1,11 @@
-//! The `peba` command line: serve, manage users, import data.
+//! The `peba` command line: serve, manage users, import data, back up and restore.
 
 use crate::app::{AppState, open_store};
 use crate::auth::hash_token;
 use crate::config::{self, Settings};
 use crate::domain::{TokenHash, User, UserName};
 use crate::import::{ImportProgress, import};
+use crate::store::embedded;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,25 @@ pub enum Command {
         /// The file to read, or `-` (the default) for standard input.
         #[arg(default_value = "-")]
         file: String,
+    },
+    /// Write a consistent copy of the embedded store to FILE (also while a server runs).
+    Backup {
+        /// The backup file to create.
+        file: PathBuf,
+        /// Embedded store directory (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Bring a backup into the embedded store's data directory.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Embedded store directory (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Overwrite the store the directory holds (no server may be using it).
+        #[arg(long)]
+        replace: bool,
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
@@ -164,8 +184,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         _ => {}
     }
     let mut overrides = cli.overrides.clone();
-    if let Command::Serve { bind, data_dir } = &cli.command {
+    if let Command::Serve { bind, .. } = &cli.command {
         overrides.extend(bind.iter().map(|b| ("bindhost".to_owned(), b.clone())));
+    }
+    if let Command::Serve { data_dir, .. }
+    | Command::Backup { data_dir, .. }
+    | Command::Restore { data_dir, .. } = &cli.command
+    {
         overrides.extend(
             data_dir
                 .iter()
@@ -184,6 +209,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
+        Command::Backup { file, .. } => backup(&settings, &file),
+        Command::Restore { file, replace, .. } => restore(&settings, &file, replace),
         Command::Config { .. } => {
             print!("{}", settings.effective_toml());
             Ok(())
@@ -275,6 +302,44 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `peba backup FILE`.
+fn backup(settings: &Settings, file: &Path) -> Result<(), String> {
+    embedded_only(settings)?;
+    let copy = embedded::backup::backup(&settings.data_dir, file).map_err(|e| e.to_string())?;
+    println!(
+        "backed up {} alerts ({} bytes) to {}",
+        copy.alerts,
+        copy.bytes,
+        file.display()
+    );
+    Ok(())
+}
+
+/// `peba restore FILE [--replace]`.
+fn restore(settings: &Settings, file: &Path, replace: bool) -> Result<(), String> {
+    embedded_only(settings)?;
+    let copy =
+        embedded::backup::restore(file, &settings.data_dir, replace).map_err(|e| e.to_string())?;
+    println!(
+        "restored {} alerts from {} into {}",
+        copy.alerts,
+        file.display(),
+        settings.data_dir.display()
+    );
+    Ok(())
+}
+
+/// Backups of an Elasticsearch cluster are the cluster's own snapshots.
+fn embedded_only(settings: &Settings) -> Result<(), String> {
+    match &settings.elasticsearch_host {
+        Some(_) => Err(
+            "backup and restore copy the embedded store; back up Elasticsearch with the cluster's _snapshot API (see the README)"
+                .to_owned(),
+        ),
+        None => Ok(()),
+    }
 }
 
 async fn import_file(settings: Settings, file: &str) -> Result<(), String> {

@@ -169,6 +169,10 @@ settings! {
     /// Largest accepted request body, bytes (1024 to 1073741824).
     max_body_bytes -> max_body_bytes: usize =
         Number { min: 1024, max: 1 << 30, unit: "bytes" }, default "10485760";
+    /// Longest stored text field of an alert, bytes (1024 to 1073741824); longer values are
+    /// cut and end in `...[truncated]` (see Ingest).
+    max_field_bytes -> max_field_bytes: usize =
+        Number { min: 1024, max: 1 << 30, unit: "bytes" }, default "65536";
     /// Honeypot classification table: `extended`, or `legacy` for PEBA's exact table.
     classification -> classification: Classification = Choice(&[
         ("extended", Classification::Extended),
@@ -250,6 +254,8 @@ settings! {
     metrics_bind -> metrics_bind: MetricsBind = MetricsListen, default "same";
     /// Log one line per answered request at info (target `peba::access`).
     access_log -> access_log: bool = Flag, default "true";
+    /// Delete alerts received more than this many days ago, in the background (see Retention); 0 keeps everything.
+    retention_days -> retention_days: u32 = Number { min: 0, max: 100_000, unit: "days" }, default "0";
 }
 
 /// Where `GET /metrics` is served.

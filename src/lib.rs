@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod query;
+pub mod retention;
 pub mod shutdown;
 pub mod store;
 pub mod summary;

@@ -19,8 +19,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Most answers the cache keeps at once.
-pub const CACHE_CAPACITY: u64 = 10_000;
+/// Most bytes of answer bodies the cache keeps at once.
+pub const CACHE_BYTES: u64 = 64 << 20;
 /// Terms size of [`QueryLayer::counts_for`]: more distinct values than any sensor fleet has.
 pub const COUNTS_FOR_LIMIT: usize = 100_000;
 
@@ -47,7 +47,7 @@ pub enum Densify {
 pub struct CacheKey {
     /// The route (request path).
     pub route: String,
-    /// The complete raw query string, exactly as sent.
+    /// The query parameters the answer depends on, in a canonical form.
     pub query: String,
     /// The data domain the answer was computed for, when the route filters by domain.
     pub domain: Option<DataDomain>,
@@ -109,7 +109,11 @@ impl QueryLayer {
     pub fn new(store: Arc<dyn Store>, cache: bool, metrics: ReadMetrics) -> Self {
         let cache = cache.then(|| {
             moka::future::Cache::builder()
-                .max_capacity(CACHE_CAPACITY)
+                .max_capacity(CACHE_BYTES)
+                .weigher(|key: &CacheKey, entry: &CacheEntry| {
+                    let bytes = key.route.len() + key.query.len() + entry.answer.body.len();
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
                 .expire_after(PerEntryTtl)
                 .build()
         });

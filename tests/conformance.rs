@@ -693,3 +693,269 @@ async fn both_stores_answer_every_query_family_alike() {
             .join("\n\n")
     );
 }
+
+/// Retention on the embedded store: after a pass, every query family answers as a store that
+/// only ever received the surviving alerts (and statistics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_answers_as_a_store_that_only_received_the_survivors() {
+    let fixtures = compat_dir().join("fixtures");
+    let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
+    data.extend(synthetic(11, SYNTHETIC));
+    let statistics = read_documents(&fixtures.join("statistics.jsonl"));
+    let mut received: Vec<Timestamp> = data.iter().map(|a| a.recieved_time).collect();
+    received.sort();
+    let cutoff = received[received.len() / 2];
+    let survives = |a: &&Alert| a.recieved_time >= cutoff;
+    let survivors: Vec<Alert> = data.iter().filter(survives).cloned().collect();
+    let statistics_from = |doc: &peba::store::StatisticsDocument| {
+        doc.get("UTCtimeFrom")
+            .and_then(|v| v.as_str())
+            .and_then(|t| Timestamp::parse_mapping_format(t).ok())
+    };
+    let surviving_statistics: Vec<_> = statistics
+        .iter()
+        .filter(|(_, doc)| statistics_from(doc).is_none_or(|t| t >= cutoff))
+        .cloned()
+        .collect();
+
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let expired: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("store"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("store"));
+    for chunk in data.chunks(700) {
+        let batch = WriteBatch {
+            alerts: chunk.to_vec(),
+            cve_copies: Vec::new(),
+        };
+        expired.write(batch).await.expect("write");
+    }
+    expired
+        .write_statistics(statistics)
+        .await
+        .expect("statistics");
+    fresh
+        .write(WriteBatch {
+            alerts: survivors.clone(),
+            cve_copies: Vec::new(),
+        })
+        .await
+        .expect("write");
+    fresh
+        .write_statistics(surviving_statistics)
+        .await
+        .expect("statistics");
+
+    let deleted = peba::retention::pass(expired.as_ref(), cutoff)
+        .await
+        .expect("retention pass");
+    assert_eq!(deleted, data.len() - survivors.len());
+    assert!(
+        deleted > 2 * peba::retention::STEP,
+        "one step only: {deleted}"
+    );
+
+    let questions = questions(&data);
+    let layers = [
+        QueryLayer::new(expired.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
+    ];
+    let mut failures = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let after_retention = answer(&layers[0], expired.as_ref(), q).await;
+        let survivors_only = answer(&layers[1], fresh.as_ref(), q).await;
+        if after_retention != survivors_only {
+            failures.push(format!(
+                "#{i} {q:?}\n--- after retention\n{after_retention}\n--- survivors only\n{survivors_only}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+    // A second pass finds nothing left to delete.
+    assert_eq!(
+        peba::retention::pass(expired.as_ref(), cutoff)
+            .await
+            .expect("pass"),
+        0
+    );
+}
+
+/// Upgrades: a store written with the previous layout (version 1: no received-time location
+/// counters) opens, migrates, and answers every query family as a store written by this
+/// version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
+    let fixtures = compat_dir().join("fixtures");
+    let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
+    data.extend(synthetic(13, SYNTHETIC));
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    for dir in &dirs {
+        let store = EmbeddedStore::open(dir.path()).expect("store");
+        store
+            .write(WriteBatch {
+                alerts: data.clone(),
+                cve_copies: Vec::new(),
+            })
+            .await
+            .expect("write");
+    }
+    // The first store as version 1 wrote it.
+    let database = dirs[0].path().join(peba::store::embedded::DATABASE_FILE);
+    {
+        let conn = rusqlite::Connection::open(&database).expect("database");
+        let removed = conn
+            .execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
+            .expect("version 1 layout");
+        assert!(removed > 100, "{removed} counters");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version");
+    }
+    let migrated: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("migrates"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("opens"));
+    let version: i64 = rusqlite::Connection::open(&database)
+        .expect("database")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+
+    let layers = [
+        QueryLayer::new(migrated.clone(), false, Default::default()),
+        QueryLayer::new(fresh.clone(), false, Default::default()),
+    ];
+    let questions = questions(&data);
+    let mut failures = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let upgraded = answer(&layers[0], migrated.as_ref(), q).await;
+        let written_new = answer(&layers[1], fresh.as_ref(), q).await;
+        if upgraded != written_new {
+            failures.push(format!(
+                "#{i} {q:?}\n--- migrated\n{upgraded}\n--- fresh\n{written_new}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} answers differ:\n{}",
+        failures.len(),
+        questions.len(),
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
+
+/// Writes `alerts` as one batch.
+async fn write_all(store: &dyn Store, alerts: Vec<Alert>) {
+    store
+        .write(WriteBatch {
+            alerts,
+            cve_copies: Vec::new(),
+        })
+        .await
+        .expect("write");
+}
+
+/// `alert` as submitted by `client` (`-`: the community account).
+fn sent_by(alert: &Alert, client: &str, port: &str) -> Alert {
+    let mut sent = alert.clone();
+    sent.client_domain = client == "-";
+    sent.client = client.into();
+    sent.source_entry_port = Some(port.into());
+    sent
+}
+
+/// An alert replaces only its own sender's alert with the same id, on both stores: another
+/// sender's goes beside it (once, also when repeated in one batch), the same sender's re-send
+/// replaces, and senders racing for a new id each keep one alert.
+async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
+    let base = synthetic(11, 2);
+    let private = sent_by(&base[0], "dtag-sensor", "1111");
+    write_all(store.as_ref(), vec![private.clone()]).await;
+    let community = sent_by(&base[0], "-", "2222");
+    write_all(store.as_ref(), vec![community.clone(), community.clone()]).await;
+    let beside = community.id_beside();
+    let ids = vec![private.id.clone(), beside.clone()];
+    let mut stored = store.alerts_by_id(&ids).await.expect("by id");
+    stored.sort_by(|a, b| a.client.cmp(&b.client));
+    let mut expected_beside = community.clone();
+    expected_beside.id = beside.clone();
+    assert_eq!(stored, vec![expected_beside, private.clone()]);
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(store.count(&all).await.expect("count"), 2);
+
+    // The owner's re-send replaces its alert.
+    let changed = sent_by(&base[0], "dtag-sensor", "3333");
+    write_all(store.as_ref(), vec![changed.clone()]).await;
+    assert_eq!(
+        store
+            .alerts_by_id(std::slice::from_ref(&private.id))
+            .await
+            .expect("by id"),
+        vec![changed]
+    );
+    assert_eq!(store.count(&all).await.expect("count"), 2);
+
+    // Two senders race for a new id: both alerts are kept, each once.
+    let contested = [
+        sent_by(&base[1], "dtag-sensor", "4444"),
+        sent_by(&base[1], "-", "5555"),
+    ];
+    let writes = (0..8).map(|i| {
+        let store = store.clone();
+        let alert = contested[i % 2].clone();
+        tokio::spawn(async move { write_all(store.as_ref(), vec![alert]).await })
+    });
+    for write in futures::future::join_all(writes).await {
+        write.expect("writer task");
+    }
+    assert_eq!(store.count(&all).await.expect("count"), 4);
+    let found = store
+        .alerts_by_id(&[
+            base[1].id.clone(),
+            contested[0].id_beside(),
+            contested[1].id_beside(),
+        ])
+        .await
+        .expect("by id");
+    assert_eq!(found.len(), 2, "{found:?}");
+    let mut ports: Vec<_> = found.iter().map(|a| a.source_entry_port.clone()).collect();
+    ports.sort();
+    assert_eq!(ports, [Some("4444".into()), Some("5555".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_replaces_only_its_own_senders_alert() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    each_sender_keeps_its_alert(Arc::new(EmbeddedStore::open(dir.path()).expect("embedded"))).await;
+    let Some(url) = elastic_url() else { return };
+    let backend = Backend::Elastic(support::backend::elastic_config(
+        &url,
+        &unique_prefix("owner"),
+    ));
+    let Backend::Elastic(config) = &backend else {
+        unreachable!()
+    };
+    let elastic = ElasticStore::connect(config.clone())
+        .await
+        .expect("elasticsearch");
+    each_sender_keeps_its_alert(Arc::new(elastic)).await;
+    backend.cleanup().await;
+}

@@ -942,3 +942,108 @@ async fn windowed_searches_skip_the_daily_indices_they_do_not_need() {
     );
     assert_eq!(store.count(&filter).await.unwrap(), 1);
 }
+
+/// Retention deletes the daily indices whose alerts are all past the window, and nothing
+/// else: not an index with a newer alert, not the write index, not an index of another name
+/// under the prefix, not the CVE, user or statistics indices; two servers passing at once
+/// both succeed.
+#[tokio::test]
+async fn retention_deletes_only_daily_indices_past_the_window() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let prefix = cfg.alert_read_prefix.clone();
+    let stores = [
+        ElasticStore::connect(cfg.clone()).await.unwrap(),
+        ElasticStore::connect(cfg.clone()).await.unwrap(),
+    ];
+    let today = chrono::Utc::now().date_naive();
+    let old = alert("a1", "2024-06-01 10:00:00");
+    stores[0]
+        .write(batch(vec![old, alert("a2", "2024-06-01 11:00:00")]))
+        .await
+        .unwrap();
+    let mixed = stores[0]
+        .ensure_daily_index(today + chrono::Days::new(1))
+        .await
+        .unwrap();
+    stores[0]
+        .write(batch(vec![
+            alert("b1", "2024-06-01 12:00:00"),
+            alert("b2", "2024-06-20 12:00:00"),
+        ]))
+        .await
+        .unwrap();
+    let write_index = stores[0]
+        .ensure_daily_index(today + chrono::Days::new(2))
+        .await
+        .unwrap();
+    stores[0]
+        .write(batch(vec![alert("c1", "2024-06-02 12:00:00")]))
+        .await
+        .unwrap();
+    let stranger = format!("{prefix}-archive");
+    raw(
+        &url,
+        reqwest::Method::PUT,
+        &format!("{stranger}/_doc/s1?refresh=true"),
+        Some(json!({"recievedTime": "2024-06-01 00:00:00"})),
+    )
+    .await;
+    let names = |indices: &Value| -> Vec<String> {
+        let mut names: Vec<String> = indices
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["index"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = names(
+        &raw(
+            &url,
+            reqwest::Method::GET,
+            &format!("_cat/indices/{prefix}*?format=json"),
+            None,
+        )
+        .await,
+    );
+    let first = format!("{prefix}-{}-000001", today.format("%Y.%m.%d"));
+    assert!(before.contains(&first), "{before:?}");
+
+    let cutoff = t("2024-06-10 00:00:00");
+    let (x, y) = tokio::join!(
+        peba::retention::pass(&stores[0], cutoff),
+        peba::retention::pass(&stores[1], cutoff)
+    );
+    assert_eq!(
+        x.unwrap() + y.unwrap(),
+        2,
+        "the two alerts of the old index"
+    );
+
+    let after = names(
+        &raw(
+            &url,
+            reqwest::Method::GET,
+            &format!("_cat/indices/{prefix}*?format=json"),
+            None,
+        )
+        .await,
+    );
+    let expected: Vec<String> = before.iter().filter(|n| **n != first).cloned().collect();
+    assert_eq!(after, expected);
+    for kept in [
+        &mixed,
+        &write_index,
+        &stranger,
+        &cfg.cve_index,
+        &cfg.user_index,
+    ] {
+        assert!(after.contains(kept), "{kept} deleted: {after:?}");
+    }
+    // b1, b2, c1, and the stranger's document (reads cover every index under the prefix).
+    let all = AlertFilter::domain(DataDomain::All);
+    assert_eq!(stores[0].count(&all).await.unwrap(), 4);
+    raw(&url, reqwest::Method::DELETE, &format!("{prefix}*"), None).await;
+}

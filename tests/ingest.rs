@@ -45,6 +45,7 @@ on_both_stores!(
     stored_users_submit_private_alerts_and_read_only_users_cannot,
     users_added_on_the_command_line_can_submit_at_once,
     acknowledged_alerts_survive_a_hard_kill,
+    another_sender_cannot_replace_an_alert,
 );
 
 fn community(alerts: &str) -> String {
@@ -259,6 +260,68 @@ async fn stored_users_submit_private_alerts_and_read_only_users_cannot(backend: 
     let stored = app.stored().await;
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].client_domain, "private domain");
+}
+
+/// `querySingleIP` of `ip` in the private domain, as `user`.
+async fn private_single_ip(app: &TestApp, user: &str, token: &str, ip: &str) -> String {
+    let response = app
+        .post(
+            &format!("/alert/querySingleIP?ip={ip}&ci=0"),
+            message(user, token, ""),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The public community account re-sends a private alert (same id fields, other content): the
+/// private alert stays as it was and the re-sent one is stored beside it; re-sending is
+/// idempotent for both senders.
+async fn another_sender_cannot_replace_an_alert(backend: Backend) {
+    let app = spawn_on(&backend, &[("cache", "false")]).await;
+    app.store()
+        .await
+        .add_user(&legacy_user("dtag-sensor", "s3cret", false))
+        .await
+        .unwrap();
+    let created = "2024-06-24 12:00:00";
+    let private = message("dtag-sensor", "s3cret", &alert("8.8.8.8", 1111, created));
+    assert_eq!(app.submit(private.clone()).await, (200, OK.to_owned()));
+    let private_answer = private_single_ip(&app, "dtag-sensor", "s3cret", "8.8.8.8").await;
+    let original = app.stored().await;
+    assert_eq!(original.len(), 1);
+    let id_element = format!("<Id>{}</Id>", original[0].id);
+    assert!(private_answer.contains(&id_element), "{private_answer}");
+    assert_eq!(original[0].client, "dtag-sensor");
+
+    // Same createTime, addresses, request and sensor (so the same PEBA id), other source port.
+    let hostile = community(&alert("8.8.8.8", 2222, created));
+    for _ in 0..2 {
+        assert_eq!(app.submit(hostile.clone()).await, (200, OK.to_owned()));
+    }
+    let stored = app.stored().await;
+    assert_eq!(stored.len(), 2, "stored beside, once: {stored:?}");
+    let kept = stored.iter().find(|a| a.id == original[0].id).unwrap();
+    assert_eq!(kept, &original[0], "the private alert is unchanged");
+    let beside = stored.iter().find(|a| a.id != original[0].id).unwrap();
+    assert!(beside.client_domain);
+    assert_eq!(beside.source_entry_port.as_deref(), Some("2222"));
+    let mut expected = beside.clone();
+    expected.id = original[0].id.clone();
+    assert_eq!(beside.id, expected.id_beside(), "the documented derived id");
+    assert_eq!(
+        private_single_ip(&app, "dtag-sensor", "s3cret", "8.8.8.8").await,
+        private_answer
+    );
+
+    // The owner re-sends with other content: its alert is replaced, nothing is added.
+    let changed = message("dtag-sensor", "s3cret", &alert("8.8.8.8", 3333, created));
+    assert_eq!(app.submit(changed).await, (200, OK.to_owned()));
+    let stored = app.stored().await;
+    assert_eq!(stored.len(), 2);
+    let replaced = stored.iter().find(|a| a.id == original[0].id).unwrap();
+    assert_eq!(replaced.source_entry_port.as_deref(), Some("3333"));
+    assert!(!replaced.client_domain);
 }
 
 async fn users_added_on_the_command_line_can_submit_at_once(backend: Backend) {

@@ -10,7 +10,7 @@
 # 2. Stops it, then for OpenSearch 3.3 (on Java 21+, see tests/search-node/java.sh),
 #    Elasticsearch 7.10.2 and Elasticsearch 8.19.21 in turn starts a node and runs the
 #    Elasticsearch-backed tests again.
-# 3. Runs the playground in headless Chromium (tests/browser/run.sh).
+# 3. Runs the playground and the attack map in headless Chromium (tests/browser/run.sh).
 # Nodes are always stopped on exit (trap), also when a step fails.
 #
 # Environment:
@@ -98,5 +98,5 @@ for engine in "${engines[@]}"; do
   first=""
 done
 
-echo "== the playground in headless Chromium"
+echo "== the playground and the attack map in headless Chromium"
 tests/browser/run.sh

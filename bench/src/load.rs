@@ -110,6 +110,12 @@ impl Generator {
             &message,
             &BuildContext {
                 client_domain: !synth::sensor_is_private(sensor),
+                client: if synth::sensor_is_private(sensor) {
+                    "bench-sensor"
+                } else {
+                    peba::domain::COMMUNITY_CLIENT
+                },
+                max_field_bytes: 65_536,
                 received,
                 classification: Default::default(),
                 geoip: &self.geoip,

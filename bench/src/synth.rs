@@ -714,6 +714,8 @@ mod tests {
             &parsed,
             &peba::ingest::BuildContext {
                 client_domain: true,
+                client: peba::domain::COMMUNITY_CLIENT,
+                max_field_bytes: 65_536,
                 received: peba::domain::Timestamp::now(),
                 classification: Default::default(),
                 geoip: &geoip,

@@ -18,6 +18,8 @@ fuzz_target!(|body: &[u8]| {
             &message,
             &BuildContext {
                 client_domain: true,
+                client: peba::domain::COMMUNITY_CLIENT,
+                max_field_bytes: 1_024,
                 received: Timestamp::from_unix(1_719_230_400),
                 classification,
                 geoip: &GEOIP,

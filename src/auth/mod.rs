@@ -111,6 +111,14 @@ impl Sender {
     pub fn client_domain(&self) -> bool {
         matches!(self, Sender::Community)
     }
+
+    /// The `client` field of the alerts this sender submits (see [`crate::domain::Submitter`]).
+    pub fn client(&self) -> &str {
+        match self {
+            Sender::Community => crate::domain::COMMUNITY_CLIENT,
+            Sender::User(name) => name.as_str(),
+        }
+    }
 }
 
 /// An authenticated reader of private routes.

@@ -25,7 +25,7 @@ const RANGES: [(&str, u64); 4] = [
 pub async fn alert_stats(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &[], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -29,7 +29,7 @@ pub async fn alerts_count(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
     let as_json = params.wants_json();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &["time", "out"], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -21,7 +21,7 @@ pub const TYPES: usize = 10;
 pub async fn alerts_count_with_type(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &["time"], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -24,7 +24,7 @@ pub async fn alerts_cyber(
 ) -> Response {
     let params = Params::parse(uri.query());
     let domain = reader.allowed_domain(params.domain());
-    let key = cache_key(&uri, Some(domain), Some(&reader));
+    let key = cache_key(&uri, &[], Some(domain), Some(&reader));
     state
         .query
         .cached(key, Some(TTL), async {

@@ -24,7 +24,7 @@ pub const BONN: (&str, &str) = ("50.708021", "7.129191");
 pub async fn alerts_json(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &[], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

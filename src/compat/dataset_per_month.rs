@@ -39,7 +39,7 @@ pub async fn alert_types_per_month(State(state): State<AppState>, uri: Uri) -> R
 async fn answer(state: &AppState, uri: &Uri, by_type: bool, ttl: Duration) -> Answer {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(uri, Some(domain), None);
+    let key = cache_key(uri, &["days"], Some(domain), None);
     state
         .query
         .cached(key, Some(ttl), async {

@@ -61,7 +61,7 @@ fn bound(params: &Params, name: &str) -> Option<Timestamp> {
 /// `GET /alert/getStats`.
 pub async fn get_stats(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
-    let key = cache_key(&uri, None, None);
+    let key = cache_key(&uri, &["gte", "lt", "values"], None, None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -20,7 +20,7 @@ const TTL: Duration = Duration::from_secs(60);
 pub async fn lat_lon(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &["direction", "offset", "topx"], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -39,11 +39,25 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
-/// The cache key of a request: path, complete raw query string, effective domain, reader.
-pub fn cache_key(uri: &Uri, domain: Option<DataDomain>, reader: Option<&Reader>) -> CacheKey {
+/// The cache key of a request: path, the parameters `reads` that the route reads (other
+/// parameters do not change its answer, so they cannot make a request miss the cache), effective
+/// domain (which stands for `ci`), reader.
+pub fn cache_key(
+    uri: &Uri,
+    reads: &[&str],
+    domain: Option<DataDomain>,
+    reader: Option<&Reader>,
+) -> CacheKey {
+    let params = params::Params::parse(uri.query());
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for name in reads {
+        if let Some(value) = params.get(name) {
+            query.append_pair(name, value);
+        }
+    }
     CacheKey {
         route: uri.path().to_owned(),
-        query: uri.query().unwrap_or_default().to_owned(),
+        query: query.finish(),
         domain,
         reader: reader.map(|r| r.name.to_string()),
     }

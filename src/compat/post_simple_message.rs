@@ -97,6 +97,8 @@ async fn handle(state: &AppState, client: IpAddr, body: Body) -> Response {
         &message,
         &BuildContext {
             client_domain: sender.client_domain(),
+            client: sender.client(),
+            max_field_bytes: state.settings.max_field_bytes,
             received: state.clock.now(),
             classification: state.settings.classification,
             geoip: &state.geoip,

@@ -25,7 +25,7 @@ pub async fn query_single_ip(
 ) -> Response {
     let params = Params::parse(uri.query());
     let domain = reader.allowed_domain(params.domain());
-    let key = cache_key(&uri, Some(domain), Some(&reader));
+    let key = cache_key(&uri, &["ip"], Some(domain), Some(&reader));
     let ip = params
         .get("ip")
         .and_then(|ip| ip.parse::<Ipv4Addr>().ok())

@@ -44,7 +44,7 @@ async fn answer(state: &AppState, uri: &Uri, reader: &crate::auth::Reader, minut
     let params = Params::parse(uri.query());
     let domain = reader.allowed_domain(params.domain());
     let as_json = params.wants_json();
-    let key = cache_key(uri, Some(domain), Some(reader));
+    let key = cache_key(uri, &["out"], Some(domain), Some(reader));
     state
         .query
         .cached(key, Some(TTL), async {

@@ -34,7 +34,7 @@ pub fn topx(params: &Params, default: u64) -> Option<usize> {
 pub async fn top_countries(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
     let domain = params.domain();
-    let key = cache_key(&uri, Some(domain), None);
+    let key = cache_key(&uri, &["topx", "monthOffset"], Some(domain), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -38,7 +38,7 @@ pub fn timeline(now: Timestamp, days: &str) -> Option<(Timestamp, Timestamp, i64
 /// `GET /alert/tops`.
 pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
     let params = Params::parse(uri.query());
-    let key = cache_key(&uri, Some(DataDomain::All), None);
+    let key = cache_key(&uri, &["type", "topx", "days"], Some(DataDomain::All), None);
     state
         .query
         .cached(key, Some(TTL), async {

@@ -31,7 +31,7 @@ pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
     let ttl = day
         .filter(|d| *d < now.start_of_day())
         .map(|_| PAST_DAY_TTL);
-    let key = cache_key(&uri, Some(DataDomain::Community), None);
+    let key = cache_key(&uri, &["day"], Some(DataDomain::Community), None);
     state
         .query
         .cached(key, ttl, async {

@@ -36,7 +36,8 @@ pub struct Alert {
     /// The honeypot classification, e.g. `SSH/console(cowrie)`.
     #[serde(rename = "peerType")]
     pub peer_type: String,
-    /// Always `-`.
+    /// Who submitted the alert: the user name of a private sender; `-` for the community
+    /// account (and in every document PEBA wrote). See [`Alert::submitter`].
     pub client: String,
     /// Source coordinates as `<lat> , <lon>`.
     pub location: String,
@@ -119,10 +120,42 @@ fn default_rawhttp() -> String {
 /// Placeholder host name of sensors that do not send one (pre T-Pot 17.10).
 pub const UNDEFINED_HOSTNAME: &str = "undefined";
 
+/// `client` of community alerts and of every document PEBA wrote.
+pub const COMMUNITY_CLIENT: &str = "-";
+
+/// Who submitted a stored alert, as far as its document tells: the data domain and the
+/// `client` field. Two alerts with equal submitters come from the same sender; documents PEBA
+/// wrote have `-` as client, so its private documents match no current user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitter {
+    /// `clientDomain`.
+    pub client_domain: bool,
+    /// `client`.
+    pub client: String,
+}
+
 impl Alert {
     /// The legacy `_source` document.
     pub fn to_document(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// Who submitted this alert.
+    pub fn submitter(&self) -> Submitter {
+        Submitter {
+            client_domain: self.client_domain,
+            client: self.client.clone(),
+        }
+    }
+
+    /// The id this alert is stored under when its own id is taken by another sender's alert:
+    /// the hex md5 of `<id>/<clientDomain>/<client>` (e.g. `…/false/sensor-7`). It depends on
+    /// the sender, so each sender has one place beside the original and re-sending stays
+    /// idempotent.
+    pub fn id_beside(&self) -> String {
+        use md5::{Digest, Md5};
+        let key = format!("{}/{}/{}", self.id, self.client_domain, self.client);
+        hex::encode(Md5::digest(key.as_bytes()))
     }
 }
 

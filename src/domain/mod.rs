@@ -7,7 +7,7 @@ mod query;
 mod time;
 mod user;
 
-pub use alert::{Alert, DEFAULT_SENSOR_IP, UNDEFINED_HOSTNAME};
+pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use data_domain::DataDomain;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,

@@ -1,6 +1,7 @@
 //! The GraphQL API: the domain (alerts, counts, timelines, rankings, reports, health) as one
 //! schema at `/graphql` (POST and GET), live alerts over WebSocket at `/graphql/ws`
-//! (`graphql-transport-ws`), and the offline GraphiQL playground at `/playground`.
+//! (`graphql-transport-ws`), the offline GraphiQL playground at `/playground` and the live
+//! attack map at `/map`.
 //!
 //! Every read goes through [`crate::query::QueryLayer`]. Callers are anonymous (what the
 //! public legacy routes give) or present a login token (`mutation login`, then
@@ -15,6 +16,8 @@ pub mod inputs;
 pub mod limits;
 pub mod live;
 pub mod loaders;
+pub mod map;
+pub mod page_asset;
 pub mod playground;
 pub mod request;
 pub mod schema;
@@ -83,7 +86,7 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-/// The routes: `/graphql`, `/graphql/ws`, `/playground` and its assets.
+/// The routes: `/graphql`, `/graphql/ws`, `/playground`, `/map` and their assets.
 pub fn router(state: &AppState) -> Router<AppState> {
     let schema = schema(state.clone());
     Router::new()
@@ -93,7 +96,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/playground/", get(playground::page))
         .route("/playground/playground.js", get(playground::script))
         .route("/playground/playground.css", get(playground::style))
+        .route("/playground/page.css", get(playground::page_style))
         .route("/playground/examples.json", get(playground::examples))
+        .route("/map", get(map::page))
+        .route("/map/", get(map::page))
+        .route("/map/map.js", get(map::script))
+        .route("/map/map.css", get(map::style))
         .layer(Extension(schema))
         .layer(Extension(subscriptions::SubscriptionLimits::new(
             &state.settings,

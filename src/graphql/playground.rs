@@ -2,8 +2,8 @@
 //! `playground/src/` (committed in `playground/dist/`) and the example queries.
 
 use super::examples::examples_json;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use super::page_asset::asset;
+use axum::response::Response;
 
 /// `playground/index.html`.
 pub const INDEX_HTML: &str = include_str!("../../playground/index.html");
@@ -11,18 +11,8 @@ pub const INDEX_HTML: &str = include_str!("../../playground/index.html");
 pub const SCRIPT: &[u8] = include_bytes!("../../playground/dist/playground.js");
 /// `playground/dist/playground.css`.
 pub const STYLE: &[u8] = include_bytes!("../../playground/dist/playground.css");
-
-fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
-    let mut response = body.into().into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
+/// `playground/page.css` (the page's own layout; no inline styles under the CSP).
+pub const PAGE_STYLE: &str = include_str!("../../playground/page.css");
 
 /// `GET /playground`.
 pub async fn page() -> Response {
@@ -37,6 +27,11 @@ pub async fn script() -> Response {
 /// `GET /playground/playground.css`.
 pub async fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
+}
+
+/// `GET /playground/page.css`.
+pub async fn page_style() -> Response {
+    asset("text/css; charset=utf-8", PAGE_STYLE)
 }
 
 /// `GET /playground/examples.json`.

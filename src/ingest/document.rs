@@ -19,10 +19,12 @@ use super::classify::{Classification, UNCLASSIFIED};
 use super::ews::{AlertChild, Endpoint, EwsMessage, RawAlert};
 use super::geoip::GeoIp;
 use super::pyfmt::{json_dumps_object, unquote};
+use super::truncate::{cut, truncate_fields};
 use crate::domain::{Alert, DEFAULT_SENSOR_IP, Timestamp, UNDEFINED_HOSTNAME};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use md5::{Digest, Md5};
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Document kind of an alert, part of its id.
@@ -37,12 +39,16 @@ pub const CONPOT_PEER_TYPE: &str = "Industrial(conpot)";
 pub struct BuildContext<'a> {
     /// `true` for the community credentials, `false` for a stored user.
     pub client_domain: bool,
+    /// The sender, stored as `client` (see [`crate::domain::Submitter`]).
+    pub client: &'a str,
     /// Processing time, stored as `recievedTime`.
     pub received: Timestamp,
     /// The classification table.
     pub classification: Classification,
     /// GeoIP databases.
     pub geoip: &'a GeoIp,
+    /// Longest stored free-text field, bytes (see [`super::truncate`]).
+    pub max_field_bytes: usize,
 }
 
 /// The documents built from one message.
@@ -235,7 +241,13 @@ pub fn build_alert(
 
     let source_geo = ctx.geoip.lookup(IpAddr::V4(source));
     let target_geo = ctx.geoip.lookup(IpAddr::V4(target));
-    let additional_data = json_dumps_object(f.extras.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let max = ctx.max_field_bytes;
+    let extras: Vec<(&str, Cow<'_, str>)> = f
+        .extras
+        .iter()
+        .map(|(k, v)| (k.as_str(), cut(v, max)))
+        .collect();
+    let additional_data = json_dumps_object(extras.iter().map(|(k, v)| (*k, v.as_ref())));
 
     let mut alert = Alert {
         id: String::new(),
@@ -248,7 +260,7 @@ pub fn build_alert(
         client_domain: ctx.client_domain,
         peer_ident: f.peer_ident,
         peer_type: f.peer_type.to_owned(),
-        client: "-".to_owned(),
+        client: ctx.client.to_owned(),
         location: source_geo.location,
         location_destination: target_geo.location,
         source_entry_ip: IpAddr::V4(source),
@@ -277,9 +289,11 @@ pub fn build_alert(
         let mut copy = alert.clone();
         copy.original_request_string = request;
         copy.id = document_id(&copy, KIND_CVE, conpot);
+        truncate_fields(&mut copy, max);
         copy
     });
     alert.id = document_id(&alert, KIND_ALERT, conpot);
+    truncate_fields(&mut alert, max);
     Ok((alert, cve_copy))
 }
 
@@ -564,10 +578,16 @@ mod tests {
     }
 
     fn build_with(body: &str, classification: Classification) -> BuiltAlerts {
+        build_limited(body, classification, 65_536)
+    }
+
+    fn build_limited(body: &str, classification: Classification, max: usize) -> BuiltAlerts {
         let message = parse_message(body.as_bytes()).unwrap();
         let geoip = GeoIp::disabled();
         let ctx = BuildContext {
             client_domain: true,
+            client: "-",
+            max_field_bytes: max,
             received: received(),
             classification,
             geoip: &geoip,
@@ -731,6 +751,46 @@ mod tests {
             r#"<Request type="url">/a%20b</Request>"#,
         );
         assert_eq!(one(&body).original_request_string, "/a b");
+    }
+
+    #[test]
+    fn long_fields_are_cut_after_the_id_is_computed() {
+        let long = "a".repeat(5_000);
+        let body = alert_xml(
+            "tanner-1",
+            "+0000",
+            "2024-06-24 12:00:00",
+            "tcp",
+            &format!(
+                r#"<Request type="url">/{long}</Request>
+<AdditionalData meaning="cve_id">CVE-{long}</AdditionalData>
+<AdditionalData meaning="payload">{long}</AdditionalData>
+<AdditionalData meaning="username">{long}</AdditionalData>"#
+            ),
+        );
+        let full = build_limited(&body, Classification::Extended, 1 << 30);
+        let cut = build_limited(&body, Classification::Extended, 1_024);
+        assert_eq!(
+            full.alerts[0].id, cut.alerts[0].id,
+            "ids of the values as sent"
+        );
+        assert_eq!(full.cve_copies[0].id, cut.cve_copies[0].id);
+        let a = &cut.alerts[0];
+        for text in [
+            &a.original_request_string,
+            &a.vulnid,
+            a.username.as_ref().unwrap(),
+        ] {
+            assert_eq!(text.len(), 1_024);
+            assert!(text.ends_with(super::super::truncate::TRUNCATED), "{text}");
+        }
+        assert!(a.additional_data.len() < 1_100, "{}", a.additional_data);
+        assert!(
+            a.additional_data.ends_with("...[truncated]\"}"),
+            "{}",
+            a.additional_data
+        );
+        assert!(full.alerts[0].original_request_string.len() > 5_000);
     }
 
     #[test]

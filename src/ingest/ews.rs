@@ -8,8 +8,9 @@
 //!
 //! Hostile input is refused rather than interpreted: any `DOCTYPE` (and so every entity
 //! declaration) is an error; only the five predefined entities and numeric character references
-//! are expanded. Element depth and the number of alerts are capped so that a body within the
-//! HTTP size limit cannot make the parser allocate without bound.
+//! are expanded. Element depth, attributes per element, the number of alerts and their children
+//! are capped, and every step is linear in the body, so that a body within the HTTP size limit
+//! can make the parser neither allocate without bound nor work for long.
 
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -21,6 +22,8 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_ALERTS: usize = 10_000;
 /// Most child elements kept for one alert.
 pub const MAX_ALERT_CHILDREN: usize = 1_000;
+/// Most attributes on one element (EWS elements carry at most four).
+pub const MAX_ATTRIBUTES: usize = 32;
 
 /// A parsed EWS-SimpleMessage.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -142,6 +145,9 @@ pub enum EwsError {
     /// An alert with more than [`MAX_ALERT_CHILDREN`] child elements.
     #[error("an alert has more than {MAX_ALERT_CHILDREN} child elements")]
     TooManyAlertChildren,
+    /// An element with more than [`MAX_ATTRIBUTES`] attributes.
+    #[error("an element has more than {MAX_ATTRIBUTES} attributes")]
+    TooManyAttributes,
 }
 
 /// What an open element is, for the parser.
@@ -380,13 +386,17 @@ fn open_element(
     })
 }
 
-/// The attributes of a tag, unescaped and normalised as XML 1.0 requires.
+/// The attributes of a tag, unescaped and normalised as XML 1.0 requires. quick-xml refuses
+/// duplicate names (a hashed check, linear in the attributes).
 fn read_attributes(
     start: &BytesStart<'_>,
     reader: &Reader<&[u8]>,
 ) -> Result<Vec<(String, String)>, EwsError> {
     let mut out = Vec::new();
     for attribute in start.attributes() {
+        if out.len() == MAX_ATTRIBUTES {
+            return Err(EwsError::TooManyAttributes);
+        }
         let attribute: Attribute<'_> = attribute.map_err(|e| EwsError::Malformed {
             position: reader.error_position(),
             message: e.to_string(),
@@ -394,14 +404,7 @@ fn read_attributes(
         let value = attribute
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|e| attribute_error(e, reader))?;
-        let key = attribute.key.as_ref().to_owned();
-        if out.iter().any(|(k, _)| *k == key) {
-            return Err(EwsError::Malformed {
-                position: reader.error_position(),
-                message: format!("duplicate attribute {key}"),
-            });
-        }
-        out.push((key, value.into_owned()));
+        out.push((attribute.key.as_ref().to_owned(), value.into_owned()));
     }
     Ok(out)
 }
@@ -804,6 +807,32 @@ c</AdditionalData>
             parse_message(body.as_bytes()).unwrap().alerts.len(),
             MAX_ALERTS
         );
+    }
+
+    #[test]
+    fn attributes_are_capped() {
+        let tag = |n: usize| {
+            let attributes: String = (0..n).map(|i| format!(" a{i}='v'")).collect();
+            format!("<r><Alert><Source{attributes}/></Alert></r>")
+        };
+        assert!(parse_message(tag(MAX_ATTRIBUTES).as_bytes()).is_ok());
+        assert_eq!(
+            parse_message(tag(MAX_ATTRIBUTES + 1).as_bytes()),
+            Err(EwsError::TooManyAttributes)
+        );
+        let root: String = (0..300_000).map(|i| format!(" a{i}='v'")).collect();
+        assert_eq!(
+            parse_message(format!("<r{root}><x/></r>").as_bytes()),
+            Err(EwsError::TooManyAttributes)
+        );
+    }
+
+    #[test]
+    fn duplicate_attributes_are_malformed() {
+        assert!(matches!(
+            parse_message(b"<r><a b='1' c='2' b='3'/></r>"),
+            Err(EwsError::Malformed { .. })
+        ));
     }
 
     #[test]

@@ -40,6 +40,8 @@ fn build(name: &str) -> BuiltAlerts {
     let (_dir, geoip) = test_geoip();
     let ctx = BuildContext {
         client_domain: true,
+        client: "-",
+        max_field_bytes: 65_536,
         received: Timestamp::parse_legacy("2024-06-24 10:00:07").unwrap(),
         classification: Classification::Extended,
         geoip: &geoip,

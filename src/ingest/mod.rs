@@ -12,7 +12,8 @@
 //!    `peerType` is derived from the sensor id ([`classify`]), its time converted to UTC, its
 //!    request string and payload fields computed, and both addresses enriched with GeoIP data
 //!    ([`geoip::GeoIp`]). The result is a list of [`Alert`](crate::domain::Alert) documents
-//!    with their deterministic ids, plus the CVE copies.
+//!    with their deterministic ids, plus the CVE copies; free-text fields longer than
+//!    `max_field_bytes` are cut afterwards ([`truncate`]).
 //! 4. **store** ([`writer::BatchWriter`]): concurrent submissions are committed together, and
 //!    each is acknowledged only once durable.
 
@@ -22,6 +23,7 @@ pub mod document;
 pub mod ews;
 pub mod geoip;
 pub mod pyfmt;
+pub mod truncate;
 pub mod writer;
 
 #[cfg(test)]

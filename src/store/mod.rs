@@ -45,7 +45,9 @@ pub struct WriteOutcome {
 /// A set of writes committed together.
 #[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
-    /// Alerts to store; an alert replaces a stored one with the same id.
+    /// Alerts to store; an alert replaces a stored one with the same id only when both have the
+    /// same [`crate::domain::Submitter`], and is otherwise stored beside it under
+    /// [`Alert::id_beside`].
     pub alerts: Vec<Alert>,
     /// CVE copies (document kind `CVE`), each stored only if no copy with its `vulnid` exists.
     pub cve_copies: Vec<Alert>,
@@ -57,7 +59,8 @@ pub struct WriteBatch {
 /// durable: what it acknowledged survives a crash of the process.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Stores a batch durably, replacing documents with the same id.
+    /// Stores a batch durably, replacing the same sender's documents with the same id (see
+    /// [`WriteBatch::alerts`]).
     async fn write(&self, batch: WriteBatch) -> Result<WriteOutcome, StoreError>;
 
     /// How many [`Store::write`] calls the batching writer may have under way at once.
@@ -124,4 +127,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// All users, by name.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// One step of retention: deletes alerts received before `before` with everything counted
+    /// from them, and returns how many went. The embedded store deletes up to `limit` of them
+    /// (oldest first) and, once none are left, the CVE copies received and the statistics
+    /// starting before it; Elasticsearch deletes the daily indices holding only such alerts.
+    /// Stores without retention refuse.
+    async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        let _ = (before, limit);
+        Err(StoreError::Unavailable(
+            "this store does not apply retention".to_owned(),
+        ))
+    }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Headless-browser test of the GraphQL playground, in one command: builds peba if needed,
-# installs the pinned npm packages, imports the fixture alerts into a temporary data
-# directory, starts `peba serve` with a frozen clock, runs the Node test, stops the server.
+# Headless-browser tests of the GraphQL playground and the live attack map, in one command:
+# builds peba if needed, installs the pinned npm packages, imports the fixture alerts into a
+# temporary data directory, starts `peba serve` with a frozen clock and runs the playground
+# test, then starts a fresh server for the map test (see below); stops each server.
 # Needs node and a Chromium (default /usr/bin/chromium; CHROMIUM=... to choose another).
 set -euo pipefail
 
@@ -46,3 +47,34 @@ done
 
 cd "$here"
 PEBA_URL="$url" SCREENSHOT="${SCREENSHOT:-$data/playground.png}" node --test playground.test.mjs
+
+# The live attack map, against a server of its own: a live clock, an empty store, a GeoIP
+# database placing the test networks (written by mmdb.mjs) and a private user.
+kill "$server" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+server=""
+map_user="map-private"
+map_token="map-private-token-$RANDOM$RANDOM"
+export PEBA_DATA_DIR="$data/map-store"
+node --input-type=module -e "
+  import { writeCityDb } from './mmdb.mjs';
+  import { geoEntries } from './attacks.mjs';
+  writeCityDb(process.argv[1], geoEntries());
+" "$data/city.mmdb"
+"$peba" user add --token "$map_token" "$map_user" >/dev/null
+"$peba" serve --bind 127.0.0.1:0 --set "geoip_city=$data/city.mmdb" >"$data/map.out" 2>"$data/map.err" &
+server=$!
+url=""
+for _ in $(seq 1 100); do
+  url="$(sed -n 's/^peba listening on \(http:\/\/.*\)$/\1/p' "$data/map.out" | head -n1)"
+  [ -n "$url" ] && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    cat "$data/map.err" >&2
+    echo "peba did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "peba did not report its address" >&2; exit 1; }
+PEBA_URL="$url" MAP_USER="$map_user" MAP_TOKEN="$map_token" \
+  SCREENSHOT="${MAP_SCREENSHOT:-$data/map.png}" node --test map.test.mjs

@@ -68,6 +68,7 @@ mod http;
 mod layout;
 mod query;
 mod read;
+mod retention;
 mod rollover;
 mod users;
 mod write;
@@ -450,5 +451,10 @@ impl Store for ElasticStore {
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         users::users(self).await
+    }
+
+    /// Whole daily indices at a time (see [`retention`]); `limit` does not apply.
+    async fn expire(&self, before: Timestamp, _limit: usize) -> Result<usize, StoreError> {
+        self.expire_indices(before).await
     }
 }

@@ -65,7 +65,7 @@ fn write_index_of(answer: &Value, alias: &str) -> Option<String> {
 
 impl ElasticStore {
     /// The alias's current write index, `None` when the alias does not exist.
-    async fn current_write_index(&self) -> Result<Option<String>, StoreError> {
+    pub(super) async fn current_write_index(&self) -> Result<Option<String>, StoreError> {
         let alias = &self.config.alert_write_alias;
         let answer = self
             .http

@@ -1,9 +1,11 @@
-//! The write path: bulk upserts of alerts and CVE copies.
+//! The write path: bulk upserts of alerts and CVE copies. An alert replaces only a stored alert
+//! of its own sender; another sender's alert with the same id stays and the new one is stored
+//! beside it ([`Alert::id_beside`]).
 
 use super::ElasticStore;
 use super::query::{time_range, total_hits};
 use super::rollover::parse_daily;
-use crate::domain::{Alert, TimeRange, Timestamp};
+use crate::domain::{Alert, COMMUNITY_CLIENT, Submitter, TimeRange, Timestamp};
 use crate::store::{StoreError, WriteBatch, WriteOutcome};
 use elasticsearch::http::Method;
 use serde_json::{Value, json};
@@ -133,6 +135,9 @@ fn source_line(alert: &Alert) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("alert {} does not serialise: {e}", alert.id)))
 }
 
+/// Rounds of [`write_alerts`] before alerts that keep meeting new documents fail the write.
+const PLACEMENT_ROUNDS: usize = 3;
+
 pub(super) async fn write(
     store: &ElasticStore,
     batch: WriteBatch,
@@ -140,66 +145,200 @@ pub(super) async fn write(
     let mut outcome = WriteOutcome::default();
     if !batch.alerts.is_empty() {
         let write_index = store.ensure_daily_index(super::rollover::today()).await?;
-        let candidates = cross_day_candidates(store, &write_index, &batch.alerts);
-        let before = holders(store, &candidates).await?;
-        let alias = &store.config.alert_write_alias;
-        let mut body = String::new();
-        for alert in &batch.alerts {
-            body.push_str(&action("index", alias, &alert.id));
-            body.push('\n');
-            body.push_str(&source_line(alert)?);
-            body.push('\n');
+        let mut pending = batch.alerts;
+        let mut known = HashMap::new();
+        for _ in 0..PLACEMENT_ROUNDS {
+            if pending.is_empty() {
+                break;
+            }
+            (pending, known) =
+                write_alerts(store, &write_index, pending, &known, &mut outcome).await?;
         }
-        let items = bulk(store, body, Refresh::Periodic, &[]).await?;
-        if items.len() != batch.alerts.len() {
+        if !pending.is_empty() {
             return Err(StoreError::Unavailable(format!(
-                "bulk answer has {} items for {} alerts",
-                items.len(),
-                batch.alerts.len()
+                "{} alerts met documents written meanwhile {PLACEMENT_ROUNDS} times",
+                pending.len()
             )));
-        }
-        // Older copies in other daily indices (written before a rollover) are removed.
-        let mut stale: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut written_to: HashMap<&str, String> = HashMap::new();
-        for (alert, item) in batch.alerts.iter().zip(&items) {
-            let result = &item["index"];
-            let index = result["_index"].as_str().unwrap_or_default().to_owned();
-            let elsewhere = before
-                .get(&alert.id)
-                .is_some_and(|set| set.iter().any(|i| *i != index));
-            match result["result"].as_str() {
-                Some("updated") => outcome.replaced += 1,
-                Some("created") if elsewhere && !written_to.contains_key(alert.id.as_str()) => {
-                    outcome.replaced += 1
-                }
-                Some("created") => outcome.created += 1,
-                other => {
-                    return Err(StoreError::Unavailable(format!(
-                        "unexpected bulk result {other:?} for alert {}",
-                        alert.id
-                    )));
-                }
-            }
-            if let Some(set) = before.get(&alert.id) {
-                for old in set.iter().filter(|i| **i != index) {
-                    stale.insert((old.clone(), alert.id.clone()));
-                }
-            }
-            written_to.insert(alert.id.as_str(), index);
-        }
-        if !stale.is_empty() {
-            let mut body = String::new();
-            for (index, id) in &stale {
-                body.push_str(&action("delete", index, id));
-                body.push('\n');
-            }
-            bulk(store, body, Refresh::Periodic, &[404]).await?;
         }
     }
     if !batch.cve_copies.is_empty() {
         outcome.cve_copies = write_cve_copies(store, &batch.cve_copies).await?;
     }
     Ok(outcome)
+}
+
+/// Who submitted the stored documents `(index, id)`, read in real time: id → submitter.
+async fn submitters(
+    store: &ElasticStore,
+    docs: &[(&str, &str)],
+) -> Result<HashMap<String, Submitter>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in docs.chunks(ID_CHUNK) {
+        let docs: Vec<Value> = chunk
+            .iter()
+            .map(|(index, id)| json!({"_index": index, "_id": id, "_source": ["clientDomain", "client"]}))
+            .collect();
+        let body = json!({ "docs": docs }).to_string();
+        let answer = store
+            .http
+            .ok(Method::Post, "_mget", &[], Some(body))
+            .await?;
+        for doc in answer["docs"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let (Some(id), Some(source)) = (doc["_id"].as_str(), doc.get("_source")) else {
+                continue;
+            };
+            let submitter = Submitter {
+                client_domain: source["clientDomain"].as_bool().unwrap_or(false),
+                client: source["client"]
+                    .as_str()
+                    .unwrap_or(COMMUNITY_CLIENT)
+                    .to_owned(),
+            };
+            out.insert(id.to_owned(), submitter);
+        }
+    }
+    Ok(out)
+}
+
+/// Gives each alert the id it is stored under: its own when that id is free or holds the same
+/// sender's alert (also earlier in the batch), [`Alert::id_beside`] when another sender's
+/// alert has it. Returns the indices holding each final id: older daily indices from a search
+/// (only for alerts that may have a copy there, see [`cross_day_candidates`]), merged with
+/// `known` (documents met by a create in an earlier round, which includes the write index).
+async fn place(
+    store: &ElasticStore,
+    write_index: &str,
+    alerts: &mut [Alert],
+    known: &HashMap<String, BTreeSet<String>>,
+) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
+    let mut held = holders(store, &cross_day_candidates(store, write_index, alerts)).await?;
+    for (id, indices) in known {
+        held.entry(id.clone())
+            .or_default()
+            .extend(indices.iter().cloned());
+    }
+    let docs: Vec<(&str, &str)> = held
+        .iter()
+        .filter_map(|(id, indices)| Some((indices.first()?.as_str(), id.as_str())))
+        .collect();
+    let mut claimed = submitters(store, &docs).await?;
+    let mut moved: Vec<String> = Vec::new();
+    for alert in alerts.iter_mut() {
+        let submitter = alert.submitter();
+        match claimed.get(&alert.id) {
+            Some(owner) if *owner != submitter => {
+                alert.id = alert.id_beside();
+                moved.push(alert.id.clone());
+                claimed.entry(alert.id.clone()).or_insert(submitter);
+            }
+            Some(_) => {}
+            None => {
+                claimed.insert(alert.id.clone(), submitter);
+            }
+        }
+    }
+    if !moved.is_empty() {
+        let moved: Vec<Alert> = alerts
+            .iter()
+            .filter(|a| moved.contains(&a.id))
+            .cloned()
+            .collect();
+        held.extend(holders(store, &cross_day_candidates(store, write_index, &moved)).await?);
+    }
+    Ok(held)
+}
+
+/// Writes one round: existing own documents are replaced (`index`), new ids are created
+/// (`create`, so that a document written meanwhile, also earlier in the same bulk, is met
+/// rather than overwritten). Returns the
+/// alerts that met such a document, to be placed again, with where it is.
+async fn write_alerts(
+    store: &ElasticStore,
+    write_index: &str,
+    mut alerts: Vec<Alert>,
+    known: &HashMap<String, BTreeSet<String>>,
+    outcome: &mut WriteOutcome,
+) -> Result<(Vec<Alert>, HashMap<String, BTreeSet<String>>), StoreError> {
+    let before = place(store, write_index, &mut alerts, known).await?;
+    let alias = &store.config.alert_write_alias;
+    let mut body = String::new();
+    let mut ops: Vec<&str> = Vec::with_capacity(alerts.len());
+    for alert in &alerts {
+        // A repeated new id meets its first copy and is replaced in the next round.
+        let op = if before.contains_key(&alert.id) {
+            "index"
+        } else {
+            "create"
+        };
+        ops.push(op);
+        body.push_str(&action(op, alias, &alert.id));
+        body.push('\n');
+        body.push_str(&source_line(alert)?);
+        body.push('\n');
+    }
+    // 409: a create met a document written since the look-up.
+    let items = bulk(store, body, Refresh::Periodic, &[409]).await?;
+    if items.len() != alerts.len() {
+        return Err(StoreError::Unavailable(format!(
+            "bulk answer has {} items for {} alerts",
+            items.len(),
+            alerts.len()
+        )));
+    }
+    // Older copies in other daily indices (written before a rollover) are removed.
+    let mut stale: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut written_to: HashMap<&str, String> = HashMap::new();
+    let mut again: Vec<usize> = Vec::new();
+    let mut met: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (position, ((alert, item), op)) in alerts.iter().zip(&items).zip(&ops).enumerate() {
+        let result = &item[*op];
+        let index = result["_index"].as_str().unwrap_or_default().to_owned();
+        if result["status"].as_u64() == Some(409) {
+            again.push(position);
+            met.entry(alert.id.clone()).or_default().insert(index);
+            continue;
+        }
+        let elsewhere = before
+            .get(&alert.id)
+            .is_some_and(|set| set.iter().any(|i| *i != index));
+        match result["result"].as_str() {
+            Some("updated") => outcome.replaced += 1,
+            Some("created") if elsewhere && !written_to.contains_key(alert.id.as_str()) => {
+                outcome.replaced += 1
+            }
+            Some("created") => outcome.created += 1,
+            other => {
+                return Err(StoreError::Unavailable(format!(
+                    "unexpected bulk result {other:?} for alert {}",
+                    alert.id
+                )));
+            }
+        }
+        if let Some(set) = before.get(&alert.id) {
+            for old in set.iter().filter(|i| **i != index) {
+                stale.insert((old.clone(), alert.id.clone()));
+            }
+        }
+        written_to.insert(alert.id.as_str(), index);
+    }
+    if !stale.is_empty() {
+        let mut body = String::new();
+        for (index, id) in &stale {
+            body.push_str(&action("delete", index, id));
+            body.push('\n');
+        }
+        bulk(store, body, Refresh::Periodic, &[404]).await?;
+    }
+    let mut pending = Vec::with_capacity(again.len());
+    let mut alerts: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
+    for position in again {
+        pending.extend(alerts[position].take());
+    }
+    Ok((pending, met))
 }
 
 /// Stores each copy whose `vulnid` has no copy yet; returns how many were stored.

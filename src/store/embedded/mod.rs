@@ -1,4 +1,5 @@
-//! The embedded store: SQLite (WAL, `synchronous = FULL`) in `<dir>/peba.sqlite3`.
+//! The embedded store: SQLite (WAL, `synchronous = FULL`) in `<dir>/peba.sqlite3`; the log is
+//! kept short by [`checkpoint`].
 //!
 //! # Tables
 //!
@@ -19,6 +20,9 @@
 //!   first, and counters that reach 0 are deleted.
 //! - `cve` (one copy per `vulnid`), `users` and `statistics` (JSON documents).
 //!
+//! Retention ([`retention`]) deletes the oldest alerts in small transactions, taking their
+//! contributions out of the rollups as a replacement does.
+//!
 //! # Reads
 //!
 //! A question whose filter a rollup can absorb (no network filter, a window on one time field
@@ -29,10 +33,13 @@
 //! Writes go through one writer connection; reads use a pool of read-only connections, so
 //! they proceed while a write is committing. All SQLite calls run on blocking threads.
 
+pub mod backup;
+mod checkpoint;
 mod codec;
 mod error;
 mod pool;
 mod read;
+mod retention;
 mod rollup;
 mod schema;
 mod users;
@@ -61,6 +68,7 @@ const READERS: usize = 4;
 pub struct EmbeddedStore {
     writer: Writer,
     readers: ReadPool,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl EmbeddedStore {
@@ -77,11 +85,22 @@ impl EmbeddedStore {
             ))
         })?;
         let path = dir.join(DATABASE_FILE);
-        let mut conn = pool::open_writer(&path)?;
-        schema::migrate(&mut conn)?;
-        Ok(EmbeddedStore {
-            writer: Writer::new(conn),
-            readers: ReadPool::open(&path, READERS)?,
+        let open = || -> Result<EmbeddedStore, DbError> {
+            let mut conn = pool::open_writer(&path)?;
+            schema::migrate(&mut conn)?;
+            Ok(EmbeddedStore {
+                writer: Writer::new(conn),
+                readers: ReadPool::open(&path, READERS)?,
+                _checkpointer: checkpoint::Checkpointer::start(&path)?,
+            })
+        };
+        // SQLite reports a full disk while opening as a plain I/O error; say what it is.
+        open().map_err(|e| match no_space_left(dir) {
+            true => DbError::Unavailable(format!(
+                "no space left on the file system of {} ({e}); the store is unchanged",
+                dir.display()
+            )),
+            false => e,
         })
     }
 
@@ -100,6 +119,14 @@ impl EmbeddedStore {
     {
         self.writer.run(f).await.map_err(StoreError::from)
     }
+}
+
+/// Whether `dir` has no room for a few more pages.
+fn no_space_left(dir: &Path) -> bool {
+    let probe = dir.join(".peba-space-probe");
+    let written = std::fs::write(&probe, [0u8; 65536]);
+    let _ = std::fs::remove_file(&probe);
+    matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 #[async_trait]
@@ -212,5 +239,10 @@ impl Store for EmbeddedStore {
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         self.read(users::users).await
+    }
+
+    async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        self.write_with(move |conn| retention::expire(conn, before, limit))
+            .await
     }
 }

@@ -1,6 +1,7 @@
 //! Connections: one writer behind a mutex, a small pool of read-only readers. All SQLite work
 //! runs on blocking threads, never on the async runtime.
 
+use super::checkpoint::{AUTOCHECKPOINT_PAGES, WAL_LIMIT_BYTES};
 use super::error::DbError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -10,8 +11,9 @@ use tokio::sync::Semaphore;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens the writer connection: WAL journal, full synchronisation on commit. The database is
-/// readable by its owner only (see [`make_private`]).
+/// Opens the writer connection: WAL journal (kept short, see [`super::checkpoint`]), full
+/// synchronisation on commit. The database is readable by its owner only (see
+/// [`make_private`]).
 pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     make_private(path)?;
     let conn = Connection::open(path)?;
@@ -22,12 +24,13 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
             "cannot use WAL journal (got {mode})"
         )));
     }
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL;
          PRAGMA cache_size = -32768;
          PRAGMA temp_store = MEMORY;
-         PRAGMA wal_autocheckpoint = 65536;",
-    )?;
+         PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES};
+         PRAGMA journal_size_limit = {WAL_LIMIT_BYTES};"
+    ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -604,7 +604,15 @@ async fn rollups_agree_with_brute_force() {
                 format!("id{}", next_id - 1)
             };
             let a = random_alert(&mut rng, id);
-            truth.insert(a.id.clone(), a.clone());
+            // Another sender's alert with this id stays; this one goes beside it.
+            let mut placed = a.clone();
+            while truth
+                .get(&placed.id)
+                .is_some_and(|old| old.submitter() != placed.submitter())
+            {
+                placed.id = placed.id_beside();
+            }
+            truth.insert(placed.id.clone(), placed);
             batch.push(a);
         }
         put(&store, batch).await;

@@ -1,5 +1,6 @@
-//! The write path: upserting alerts, maintaining the rollups in the same transaction, and
-//! storing CVE copies.
+//! The write path: upserting alerts (an alert replaces only its own sender's alert with the
+//! same id; another sender's goes beside it), maintaining the rollups in the same transaction,
+//! and storing CVE copies.
 //!
 //! A write has two steps. [`Prepared::of`] does the work that needs no database (derived
 //! column values, the batch's rollup contributions summed per counter, CVE documents) and can
@@ -9,6 +10,7 @@
 use super::codec::{ALERT_COLUMN_COUNT, ALERT_COLUMNS, AlertRow, alert_params};
 use super::error::DbError;
 use super::rollup::{CounterKey, FACT_COLUMNS, Facts, contribute};
+use crate::domain::{Alert, Submitter};
 use crate::store::{WriteBatch, WriteOutcome};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
@@ -18,7 +20,7 @@ fn placeholders(n: usize) -> String {
 }
 
 /// A change of one counter.
-type Delta = (CounterKey<'static>, i64);
+pub(crate) type Delta = (CounterKey<'static>, i64);
 
 /// A batch made ready for the database.
 pub(crate) struct Prepared {
@@ -54,7 +56,7 @@ impl Prepared {
 }
 
 /// Sums the contributions of `(facts, sign)` per counter, leaving out those that cancel.
-fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Delta> {
+pub(crate) fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Delta> {
     let mut sums: FxHashMap<CounterKey<'_>, i64> = FxHashMap::default();
     for (facts, sign) in changes {
         contribute(facts, sign, &mut sums);
@@ -68,6 +70,71 @@ fn summed_deltas<'a>(changes: impl Iterator<Item = (&'a Facts, i64)>) -> Vec<Del
     deltas
 }
 
+/// The statements placing one alert.
+struct AlertStatements<'c> {
+    insert: rusqlite::CachedStatement<'c>,
+    submitter: rusqlite::CachedStatement<'c>,
+    old_facts: rusqlite::CachedStatement<'c>,
+    update: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> AlertStatements<'c> {
+    fn prepare(tx: &'c rusqlite::Transaction<'_>) -> Result<Self, DbError> {
+        let n = ALERT_COLUMN_COUNT;
+        Ok(AlertStatements {
+            insert: tx.prepare_cached(&format!(
+                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+                placeholders(n)
+            ))?,
+            submitter: tx.prepare_cached("SELECT dom, client FROM alerts WHERE id = ?1")?,
+            old_facts: tx
+                .prepare_cached(&format!("SELECT {FACT_COLUMNS} FROM alerts WHERE id = ?1"))?,
+            update: tx.prepare_cached(&format!(
+                "UPDATE alerts SET ({ALERT_COLUMNS}) = ({}) WHERE id = ?1",
+                placeholders(n)
+            ))?,
+        })
+    }
+}
+
+/// Stores an alert under its id, replacing a stored alert only when the same sender submitted
+/// it; another sender's alert stays as it is and this one goes beside it
+/// ([`Alert::id_beside`]). Returns the facts of the alert it replaced, if any.
+fn store_alert(
+    stmts: &mut AlertStatements<'_>,
+    alert: &Alert,
+    row: &AlertRow,
+) -> Result<Option<Facts>, DbError> {
+    let (rt, ct) = (alert.recieved_time.unix(), alert.create_time.unix());
+    let values = alert_params(alert, row, &rt, &ct);
+    if stmts.insert.execute(&values[..])? == 1 {
+        return Ok(None);
+    }
+    let vanished = || DbError::Corrupt(format!("alert {} vanished", alert.id));
+    let stored = stmts
+        .submitter
+        .query_row([&alert.id], |r| {
+            Ok(Submitter {
+                client_domain: r.get(0)?,
+                client: r.get(1)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(vanished)?;
+    if stored != alert.submitter() {
+        let mut beside = alert.clone();
+        beside.id = alert.id_beside();
+        return store_alert(stmts, &beside, row);
+    }
+    let old = stmts
+        .old_facts
+        .query_row([&alert.id], Facts::from_row)
+        .optional()?
+        .ok_or_else(vanished)?;
+    stmts.update.execute(&values[..])?;
+    Ok(Some(old))
+}
+
 /// Writes a prepared batch in one transaction and commits it.
 pub(crate) fn write_prepared(
     conn: &mut Connection,
@@ -78,31 +145,14 @@ pub(crate) fn write_prepared(
     // Facts of the rows that replaced ones take away from the rollups.
     let mut replaced: Vec<Facts> = Vec::new();
     {
-        let insert_sql = format!(
-            "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
-            placeholders(ALERT_COLUMN_COUNT)
-        );
-        let update_sql = format!(
-            "UPDATE alerts SET ({ALERT_COLUMNS}) = ({}) WHERE id = ?1",
-            placeholders(ALERT_COLUMN_COUNT)
-        );
-        let mut insert = tx.prepare_cached(&insert_sql)?;
-        let mut old_facts =
-            tx.prepare_cached(&format!("SELECT {FACT_COLUMNS} FROM alerts WHERE id = ?1"))?;
-        let mut update = tx.prepare_cached(&update_sql)?;
+        let mut stmts = AlertStatements::prepare(&tx)?;
         for (alert, row) in prepared.batch.alerts.iter().zip(&prepared.rows) {
-            let (rt, ct) = (alert.recieved_time.unix(), alert.create_time.unix());
-            let values = alert_params(alert, row, &rt, &ct);
-            if insert.execute(&values[..])? == 1 {
-                outcome.created += 1;
-            } else {
-                let old = old_facts
-                    .query_row([&alert.id], Facts::from_row)
-                    .optional()?
-                    .ok_or_else(|| DbError::Corrupt(format!("alert {} vanished", alert.id)))?;
-                replaced.push(old);
-                update.execute(&values[..])?;
-                outcome.replaced += 1;
+            match store_alert(&mut stmts, alert, row)? {
+                None => outcome.created += 1,
+                Some(old) => {
+                    replaced.push(old);
+                    outcome.replaced += 1;
+                }
             }
         }
     }
@@ -123,7 +173,10 @@ pub(crate) fn write_prepared(
 }
 
 /// Adds each delta to its counter, dropping counters that reach 0.
-fn apply_deltas(tx: &rusqlite::Transaction<'_>, deltas: &[Delta]) -> Result<(), DbError> {
+pub(crate) fn apply_deltas(
+    tx: &rusqlite::Transaction<'_>,
+    deltas: &[Delta],
+) -> Result<(), DbError> {
     let mut add = tx.prepare_cached(
         "INSERT INTO rollup (tf, dim, gran, bucket, dom, k1, k2, k3, n) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
