@@ -1044,6 +1044,7 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
     }
     // b1, b2, c1, and the stranger's document (reads cover every index under the prefix).
     let all = AlertFilter::domain(DataDomain::All);
+    refresh(&stores[0]).await;
     assert_eq!(stores[0].count(&all).await.unwrap(), 4);
     raw(&url, reqwest::Method::DELETE, &format!("{prefix}*"), None).await;
 }
