@@ -16,7 +16,7 @@ use ipnet::IpNet;
 pub use kinds::Form;
 use kinds::{
     Address, Choice, Clock, Flag, Kind, NonEmpty, NonEmptyPath, Number, OptionalPath,
-    OptionalSecret, OptionalText, Seconds, Secret, Text,
+    OptionalSecret, OptionalText, Seconds, Secret, SetSecret, Text,
 };
 use kinds::{MetricsListen, Proxies};
 pub use reference::{
@@ -193,9 +193,9 @@ settings! {
     /// exits (1 to 300).
     shutdown_timeout -> shutdown_timeout: Duration = Seconds { min: 1, max: 300 }, default "10";
     /// HS256 secret of GraphQL login tokens (at least 32 bytes, at least 10 distinct
-    /// characters; a weaker one stops start-up); unset or empty: a random secret per process,
+    /// characters; an empty or weaker one stops start-up); unset: a random secret per process,
     /// so tokens do not survive a restart (a warning says so).
-    jwt_secret -> jwt_secret: Option<SecretString> = OptionalSecret, default "";
+    jwt_secret -> jwt_secret: Option<SecretString> = SetSecret, default "";
     /// Signing algorithm of login tokens: `HS256`, or `RS256` / `EdDSA` with the key files.
     jwt_algorithm -> jwt_algorithm: JwtAlgorithm = Choice(&[
         ("HS256", JwtAlgorithm::Hs256),

@@ -361,9 +361,10 @@ fn without_ansi(text: &str) -> String {
 }
 
 #[test]
-fn weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
+fn empty_or_weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
     let dir = tempfile::tempdir().unwrap();
     for (env, why) in [
+        ("", "invalid setting jwt_secret (PEBA_JWT_SECRET): empty"),
         ("short-secret", "jwt_secret is weak: 12 bytes"),
         (
             "abababababababababababababababababab",
@@ -375,9 +376,7 @@ fn weak_jwt_secrets_are_refused_and_an_unset_one_warns() {
             .unwrap_or_else(|| panic!("{env:?} accepted"));
         assert!(stderr.contains(why), "{env:?}: {stderr}");
     }
-    // An empty value counts as unset, as for every optional setting.
-    let (mut child, _) =
-        serve_logged(dir.path(), &[], &[("PEBA_JWT_SECRET", "")]).expect("starts without a secret");
+    let (mut child, _) = serve_logged(dir.path(), &[], &[]).expect("starts without a secret");
     child.kill().unwrap();
     child.wait().unwrap();
     let log = without_ansi(&std::fs::read_to_string(dir.path().join("stderr.log")).unwrap());

@@ -36,6 +36,10 @@ pub trait Kind {
     const SECRET: bool = false;
     /// Reads the value; the error says what was expected.
     fn parse(&self, text: &str) -> Result<Self::Value, String>;
+    /// Reads the declared default (as [`Kind::parse`] unless a kind reads defaults apart).
+    fn parse_default(&self, text: &str) -> Result<Self::Value, String> {
+        self.parse(text)
+    }
     /// The value as it would be written (a set secret as [`HIDDEN`]).
     fn show(&self, value: &Self::Value) -> String;
 }
@@ -50,6 +54,9 @@ pub struct OptionalText;
 pub struct Secret;
 /// A secret that, when empty, leaves the setting unset.
 pub struct OptionalSecret;
+/// A secret unset by default that, when given, must not be empty (an empty value is refused
+/// rather than taken as unset).
+pub struct SetSecret;
 /// A path that must not be empty.
 pub struct NonEmptyPath;
 /// A path that, when empty, leaves the setting unset.
@@ -147,6 +154,23 @@ impl Kind for OptionalSecret {
             Some(secret) if !secret.expose_secret().is_empty() => HIDDEN.to_owned(),
             _ => String::new(),
         }
+    }
+}
+
+impl Kind for SetSecret {
+    type Value = Option<SecretString>;
+    const SECRET: bool = true;
+    fn parse(&self, text: &str) -> Result<Option<SecretString>, String> {
+        if text.is_empty() {
+            return Err("empty: give a secret, or leave the setting unset".to_owned());
+        }
+        Ok(Some(SecretString::from(text)))
+    }
+    fn parse_default(&self, text: &str) -> Result<Option<SecretString>, String> {
+        Ok((!text.is_empty()).then(|| SecretString::from(text)))
+    }
+    fn show(&self, value: &Option<SecretString>) -> String {
+        OptionalSecret.show(value)
     }
 }
 
@@ -313,7 +337,7 @@ impl Kind for MetricsListen {
 /// Reads a declared default; every default is checked by a test, so a failure here is a
 /// mistake in the declaration.
 pub fn default_value<K: Kind>(kind: &K, key: &str, default: &str) -> K::Value {
-    kind.parse(default)
+    kind.parse_default(default)
         .unwrap_or_else(|expected| panic!("the default of {key} is invalid: {expected}"))
 }
 
