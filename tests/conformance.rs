@@ -884,8 +884,9 @@ fn sent_by(alert: &Alert, client: &str, port: &str) -> Alert {
 
 /// An alert replaces only its own sender's alert with the same id, on both stores: another
 /// sender's goes beside it (once, also when repeated in one batch), the same sender's re-send
-/// replaces, and senders racing for a new id each keep one alert.
-async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
+/// replaces, and senders racing for a new id each keep one alert. Reads come after a refresh
+/// (writes are acknowledged before they are searchable).
+async fn each_sender_keeps_its_alert(store: Arc<dyn Store>, backend: &Backend) {
     let base = synthetic(11, 2);
     let private = sent_by(&base[0], "dtag-sensor", "1111");
     write_all(store.as_ref(), vec![private.clone()]).await;
@@ -893,6 +894,7 @@ async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
     write_all(store.as_ref(), vec![community.clone(), community.clone()]).await;
     let beside = community.id_beside();
     let ids = vec![private.id.clone(), beside.clone()];
+    backend.refresh().await;
     let mut stored = store.alerts_by_id(&ids).await.expect("by id");
     stored.sort_by(|a, b| a.client.cmp(&b.client));
     let mut expected_beside = community.clone();
@@ -904,6 +906,7 @@ async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
     // The owner's re-send replaces its alert.
     let changed = sent_by(&base[0], "dtag-sensor", "3333");
     write_all(store.as_ref(), vec![changed.clone()]).await;
+    backend.refresh().await;
     assert_eq!(
         store
             .alerts_by_id(std::slice::from_ref(&private.id))
@@ -926,6 +929,7 @@ async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
     for write in futures::future::join_all(writes).await {
         write.expect("writer task");
     }
+    backend.refresh().await;
     assert_eq!(store.count(&all).await.expect("count"), 4);
     let found = store
         .alerts_by_id(&[
@@ -944,7 +948,11 @@ async fn each_sender_keeps_its_alert(store: Arc<dyn Store>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_replaces_only_its_own_senders_alert() {
     let dir = tempfile::tempdir().expect("temp dir");
-    each_sender_keeps_its_alert(Arc::new(EmbeddedStore::open(dir.path()).expect("embedded"))).await;
+    each_sender_keeps_its_alert(
+        Arc::new(EmbeddedStore::open(dir.path()).expect("embedded")),
+        &Backend::Embedded,
+    )
+    .await;
     let Some(url) = elastic_url() else { return };
     let backend = Backend::Elastic(support::backend::elastic_config(
         &url,
@@ -956,6 +964,6 @@ async fn an_alert_replaces_only_its_own_senders_alert() {
     let elastic = ElasticStore::connect(config.clone())
         .await
         .expect("elasticsearch");
-    each_sender_keeps_its_alert(Arc::new(elastic)).await;
+    each_sender_keeps_its_alert(Arc::new(elastic), &backend).await;
     backend.cleanup().await;
 }
