@@ -50,7 +50,7 @@ stop_nodes() {
 
 if [ -n "${PEBA_TEST_ELASTICSEARCH_URL:-}" ]; then
   echo "== tests against the cluster at $PEBA_TEST_ELASTICSEARCH_URL"
-  cargo test --locked "${extra[@]}"
+  cargo test --locked --no-fail-fast "${extra[@]}"
   tests/browser/run.sh
   exit 0
 fi
@@ -86,12 +86,12 @@ for engine in "${engines[@]}"; do
     export "$(tail -n 1 "$main_state.start.out")"
     export PEBA_TEST_SEARCH_ENGINE="$engine"
     echo "== $(cat "$main_state/version") at $PEBA_TEST_ELASTICSEARCH_URL: the whole suite"
-    cargo test --locked "${extra[@]}"
+    cargo test --locked --no-fail-fast "${extra[@]}"
   else
     start_node "$engine"
     echo "== the Elasticsearch-backed tests again"
-    cargo test --locked "${extra[@]}" "${es_targets[@]}"
-    cargo test --locked "${extra[@]}" "${es_mixed[@]}" -- elasticsearch
+    cargo test --locked --no-fail-fast "${extra[@]}" "${es_targets[@]}"
+    cargo test --locked --no-fail-fast "${extra[@]}" "${es_mixed[@]}" -- elasticsearch
   fi
   SEARCH_NODE_STATE="$main_state" "$node/stop.sh"
   echo "== $engine done in $(( $(date +%s) - t0 ))s"
