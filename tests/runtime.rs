@@ -125,15 +125,15 @@ const OTHER_UID: u32 = 65534;
 async fn serve_refuses_a_store_it_cannot_write_with_one_line() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temporary directory");
-    // The store exists (created by its owner), but the server may only read it: as root the
-    // server runs as another user; otherwise directory and files lose their write permission.
+    // The store exists (created by its owner, who let others read it), but the server may
+    // only read it: as root the server runs as another user; otherwise directory and files
+    // lose their write permission.
     let created = peba_command(dir.path(), &["user", "list"]);
     assert!(created.status.success(), "{created:?}");
-    if !is_root() {
-        for entry in std::fs::read_dir(dir.path()).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
-        }
+    let file_mode = if is_root() { 0o644 } else { 0o444 };
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file_mode)).unwrap();
     }
     let mode = if is_root() { 0o755 } else { 0o555 };
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();

@@ -47,12 +47,19 @@ fn make_private(path: &Path) -> Result<(), DbError> {
             path.display()
         ))
     };
-    std::fs::OpenOptions::new()
+    // A store of another user cannot be restricted by this one; whether it can be written is
+    // checked when it is opened, which says so in one line.
+    let not_ours = |e: &std::io::Error| e.kind() == std::io::ErrorKind::PermissionDenied;
+    match std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
         .open(path)
-        .map_err(unavailable)?;
+    {
+        Ok(_) => {}
+        Err(e) if not_ours(&e) && path.exists() => return Ok(()),
+        Err(e) => return Err(unavailable(e)),
+    }
     for suffix in ["", "-wal", "-shm"] {
         let file = path.with_file_name(format!(
             "{}{suffix}",
@@ -61,8 +68,13 @@ fn make_private(path: &Path) -> Result<(), DbError> {
         match std::fs::metadata(&file) {
             Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
                 let mode = meta.permissions().mode() & !0o077;
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
-                    .map_err(unavailable)?;
+                match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)) {
+                    Ok(()) => {}
+                    Err(e) if not_ours(&e) => {
+                        tracing::warn!(file = %file.display(), "cannot restrict a store file of another user to its owner");
+                    }
+                    Err(e) => return Err(unavailable(e)),
+                }
             }
             _ => {}
         }
