@@ -287,9 +287,10 @@ async fn another_sender_cannot_replace_an_alert(backend: Backend) {
     let created = "2024-06-24 12:00:00";
     let private = message("dtag-sensor", "s3cret", &alert("8.8.8.8", 1111, created));
     assert_eq!(app.submit(private.clone()).await, (200, OK.to_owned()));
-    let private_answer = private_single_ip(&app, "dtag-sensor", "s3cret", "8.8.8.8").await;
+    // `stored` first: it makes the write searchable (Elasticsearch acknowledges before that).
     let original = app.stored().await;
     assert_eq!(original.len(), 1);
+    let private_answer = private_single_ip(&app, "dtag-sensor", "s3cret", "8.8.8.8").await;
     let id_element = format!("<Id>{}</Id>", original[0].id);
     assert!(private_answer.contains(&id_element), "{private_answer}");
     assert_eq!(original[0].client, "dtag-sensor");
