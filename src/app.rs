@@ -159,9 +159,19 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
         crate::retention::spawn(store.clone(), clock, settings.retention_days);
+        let query = Arc::new(QueryLayer::new(
+            store.clone(),
+            settings.cache,
+            metrics.reads.clone(),
+        ));
+        let live = AlertFeed::new();
+        if settings.elasticsearch_host.is_some() {
+            // Other servers may share the cluster: their alerts reach this server's feed too.
+            crate::ingest::cluster_feed::spawn(query.clone(), live.clone(), clock);
+        }
         Ok(AppState {
             jwt: Arc::new(jwt),
-            live: AlertFeed::new(),
+            live,
             shutdown: Shutdown::default(),
             clock,
             writer: Arc::new(BatchWriter::spawn(
@@ -170,11 +180,7 @@ impl AppState {
                 metrics.writer.clone(),
             )),
             geoip: Arc::new(geoip),
-            query: Arc::new(QueryLayer::new(
-                store.clone(),
-                settings.cache,
-                metrics.reads.clone(),
-            )),
+            query,
             metrics,
             auth: Arc::new(auth),
             store,

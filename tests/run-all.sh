@@ -37,7 +37,7 @@ extra=(${CARGO_TEST_ARGS:-})
 
 # The Elasticsearch-backed test targets (step 2), and the filter for the suites that hold
 # tests of both stores.
-es_targets=(--test elastic_store --test conformance --test elastic_serve --test elastic_faults --test elastic_startup)
+es_targets=(--test elastic_store --test conformance --test elastic_serve --test elastic_faults --test elastic_startup --test scale_out)
 es_mixed=(--test compat_golden --test compat_peba_suite)
 
 stop_nodes() {
