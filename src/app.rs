@@ -11,7 +11,7 @@ use crate::query::QueryLayer;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::store::connecting::ConnectingStore;
-use crate::store::elastic::{ElasticConfig, ElasticStore};
+use crate::store::elastic::{ElasticConfig, ElasticStore, IndexShape};
 use crate::store::embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -129,6 +129,10 @@ fn elastic_config(settings: &Settings, host: &str) -> ElasticConfig {
         cve_index: settings.cve_index.clone(),
         user_index: settings.user_index.clone(),
         statistic_index: settings.statistic_index.clone(),
+        index_shape: IndexShape {
+            shards: settings.elastic_shards,
+            replicas: settings.elastic_replicas,
+        },
         ..ElasticConfig::new(host)
     }
 }
