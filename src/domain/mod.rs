@@ -3,12 +3,14 @@
 
 mod alert;
 mod data_domain;
+mod geo;
 mod query;
 mod time;
 mod user;
 
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use data_domain::DataDomain;
+pub use geo::GeoPoint;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
     TermField, TimeField, rank_terms,

@@ -41,11 +41,7 @@ impl AlertNode {
 
     /// The data domain it belongs to (`COMMUNITY` or `PRIVATE`).
     async fn domain(&self) -> DataDomain {
-        if self.0.client_domain {
-            DataDomain::Community
-        } else {
-            DataDomain::Private
-        }
+        self.0.data_domain().into()
     }
 
     /// When the honeypot saw the attack.
@@ -102,7 +98,7 @@ impl AlertNode {
 
     /// CVE id(s) the sensor reported.
     async fn cve(&self) -> Option<&str> {
-        non_empty(&self.0.vulnid)
+        self.0.cve()
     }
 
     /// Login attempt data, for honeypots that record it.
@@ -119,8 +115,8 @@ impl AlertNode {
     async fn session(&self) -> Option<Session> {
         let a = &self.0;
         let session = Session {
-            start: non_empty(&a.session_start).map(str::to_owned),
-            end: non_empty(&a.session_end).map(str::to_owned),
+            start: a.session_started().map(str::to_owned),
+            end: a.session_ended().map(str::to_owned),
             client_version: a.client_version.clone(),
         };
         (session.start.is_some() || session.end.is_some() || session.client_version.is_some())
@@ -130,18 +126,14 @@ impl AlertNode {
     /// Extra data the sensor sent, as JSON text. Needs a token.
     #[graphql(guard = "TokenRequired")]
     async fn additional_data(&self) -> Option<&str> {
-        non_empty(&self.0.additional_data).filter(|d| *d != "{}")
+        self.0.extra_data()
     }
 
     /// The decoded raw HTTP request, for web honeypots. Needs a token.
     #[graphql(guard = "TokenRequired")]
     async fn raw_http(&self) -> Option<&str> {
-        non_empty(&self.0.rawhttp).filter(|r| *r != "-")
+        self.0.raw_http_request()
     }
-}
-
-fn non_empty(text: &str) -> Option<&str> {
-    (!text.is_empty()).then_some(text)
 }
 
 /// The honeypot (sensor) that reported an alert.
@@ -157,7 +149,7 @@ impl Sensor {
 
     /// The T-Pot installation's host name (none for sensors older than T-Pot 17.10).
     async fn hostname(&self) -> Option<&str> {
-        non_empty(&self.0.hostname).filter(|h| *h != domain::UNDEFINED_HOSTNAME)
+        self.0.sensor_hostname()
     }
 
     /// The installation's external address. Needs a token.
@@ -207,11 +199,11 @@ impl Endpoint {
     /// The port, when it was sent and is numeric.
     async fn port(&self) -> Option<i32> {
         let port = if self.target {
-            &self.alert.target_entry_port
+            self.alert.target_port()
         } else {
-            &self.alert.source_entry_port
+            self.alert.source_port()
         };
-        port.as_deref().and_then(|p| p.trim().parse().ok())
+        port.map(i32::from)
     }
 
     /// The country the address belongs to.
@@ -233,22 +225,21 @@ impl Endpoint {
     /// The autonomous system, `AS<number> <organisation>` (`IANA` for private ranges); none
     /// when unknown.
     async fn autonomous_system(&self) -> Option<&str> {
-        let text = if self.target {
-            &self.alert.target_entry_as
+        if self.target {
+            self.alert.target_as()
         } else {
-            &self.alert.source_entry_as
-        };
-        non_empty(text).filter(|t| *t != "-")
+            self.alert.source_as()
+        }
     }
 
     /// Where the address is located; none when unknown.
     async fn location(&self) -> Option<GeoPoint> {
-        let text = if self.target {
-            &self.alert.location_destination
+        let point = if self.target {
+            self.alert.target_location()
         } else {
-            &self.alert.location
+            self.alert.source_location()
         };
-        GeoPoint::parse(text).filter(|p| p.latitude != 0.0 || p.longitude != 0.0)
+        point.map(GeoPoint::from)
     }
 }
 
@@ -270,14 +261,12 @@ pub struct GeoPoint {
     pub longitude: f64,
 }
 
-impl GeoPoint {
-    /// Reads the stored `"<lat> , <lon>"` form.
-    pub fn parse(text: &str) -> Option<GeoPoint> {
-        let (lat, lon) = text.split_once(',')?;
-        Some(GeoPoint {
-            latitude: lat.trim().parse().ok()?,
-            longitude: lon.trim().parse().ok()?,
-        })
+impl From<domain::GeoPoint> for GeoPoint {
+    fn from(p: domain::GeoPoint) -> Self {
+        GeoPoint {
+            latitude: p.latitude,
+            longitude: p.longitude,
+        }
     }
 }
 
@@ -491,7 +480,7 @@ pub struct GeoPointCount {
 
 impl From<TermCount> for GeoPointCount {
     fn from(t: TermCount) -> Self {
-        let point = GeoPoint::parse(&t.key);
+        let point = domain::GeoPoint::parse(&t.key);
         GeoPointCount {
             latitude: point.map(|p| p.latitude),
             longitude: point.map(|p| p.longitude),
