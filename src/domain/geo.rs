@@ -41,7 +41,10 @@ mod tests {
         assert_eq!(GeoPoint::parse("39.9042,116.4074"), Some(point));
         assert_eq!(GeoPoint::parse("0.0 , 0.0").map(|p| p.latitude), Some(0.0));
         assert_eq!(GeoPoint::parse_known("0.0 , 0.0"), None);
-        assert_eq!(GeoPoint::parse_known("0.0 , 7.5").map(|p| p.longitude), Some(7.5));
+        assert_eq!(
+            GeoPoint::parse_known("0.0 , 7.5").map(|p| p.longitude),
+            Some(7.5)
+        );
         for bad in ["", "1", "a , 2", "1 , b", "1 , 2 , 3"] {
             assert_eq!(GeoPoint::parse(bad), None, "{bad}");
         }

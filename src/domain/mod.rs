@@ -13,7 +13,7 @@ pub use data_domain::DataDomain;
 pub use geo::GeoPoint;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, rank_terms,
+    TermField, TimeField, rank_terms, term_value,
 };
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};
