@@ -5,6 +5,8 @@ mod alert;
 mod data_domain;
 mod geo;
 mod query;
+mod request_string;
+mod text;
 mod time;
 mod user;
 
@@ -15,5 +17,6 @@ pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
     TermField, TimeField, rank_terms, term_value,
 };
+pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};

@@ -6,7 +6,6 @@ use super::errors::{self, bad_input};
 use super::inputs::{DataDomain, DateTime, GapFill, TimeField};
 use super::loaders::{Sensors, prefetch_sensors, sensor_key};
 use crate::app::AppState;
-use crate::compat::request_string::request_string;
 use crate::domain::{self, Alert, AlertFilter, HistogramQuery, TermCount, TermField, Timestamp};
 use crate::query::{Densify, densify_buckets};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -93,7 +92,7 @@ impl AlertNode {
     /// The request as the legacy ticker shows it (HTML-escaped; credentials for login
     /// honeypots without a request).
     async fn display_request(&self) -> String {
-        request_string(&self.0)
+        self.0.display_request()
     }
 
     /// CVE id(s) the sensor reported.
