@@ -8,6 +8,12 @@
 //! everything that changes an answer: the route, the complete query string, the effective data
 //! domain and, for authenticated answers, the reader.
 
+mod attackers;
+mod stats;
+
+pub use attackers::MAX_ADDRESSES;
+pub use stats::{AlertStats, HoneypotStatistics};
+
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, Timestamp,

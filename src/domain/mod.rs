@@ -4,6 +4,7 @@
 mod alert;
 mod data_domain;
 mod geo;
+mod health;
 mod query;
 mod request_string;
 mod text;
@@ -13,6 +14,7 @@ mod user;
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use data_domain::DataDomain;
 pub use geo::GeoPoint;
+pub use health::ServiceHealth;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
     TermField, TimeField, rank_terms, term_value,

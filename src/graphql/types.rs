@@ -425,6 +425,17 @@ pub struct AlertStats {
     pub last_24_hours: u64,
 }
 
+impl From<crate::query::AlertStats> for AlertStats {
+    fn from(s: crate::query::AlertStats) -> Self {
+        AlertStats {
+            last_minute: s.last_minute,
+            last_5_minutes: s.last_5_minutes,
+            last_hour: s.last_hour,
+            last_24_hours: s.last_24_hours,
+        }
+    }
+}
+
 /// Alerts of one honeypot type.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct HoneypotTypeCount {
