@@ -7,14 +7,12 @@ use super::inputs::{DataDomain, DateTime, GapFill, TimeField};
 use super::loaders::{Sensors, prefetch_sensors, sensor_key};
 use crate::app::AppState;
 use crate::domain::{self, Alert, AlertFilter, HistogramQuery, TermCount, TermField, Timestamp};
-use crate::query::{Densify, densify_buckets};
+use crate::query::{Densify, TimelineError};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
-/// Most buckets one timeline may have.
-pub const MAX_BUCKETS: i64 = 10_000;
 /// Shortest timeline interval, seconds.
 pub const MIN_INTERVAL: i32 = 60;
 /// Longest timeline interval, seconds (a leap year).
@@ -583,33 +581,13 @@ pub async fn timeline(
     };
     let buckets = state
         .query
-        .histogram(&query, Densify::None)
+        .timeline(&query, densify)
         .await
-        .map_err(errors::store)?;
-    // Bound the filled length before filling.
-    let span = |lo: Timestamp, hi: Timestamp| (hi.unix() - lo.unix()) / interval + 1;
-    let (first, last) = (
-        buckets.first().map(|b| b.start),
-        buckets.last().map(|b| b.start),
-    );
-    let length = match densify {
-        Densify::None => 0,
-        Densify::BetweenData => match (first, last) {
-            (Some(lo), Some(hi)) => span(lo, hi),
-            _ => 0,
-        },
-        Densify::Extended { from, to } => {
-            let lo = first.map_or(from, |f| f.min(from)).floor_to(interval);
-            let hi = last.map_or(to, |l| l.max(to)).floor_to(interval);
-            span(lo, hi)
-        }
-    };
-    if length > MAX_BUCKETS {
-        return Err(bad_input(format!(
-            "the timeline would have {length} buckets, more than {MAX_BUCKETS}: choose a longer interval or a shorter window"
-        )));
-    }
-    Ok(densify_buckets(buckets, interval, densify)
+        .map_err(|error| match error {
+            TimelineError::Store(error) => errors::store(error),
+            too_long @ TimelineError::TooLong { .. } => bad_input(too_long.to_string()),
+        })?;
+    Ok(buckets
         .into_iter()
         .map(|b| TimeBucket {
             start: DateTime(b.start),
