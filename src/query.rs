@@ -8,6 +8,14 @@
 //! everything that changes an answer: the route, the complete query string, the effective data
 //! domain and, for authenticated answers, the reader.
 
+mod attackers;
+mod stats;
+mod timeline;
+
+pub use attackers::MAX_ADDRESSES;
+pub use stats::{AlertStats, HoneypotStatistics};
+pub use timeline::{MAX_BUCKETS, TimelineError};
+
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, Timestamp,
@@ -303,22 +311,8 @@ pub fn densify_buckets(
     if interval <= 0 {
         return buckets;
     }
-    let first = buckets.first().map(|b| b.start);
-    let last = buckets.last().map(|b| b.start);
-    let (lo, hi) = match densify {
-        Densify::None => return buckets,
-        Densify::BetweenData => match (first, last) {
-            (Some(lo), Some(hi)) => (lo, hi),
-            _ => return buckets,
-        },
-        Densify::Extended { from, to } => {
-            let lo = from.floor_to(interval);
-            let hi = to.floor_to(interval);
-            (
-                first.map_or(lo, |f| f.min(lo)),
-                last.map_or(hi, |l| l.max(hi)),
-            )
-        }
+    let Some((lo, hi)) = densify.bounds(&buckets, interval) else {
+        return buckets;
     };
     let mut out = Vec::new();
     let mut data = buckets.into_iter().peekable();

@@ -3,7 +3,6 @@
 
 use super::location::split_spaced;
 use super::params::Params;
-use super::request_string::request_string;
 use super::response::json;
 use super::{cache_key, windows};
 use crate::app::AppState;
@@ -67,7 +66,7 @@ pub fn element(a: &Alert) -> Value {
         "destLat": dest_lat,
         "destLng": dest_lng,
         "id": a.id,
-        "requestString": request_string(a),
+        "requestString": a.display_request(),
         "sourceLat": source_lat,
         "sourceLng": source_lng,
         "targetCountry": a.target_country,

@@ -3,6 +3,7 @@
 
 use super::response::{error_page, plain};
 use crate::app::AppState;
+use crate::domain::ServiceHealth;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,34 +19,15 @@ pub async fn heartbeat(State(state): State<AppState>) -> Response {
 
 /// `GET /alert/heartbeat`.
 pub async fn alert_heartbeat(State(state): State<AppState>) -> Response {
-    let events = state.query.health().await;
-    let messages = ingest_healthy(&state);
-    plain(token(events, messages)).into_response()
-}
-
-/// The README tokens: `m` for the ingest pipeline, `e` for the event store.
-pub fn token(events: bool, messages: bool) -> &'static str {
-    match (messages, events) {
-        (true, true) => "me",
-        (false, true) => "e",
-        (true, false) => "m",
-        (false, false) => "flatline",
-    }
+    let health = ServiceHealth {
+        store_up: state.query.health().await,
+        ingest_up: ingest_healthy(&state),
+    };
+    plain(health.token()).into_response()
 }
 
 /// The ingest pipeline: the batching writer runs, its backlog is under its limit, and the
 /// store accepted the latest write or write probe.
 fn ingest_healthy(state: &AppState) -> bool {
     state.writer.is_healthy()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tokens() {
-        assert_eq!(super::token(true, true), "me");
-        assert_eq!(super::token(true, false), "e");
-        assert_eq!(super::token(false, true), "m");
-        assert_eq!(super::token(false, false), "flatline");
-    }
 }

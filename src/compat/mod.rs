@@ -20,7 +20,6 @@ pub mod params;
 pub mod post_simple_message;
 pub mod private;
 pub mod query_single_ip;
-pub mod request_string;
 pub mod response;
 pub mod retrieve_ips;
 pub mod root;

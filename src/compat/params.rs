@@ -2,6 +2,7 @@
 //! invalid UTF-8 replaced), the first occurrence of a name wins, and the `ci` domain choice.
 
 use crate::domain::DataDomain;
+pub use crate::domain::unquote;
 
 /// The decoded query string of one request.
 #[derive(Debug, Clone, Default)]
@@ -65,14 +66,6 @@ pub fn decimal(text: &str) -> Option<u64> {
 pub fn unquote_plus(text: &str) -> String {
     let spaced = text.replace('+', " ");
     unquote(&spaced)
-}
-
-/// Python's `urllib.parse.unquote`: percent escapes decoded as UTF-8 (invalid sequences
-/// replaced); malformed escapes stay as they are.
-pub fn unquote(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 #[cfg(test)]

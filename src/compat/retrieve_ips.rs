@@ -7,18 +7,14 @@ use super::response::{json, json_nope, plain, xml};
 use super::xml::Node;
 use super::{cache_key, windows};
 use crate::app::AppState;
-use crate::domain::{AlertFilter, TermField, TimeField, TimeRange};
-use crate::ingest::is_global;
-use crate::query::Answer;
+use crate::domain::{AlertFilter, TimeField, TimeRange};
+use crate::query::{Answer, MAX_ADDRESSES};
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::net::IpAddr;
 use std::time::Duration;
 
-/// Legacy terms size of the address aggregation.
-pub const MAX_ADDRESSES: usize = 1_000_000;
 const TTL: Duration = Duration::from_secs(60);
 
 /// `POST /alert/retrieveIPs`: window `badiptimespan` minutes.
@@ -60,14 +56,10 @@ async fn answer(state: &AppState, uri: &Uri, reader: &crate::auth::Reader, minut
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
             let terms = state
                 .query
-                .terms(&filter, TermField::SourceIp, MAX_ADDRESSES)
+                .attackers(&filter, true, MAX_ADDRESSES)
                 .await
                 .map_err(|_| nope())?;
-            let sources: Vec<(String, u64)> = terms
-                .into_iter()
-                .filter(|t| is_global_str(&t.key))
-                .map(|t| (t.key, t.count))
-                .collect();
+            let sources: Vec<(String, u64)> = terms.into_iter().map(|t| (t.key, t.count)).collect();
             Ok(render(&sources, as_json))
         })
         .await
@@ -97,54 +89,4 @@ fn render(sources: &[(String, u64)], as_json: bool) -> Answer {
         "EWSSimpleIPInfo",
         vec![Node::parent("Sources", nodes)],
     ))
-}
-
-/// Whether a textual address is global in Python's (3.11) sense (see [`is_global`]).
-pub fn is_global_str(text: &str) -> bool {
-    text.parse::<IpAddr>().is_ok_and(is_global)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_global_table() {
-        for global in [
-            "8.8.8.8",
-            "87.150.238.111",
-            "224.0.0.1",
-            "192.88.99.1",
-            "100.128.0.1",
-            "2a00:1450::1",
-        ] {
-            assert!(is_global_str(global), "{global}");
-        }
-        for local in [
-            "10.1.2.3",
-            "172.21.0.1",
-            "192.168.1.1",
-            "127.0.0.1",
-            "100.64.0.1",
-            "169.254.1.1",
-            "0.1.2.3",
-            "192.0.0.7",
-            "192.0.0.171",
-            "192.0.2.1",
-            "198.19.0.1",
-            "198.51.100.9",
-            "203.0.113.1",
-            "240.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "2001:db8::1",
-            "garbage",
-        ] {
-            assert!(!is_global_str(local), "{local}");
-        }
-        assert!(is_global_str("192.0.0.8"));
-        assert!(is_global_str("192.0.0.172"));
-    }
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 /// `GET /`.
 pub async fn root(State(state): State<AppState>) -> Response {
     let target = &state.settings.cors_domain;
-    let escaped = super::request_string::html_escape(target);
+    let escaped = crate::domain::html_escape(target);
     let body = format!(
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{escaped}\">{escaped}</a>. If not, click the link.\n"
     );

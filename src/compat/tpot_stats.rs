@@ -4,23 +4,16 @@ use super::params::Params;
 use super::response::{json, plain};
 use super::{cache_key, windows};
 use crate::app::AppState;
-use crate::domain::{
-    AlertFilter, DataDomain, Installation, TermField, TimeField, TimeRange, Timestamp,
-};
+use crate::domain::{AlertFilter, DataDomain, TimeField, TimeRange, Timestamp};
 use crate::query::Answer;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Lifetime of answers about past days (28 days).
 pub const PAST_DAY_TTL: Duration = Duration::from_secs(28 * 86_400);
-/// Terms size of the per-type alert counts.
-pub const TYPES: usize = 1000;
-/// Daemons counted per installation (Elasticsearch's default terms size).
-pub const DAEMONS_PER_INSTALLATION: usize = 10;
 
 /// `GET /alert/TpotStats`.
 pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
@@ -49,13 +42,9 @@ pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
 async fn compute(state: &AppState, day: Timestamp) -> Result<Answer, crate::store::StoreError> {
     let range = TimeRange::between(day, day.plus_seconds(Timestamp::DAY));
     let filter = AlertFilter::domain(DataDomain::Community).within(TimeField::Received, range);
-    let (total, per_type, installations) = tokio::try_join!(
-        state.query.count(&filter),
-        state.query.terms(&filter, TermField::PeerType, TYPES),
-        state.query.installations(&filter),
-    )?;
-    let (honeypots, daemons, honeypots_per_type) = summarise(&installations);
-    let alerts_per_type: Map<String, Value> = per_type
+    let stats = state.query.honeypot_statistics(&filter).await?;
+    let alerts_per_type: Map<String, Value> = stats
+        .alerts_per_type
         .into_iter()
         .map(|t| (t.key, json!(t.count)))
         .collect();
@@ -64,23 +53,10 @@ async fn compute(state: &AppState, day: Timestamp) -> Result<Answer, crate::stor
         "UTCtimeTo": day.plus_seconds(Timestamp::DAY - 1).format_legacy(),
         "communityHoneypots": {
             "numberAlertsPerType": alerts_per_type,
-            "numberHoneypotsPerType": honeypots_per_type,
-            "totalNumberAlerts": total,
-            "totalNumberDaemons": daemons,
-            "totalNumberHoneypots": honeypots,
+            "numberHoneypotsPerType": stats.honeypots_per_type,
+            "totalNumberAlerts": stats.total_alerts,
+            "totalNumberDaemons": stats.daemons,
+            "totalNumberHoneypots": stats.honeypots,
         }
     })))
-}
-
-/// Installations, daemons (at most ten per installation) and installations per type.
-pub fn summarise(installations: &[Installation]) -> (usize, usize, BTreeMap<String, u64>) {
-    let mut per_type = BTreeMap::new();
-    let mut daemons = 0;
-    for installation in installations {
-        daemons += installation.daemons.len().min(DAEMONS_PER_INSTALLATION);
-        for peer_type in &installation.peer_types {
-            *per_type.entry(peer_type.clone()).or_insert(0) += 1;
-        }
-    }
-    (installations.len(), daemons, per_type)
 }

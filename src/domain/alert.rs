@@ -1,5 +1,7 @@
 //! The stored alert: one honeypot event in PEBA's document shape.
 
+use super::DataDomain;
+use super::geo::GeoPoint;
 use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -159,6 +161,89 @@ impl Alert {
     }
 }
 
+/// Typed views of the stored fields: the document keeps PEBA's text forms (`"lat , lon"`,
+/// string ports, `-`/`{}`/`undefined` placeholders); readers see values or `None`.
+impl Alert {
+    /// The data domain the alert belongs to.
+    pub fn data_domain(&self) -> DataDomain {
+        if self.client_domain {
+            DataDomain::Community
+        } else {
+            DataDomain::Private
+        }
+    }
+
+    /// Where the attacker is located, when known.
+    pub fn source_location(&self) -> Option<GeoPoint> {
+        GeoPoint::parse_known(&self.location)
+    }
+
+    /// Where the honeypot is located, when known.
+    pub fn target_location(&self) -> Option<GeoPoint> {
+        GeoPoint::parse_known(&self.location_destination)
+    }
+
+    /// The attacker's port, when sent and numeric.
+    pub fn source_port(&self) -> Option<u16> {
+        port(self.source_entry_port.as_deref())
+    }
+
+    /// The honeypot's port, when sent and numeric.
+    pub fn target_port(&self) -> Option<u16> {
+        port(self.target_entry_port.as_deref())
+    }
+
+    /// The attacker's autonomous system (`AS<n> <org>`, `IANA`), when known.
+    pub fn source_as(&self) -> Option<&str> {
+        known(&self.source_entry_as, "-")
+    }
+
+    /// The honeypot's autonomous system, when known.
+    pub fn target_as(&self) -> Option<&str> {
+        known(&self.target_entry_as, "-")
+    }
+
+    /// The CVE id(s) the sensor reported, if any.
+    pub fn cve(&self) -> Option<&str> {
+        known(&self.vulnid, "")
+    }
+
+    /// The sensor's host name, when it sent one (T-Pot 17.10 and later).
+    pub fn sensor_hostname(&self) -> Option<&str> {
+        known(&self.hostname, UNDEFINED_HOSTNAME)
+    }
+
+    /// The extra data the sensor sent (JSON text), unless empty.
+    pub fn extra_data(&self) -> Option<&str> {
+        known(&self.additional_data, "{}")
+    }
+
+    /// The decoded raw HTTP request, for web honeypots.
+    pub fn raw_http_request(&self) -> Option<&str> {
+        known(&self.rawhttp, "-")
+    }
+
+    /// Session start as the sensor sent it, if it did.
+    pub fn session_started(&self) -> Option<&str> {
+        known(&self.session_start, "")
+    }
+
+    /// Session end as the sensor sent it, if it did.
+    pub fn session_ended(&self) -> Option<&str> {
+        known(&self.session_end, "")
+    }
+}
+
+/// `text` unless it is empty or the `placeholder` stored for "unknown".
+fn known<'a>(text: &'a str, placeholder: &str) -> Option<&'a str> {
+    (!text.is_empty() && text != placeholder).then_some(text)
+}
+
+/// A port sent as text, when it reads as one (surrounding blanks ignored).
+fn port(text: Option<&str>) -> Option<u16> {
+    text?.trim().parse().ok()
+}
+
 /// Serde adapter for the legacy `YYYY-MM-DD HH:MM:SS` form (reads every mapping format).
 mod legacy_time {
     use super::Timestamp;
@@ -179,5 +264,68 @@ mod legacy_time {
             Raw::Text(text) => Timestamp::parse_mapping_format(&text).map_err(D::Error::custom),
             Raw::Millis(ms) => Ok(Timestamp::from_unix(ms.div_euclid(1000))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(changes: serde_json::Value) -> Alert {
+        let mut document = serde_json::json!({
+            "country": "CN", "countryName": "China", "vulnid": "",
+            "originalRequestString": "", "sourceEntryAS": "-",
+            "createTime": "2024-06-24 10:00:00", "clientDomain": false,
+            "peerIdent": "s1", "peerType": "SSH/console(cowrie)", "client": "-",
+            "location": "0.0 , 0.0", "locationDestination": "50.1 , 8.7",
+            "sourceEntryIp": "8.8.8.8", "sourceEntryPort": null, "additionalData": "{}",
+            "targetEntryIp": "1.2.3.4", "targetEntryPort": " 22 ", "targetCountry": "DE",
+            "targetCountryName": "Germany", "targetEntryAS": "AS3320 Deutsche Telekom AG",
+            "username": null, "password": null, "login": null, "targetport": null,
+            "clientVersion": null, "sessionStart": "", "sessionEnd": "x",
+            "recievedTime": "2024-06-24 10:00:01",
+        });
+        if let (Some(d), Some(c)) = (document.as_object_mut(), changes.as_object()) {
+            d.extend(c.clone());
+        }
+        serde_json::from_value(document).unwrap()
+    }
+
+    #[test]
+    fn placeholders_read_as_none() {
+        let a = stored(serde_json::json!({}));
+        assert_eq!(a.data_domain(), DataDomain::Private);
+        assert_eq!(a.source_location(), None);
+        assert_eq!(
+            a.target_location(),
+            Some(GeoPoint {
+                latitude: 50.1,
+                longitude: 8.7
+            })
+        );
+        assert_eq!((a.source_port(), a.target_port()), (None, Some(22)));
+        assert_eq!(a.source_as(), None);
+        assert_eq!(a.target_as(), Some("AS3320 Deutsche Telekom AG"));
+        assert_eq!(a.cve(), None);
+        assert_eq!(a.sensor_hostname(), None);
+        assert_eq!(a.extra_data(), None);
+        assert_eq!(a.raw_http_request(), None);
+        assert_eq!((a.session_started(), a.session_ended()), (None, Some("x")));
+    }
+
+    #[test]
+    fn values_read_as_values() {
+        let a = stored(serde_json::json!({
+            "clientDomain": true, "vulnid": "CVE-2017-0144", "hostname": "tpot-1",
+            "additionalData": "{\"a\":1}", "rawhttp": "GET / HTTP/1.1",
+            "sourceEntryPort": "50522", "targetEntryPort": "http", "sourceEntryAS": "",
+        }));
+        assert_eq!(a.data_domain(), DataDomain::Community);
+        assert_eq!((a.source_port(), a.target_port()), (Some(50522), None));
+        assert_eq!(a.source_as(), None);
+        assert_eq!(a.cve(), Some("CVE-2017-0144"));
+        assert_eq!(a.sensor_hostname(), Some("tpot-1"));
+        assert_eq!(a.extra_data(), Some("{\"a\":1}"));
+        assert_eq!(a.raw_http_request(), Some("GET / HTTP/1.1"));
     }
 }

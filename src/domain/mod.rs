@@ -3,15 +3,22 @@
 
 mod alert;
 mod data_domain;
+mod geo;
+mod health;
 mod query;
+mod request_string;
+mod text;
 mod time;
 mod user;
 
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use data_domain::DataDomain;
+pub use geo::GeoPoint;
+pub use health::ServiceHealth;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, rank_terms,
+    TermField, TimeField, rank_terms, term_value,
 };
+pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};

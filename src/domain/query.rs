@@ -3,7 +3,7 @@
 //! Both front ends (legacy REST and GraphQL) express every read as one of these typed
 //! queries; a store answers them without knowing which front end asked.
 
-use super::{DataDomain, TimeRange, Timestamp};
+use super::{Alert, DataDomain, TimeRange, Timestamp};
 use ipnet::IpNet;
 
 /// A field alerts can be grouped or matched by.
@@ -78,6 +78,40 @@ impl AlertFilter {
         self.equals.push((field, value.into()));
         self
     }
+
+    /// Whether `alert` satisfies the filter, decided in memory the way the stores decide it.
+    pub fn matches(&self, alert: &Alert) -> bool {
+        if !self.domain.includes(alert.client_domain)
+            || !self.received.contains(alert.recieved_time)
+            || !self.created.contains(alert.create_time)
+        {
+            return false;
+        }
+        if let Some(net) = &self.source_net
+            && !net.contains(&alert.source_entry_ip)
+        {
+            return false;
+        }
+        self.equals
+            .iter()
+            .all(|(field, value)| term_value(alert, *field).as_deref() == Some(value.as_str()))
+    }
+}
+
+/// The value an alert carries in a term field, as the stores group and match it.
+pub fn term_value(alert: &Alert, field: TermField) -> Option<String> {
+    Some(match field {
+        TermField::PeerType => alert.peer_type.clone(),
+        TermField::PeerIdent => alert.peer_ident.clone(),
+        TermField::SourceCountry => alert.country.clone(),
+        TermField::TargetCountry => alert.target_country.clone(),
+        TermField::SourceLocation => alert.location.clone(),
+        TermField::TargetLocation => alert.location_destination.clone(),
+        TermField::SourceIp => alert.source_entry_ip.to_string(),
+        TermField::RequestString => alert.original_request_string.clone(),
+        TermField::TargetPort => alert.target_entry_port.clone()?,
+        TermField::Hostname => alert.hostname.clone(),
+    })
 }
 
 /// One group of a terms aggregation.

@@ -83,11 +83,7 @@ pub fn for_connection(state: &AppState) -> Sensors {
 /// The key of an alert's sensor.
 pub fn sensor_key(alert: &crate::domain::Alert) -> SensorKey {
     SensorKey {
-        domain: if alert.client_domain {
-            DataDomain::Community
-        } else {
-            DataDomain::Private
-        },
+        domain: alert.data_domain(),
         sensor: alert.peer_ident.clone(),
     }
 }

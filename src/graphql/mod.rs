@@ -14,7 +14,6 @@ pub mod errors;
 pub mod examples;
 pub mod inputs;
 pub mod limits;
-pub mod live;
 pub mod loaders;
 pub mod map;
 pub mod page_asset;

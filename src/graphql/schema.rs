@@ -13,9 +13,7 @@ use super::types::{
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
 use crate::auth::{Attempt, AuthError};
-use crate::compat::retrieve_ips::{MAX_ADDRESSES, is_global_str};
-use crate::compat::tpot_stats::{TYPES as STATISTICS_TYPES, summarise};
-use crate::domain::{self, AlertFilter, AlertPage, TermField, TimeRange, Timestamp};
+use crate::domain::{self, AlertFilter, AlertPage, ServiceHealth, TermField, Timestamp};
 use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
@@ -50,23 +48,13 @@ impl Query {
         #[graphql(default)] domain: DataDomain,
     ) -> Result<AlertStats> {
         let state = state(ctx)?;
-        let now = state.clock.now();
-        let base = filter_of(ctx, domain, None)?;
-        let counts = futures::future::try_join_all([1i64, 5, 60, 1440].map(|minutes| {
-            let filter = base.clone().within(
-                domain::TimeField::Received,
-                TimeRange::since(now.plus_seconds(-60 * minutes)),
-            );
-            async move { state.query.count(&filter).await }
-        }))
-        .await
-        .map_err(errors::store)?;
-        Ok(AlertStats {
-            last_minute: counts[0],
-            last_5_minutes: counts[1],
-            last_hour: counts[2],
-            last_24_hours: counts[3],
-        })
+        let domain = Principal::of(ctx).domain(domain.into());
+        let stats = state
+            .query
+            .alert_stats(domain, state.clock.now())
+            .await
+            .map_err(errors::store)?;
+        Ok(stats.into())
     }
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
@@ -273,21 +261,14 @@ impl Query {
     ) -> Result<Option<Vec<AttackerCount>>> {
         let limit = page_size(first, MAX_ATTACKERS)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let size = if global_only { MAX_ADDRESSES } else { limit };
-        let terms = if limit == 0 {
-            Vec::new()
-        } else {
-            state(ctx)?
-                .query
-                .terms(&filter, TermField::SourceIp, size)
-                .await
-                .map_err(errors::store)?
-        };
+        let terms = state(ctx)?
+            .query
+            .attackers(&filter, global_only, limit)
+            .await
+            .map_err(errors::store)?;
         Ok(Some(
             terms
                 .into_iter()
-                .filter(|t| !global_only || is_global_str(&t.key))
-                .take(limit)
                 .map(|t| AttackerCount {
                     ip: t.key,
                     count: t.count,
@@ -326,20 +307,18 @@ impl Query {
         filter: Option<AlertFilterInput>,
     ) -> Result<HoneypotStatistics> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let query = &state(ctx)?.query;
-        let total = query.count(&filter).await.map_err(errors::store)?;
-        let per_type = query
-            .terms(&filter, TermField::PeerType, STATISTICS_TYPES)
+        let stats = state(ctx)?
+            .query
+            .honeypot_statistics(&filter)
             .await
             .map_err(errors::store)?;
-        let installations = query.installations(&filter).await.map_err(errors::store)?;
-        let (honeypots, daemons, per_type_installations) = summarise(&installations);
         Ok(HoneypotStatistics {
-            total_alerts: total,
-            alerts_per_type: per_type.into_iter().map(Into::into).collect(),
-            total_honeypots: honeypots as u64,
-            total_daemons: daemons as u64,
-            honeypots_per_type: per_type_installations
+            total_alerts: stats.total_alerts,
+            alerts_per_type: stats.alerts_per_type.into_iter().map(Into::into).collect(),
+            total_honeypots: stats.honeypots,
+            total_daemons: stats.daemons,
+            honeypots_per_type: stats
+                .honeypots_per_type
                 .into_iter()
                 .map(|(honeypot_type, count)| HoneypotTypeCount {
                     honeypot_type,
@@ -416,13 +395,15 @@ impl Query {
     #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn health(&self, ctx: &Context<'_>) -> Result<Health> {
         let state = state(ctx)?;
-        let store_up = state.query.health().await;
-        let ingest_up = state.writer.is_healthy();
+        let health = ServiceHealth {
+            store_up: state.query.health().await,
+            ingest_up: state.writer.is_healthy(),
+        };
         Ok(Health {
-            store_up,
-            ingest_up,
+            store_up: health.store_up,
+            ingest_up: health.ingest_up,
             ingest_backlog: state.writer.backlog() as u64,
-            heartbeat: crate::compat::heartbeat::token(store_up, ingest_up).to_owned(),
+            heartbeat: health.token().to_owned(),
         })
     }
 

@@ -7,7 +7,6 @@
 
 use super::auth::{claims_from_authorization, token_claims};
 use super::errors::{UNAUTHENTICATED, coded};
-use super::live;
 use super::types::AlertNode;
 use crate::app::AppState;
 use crate::config::Settings;
@@ -225,7 +224,7 @@ impl Watch {
                 () = expiry => Event::Check,
             };
             match event {
-                Event::Received(Ok(alert)) if live::matches(&alert, &self.filter) => {
+                Event::Received(Ok(alert)) if self.filter.matches(&alert) => {
                     return Some(Ok(AlertNode(alert)));
                 }
                 Event::Received(Ok(_)) => {}

@@ -3,9 +3,9 @@
 //! those this server has not published itself (alerts posted to the other servers). One query
 //! per poll, whatever the number of subscribers; nothing at all while nobody listens.
 
+use super::AlertFeed;
 use crate::clock::Clock;
 use crate::domain::{AlertCursor, AlertFilter, AlertPage, DataDomain, TimeField, TimeRange};
-use crate::graphql::live::AlertFeed;
 use crate::query::QueryLayer;
 use std::sync::Arc;
 use std::time::Duration;

@@ -22,6 +22,7 @@ pub mod classify;
 pub mod cluster_feed;
 pub mod document;
 pub mod ews;
+pub mod feed;
 pub mod geoip;
 pub mod pyfmt;
 pub mod truncate;
@@ -37,5 +38,6 @@ pub use document::{
     build_alerts, document_id,
 };
 pub use ews::{AlertChild, Credentials, Endpoint, EwsError, EwsMessage, RawAlert, parse_message};
+pub use feed::AlertFeed;
 pub use geoip::{GeoInfo, GeoIp, GeoIpError};
 pub use writer::{BatchWriter, WriteError, WriterLimits};

@@ -1,7 +1,7 @@
 //! The few Python behaviours the legacy documents depend on: `repr(float)`, `json.dumps` of a
 //! string dictionary and `urllib.parse.unquote`.
 
-use percent_encoding::percent_decode_str;
+pub use crate::domain::unquote;
 use std::fmt::Write as _;
 
 /// Python's `repr(float)`: the shortest text that reads back as the same number, with at least
@@ -78,15 +78,6 @@ pub fn json_string(out: &mut String, text: &str) {
         }
     }
     out.push('"');
-}
-
-/// Python's `urllib.parse.unquote`: `%XX` sequences are decoded as UTF-8, invalid byte sequences
-/// become U+FFFD, malformed escapes stay as they are and `+` is *not* a space.
-pub fn unquote(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    String::from_utf8_lossy(&percent_decode_str(text).collect::<Vec<u8>>()).into_owned()
 }
 
 #[cfg(test)]

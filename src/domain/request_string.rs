@@ -1,37 +1,25 @@
-//! The `requestString` of `retrieveAlertsJson` (legacy rules, plus decision 8 for cowrie
-//! input sent as a Python list).
+//! The display form of an alert's request, as the legacy ticker (`retrieveAlertsJson`
+//! `requestString`) and GraphQL `displayRequest` show it (legacy rules, plus decision 8 for
+//! cowrie input sent as a Python list).
 
-use super::params::unquote;
-use crate::domain::Alert;
+use super::Alert;
+use super::text::{html_escape, unquote};
 
 const COWRIE: &str = "SSH/console(cowrie)";
 const HERALDING: &str = "Passwords(heralding)";
 
-/// Python's `html.escape(s, quote=True)`.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
+impl Alert {
+    /// The request as the legacy ticker shows it (HTML-escaped; the credentials for login
+    /// honeypots without a request).
+    pub fn display_request(&self) -> String {
+        build(
+            &self.peer_type,
+            &self.original_request_string,
+            self.username.as_deref(),
+            self.password.as_deref(),
+            self.login.as_deref(),
+        )
     }
-    out
-}
-
-/// The display string of an alert's request.
-pub fn request_string(alert: &Alert) -> String {
-    build(
-        &alert.peer_type,
-        &alert.original_request_string,
-        alert.username.as_deref(),
-        alert.password.as_deref(),
-        alert.login.as_deref(),
-    )
 }
 
 /// The rules, in order:
@@ -39,7 +27,7 @@ pub fn request_string(alert: &Alert) -> String {
 /// 2. cowrie: the input as a Python list → commands joined with `; ` (decision 8); otherwise
 ///    the legacy rule (escape, line feeds to `"; "`, drop the first two characters);
 /// 3. anything else: percent-decoded, then escaped.
-pub fn build(
+fn build(
     peer_type: &str,
     request: &str,
     username: Option<&str>,
@@ -73,7 +61,7 @@ pub fn build(
 }
 
 /// Reads the Python `repr` of a list of strings (`['a', "b'c"]`); `None` for anything else.
-pub fn python_list(text: &str) -> Option<Vec<String>> {
+fn python_list(text: &str) -> Option<Vec<String>> {
     let inner = text.strip_prefix('[')?.strip_suffix(']')?;
     let mut items = Vec::new();
     let mut chars = inner.chars().peekable();

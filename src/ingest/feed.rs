@@ -1,7 +1,8 @@
-//! The live feed behind `subscription alertAdded`: the ingest route publishes every alert once
-//! its batch is durable, and each subscriber filters the feed for itself.
+//! The live feed of newly stored alerts: the ingest route publishes every alert once its batch
+//! is durable, and each subscriber (GraphQL `alertAdded`) filters the feed for itself with
+//! [`AlertFilter::matches`](crate::domain::AlertFilter::matches).
 
-use crate::domain::{Alert, AlertFilter, TermField};
+use crate::domain::Alert;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -67,39 +68,4 @@ impl AlertFeed {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Alert>> {
         self.sender.subscribe()
     }
-}
-
-/// Whether `alert` satisfies `filter`, decided in memory the way the stores decide it.
-pub fn matches(alert: &Alert, filter: &AlertFilter) -> bool {
-    if !filter.domain.includes(alert.client_domain)
-        || !filter.received.contains(alert.recieved_time)
-        || !filter.created.contains(alert.create_time)
-    {
-        return false;
-    }
-    if let Some(net) = &filter.source_net
-        && !net.contains(&alert.source_entry_ip)
-    {
-        return false;
-    }
-    filter
-        .equals
-        .iter()
-        .all(|(field, value)| term_value(alert, *field).as_deref() == Some(value.as_str()))
-}
-
-/// The value an alert carries in a term field.
-pub fn term_value(alert: &Alert, field: TermField) -> Option<String> {
-    Some(match field {
-        TermField::PeerType => alert.peer_type.clone(),
-        TermField::PeerIdent => alert.peer_ident.clone(),
-        TermField::SourceCountry => alert.country.clone(),
-        TermField::TargetCountry => alert.target_country.clone(),
-        TermField::SourceLocation => alert.location.clone(),
-        TermField::TargetLocation => alert.location_destination.clone(),
-        TermField::SourceIp => alert.source_entry_ip.to_string(),
-        TermField::RequestString => alert.original_request_string.clone(),
-        TermField::TargetPort => alert.target_entry_port.clone()?,
-        TermField::Hostname => alert.hostname.clone(),
-    })
 }

@@ -1,0 +1,86 @@
+//! The alert listing as a Relay cursor connection.
+
+use super::{AlertNode, encode_cursor, state};
+use crate::domain::{self, Alert, AlertFilter};
+use crate::graphql::errors::{self};
+use crate::graphql::loaders::prefetch_sensors;
+use async_graphql::{Context, Object, Result, SimpleObject};
+use std::sync::Arc;
+
+/// A page of alerts, newest first.
+pub struct AlertConnection {
+    /// The filter of the listing, for `totalCount`.
+    pub filter: AlertFilter,
+    /// The order of the listing, for the cursors.
+    pub order_by: domain::TimeField,
+    /// The alerts of this page.
+    pub alerts: Vec<Arc<Alert>>,
+    /// Whether more follow.
+    pub has_next_page: bool,
+    /// Whether this page continues an earlier one.
+    pub has_previous_page: bool,
+}
+
+/// A page of alerts, newest first (Relay cursor connection).
+#[Object]
+impl AlertConnection {
+    /// How many alerts match the filter in all.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        state(ctx)?
+            .query
+            .count(&self.filter)
+            .await
+            .map_err(errors::store)
+    }
+
+    /// The alerts with their cursors.
+    async fn edges(&self, ctx: &Context<'_>) -> Result<Vec<AlertEdge>> {
+        prefetch_sensors(ctx, ctx.look_ahead().field("node"), &self.alerts).await?;
+        Ok(self
+            .alerts
+            .iter()
+            .map(|a| AlertEdge {
+                cursor: encode_cursor(self.order_by, a),
+                node: AlertNode(a.clone()),
+            })
+            .collect())
+    }
+
+    /// The alerts.
+    async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<AlertNode>> {
+        prefetch_sensors(ctx, ctx.look_ahead(), &self.alerts).await?;
+        Ok(self.alerts.iter().cloned().map(AlertNode).collect())
+    }
+
+    /// Where this page is.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.alerts.first().map(|a| encode_cursor(self.order_by, a)),
+            end_cursor: self.alerts.last().map(|a| encode_cursor(self.order_by, a)),
+        }
+    }
+}
+
+/// An alert and its position.
+#[derive(SimpleObject)]
+pub struct AlertEdge {
+    /// Pass as `after` to continue behind this alert.
+    pub cursor: String,
+    /// The alert.
+    pub node: AlertNode,
+}
+
+/// Where a page is.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    /// Whether more alerts follow.
+    pub has_next_page: bool,
+    /// Whether the page continues an earlier one.
+    pub has_previous_page: bool,
+    /// The first alert's cursor.
+    pub start_cursor: Option<String>,
+    /// The last alert's cursor.
+    pub end_cursor: Option<String>,
+}
