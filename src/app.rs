@@ -2,6 +2,7 @@
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::compat::cache::AnswerCache;
 use crate::config::Settings;
 use crate::graphql::auth::JwtKeys;
 use crate::graphql::live::AlertFeed;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The query layer every read goes through.
     pub query: Arc<QueryLayer>,
+    /// The answer cache of the legacy routes.
+    pub answers: Arc<AnswerCache>,
     /// Credential checks.
     pub auth: Arc<Authenticator>,
     /// Where "now" comes from.
@@ -170,11 +173,8 @@ impl AppState {
                 metrics.writer.clone(),
             )),
             geoip: Arc::new(geoip),
-            query: Arc::new(QueryLayer::new(
-                store.clone(),
-                settings.cache,
-                metrics.reads.clone(),
-            )),
+            query: Arc::new(QueryLayer::new(store.clone())),
+            answers: Arc::new(AnswerCache::new(settings.cache, metrics.reads.clone())),
             metrics,
             auth: Arc::new(auth),
             store,

@@ -1,13 +1,13 @@
 //! `GET /alert/retrieveAlertStats`: alerts received in the last 24 hours, hour, 5 minutes and
 //! minute (open-ended: future-dated alerts count).
 
-use super::params::Params;
+use super::cache::{Legacy, OrAnswer};
+use super::params::DomainParams;
 use super::response::json;
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TimeField, TimeRange};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use futures::future::try_join_all;
 use serde_json::{Map, Value, json};
@@ -22,13 +22,11 @@ const RANGES: [(&str, u64); 4] = [
 ];
 
 /// `GET /alert/retrieveAlertStats`.
-pub async fn alert_stats(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(&uri, &[], Some(domain), None);
+pub async fn alert_stats(State(state): State<AppState>, request: Legacy<DomainParams>) -> Response {
+    let domain = request.params.ci.domain();
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let now = state.clock.now();
             let counts = try_join_all(RANGES.iter().map(|(_, minutes)| {
                 let since = windows::minutes_ago(now, *minutes).unwrap_or(now);
@@ -38,7 +36,7 @@ pub async fn alert_stats(State(state): State<AppState>, uri: Uri) -> Response {
                 async move { query_layer.count(&filter).await }
             }))
             .await
-            .map_err(|_| json(&json!({})))?;
+            .or_answer(|| json(&json!({})))?;
             let out: Map<String, Value> = RANGES
                 .iter()
                 .zip(counts)
