@@ -1,10 +1,10 @@
 //! The shared state every HTTP handler sees, and how it is assembled from the settings.
 
 use crate::auth::Authenticator;
+use crate::auth::tokens::{JwtKeys, TokenKeyError};
 use crate::clock::Clock;
 use crate::compat::cache::AnswerCache;
 use crate::config::Settings;
-use crate::graphql::auth::JwtKeys;
 use crate::graphql::live::AlertFeed;
 use crate::ingest::{BatchWriter, GeoIp, WriterLimits};
 use crate::metrics::Metrics;
@@ -21,8 +21,6 @@ use std::sync::Arc;
 pub struct AppState {
     /// The configuration in force.
     pub settings: Arc<Settings>,
-    /// The alert and user store (writes and users; reads go through `query`).
-    pub store: Arc<dyn Store>,
     /// The query layer every read goes through.
     pub query: Arc<QueryLayer>,
     /// The answer cache of the legacy routes.
@@ -64,7 +62,7 @@ pub enum StartupError {
     GeoIp(String),
     /// The GraphQL token keys could not be loaded.
     #[error("cannot load the GraphQL token keys: {0}")]
-    Jwt(String),
+    Jwt(#[from] TokenKeyError),
     /// The Elasticsearch cluster could not be used.
     #[error("cannot use Elasticsearch at {host} (elasticsearch_host): {source}")]
     Elasticsearch {
@@ -158,7 +156,7 @@ impl AppState {
             settings.enforce_user_flags,
             settings.auth_attempts_per_minute,
         );
-        let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
+        let jwt = JwtKeys::from_settings(&settings)?;
         let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
         crate::retention::spawn(store.clone(), clock, settings.retention_days);
@@ -173,11 +171,10 @@ impl AppState {
                 metrics.writer.clone(),
             )),
             geoip: Arc::new(geoip),
-            query: Arc::new(QueryLayer::new(store.clone())),
+            query: Arc::new(QueryLayer::new(store)),
             answers: Arc::new(AnswerCache::new(settings.cache, metrics.reads.clone())),
             metrics,
             auth: Arc::new(auth),
-            store,
             settings: Arc::new(settings),
         })
     }

@@ -14,6 +14,7 @@
 //! logged with both, never with the token.
 
 pub mod backoff;
+pub mod tokens;
 pub mod verifier;
 
 pub use verifier::hash_token;
