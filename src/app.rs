@@ -1,9 +1,10 @@
 //! The shared state every HTTP handler sees, and how it is assembled from the settings.
 
 use crate::auth::Authenticator;
+use crate::auth::tokens::{JwtKeys, TokenKeyError};
 use crate::clock::Clock;
+use crate::compat::cache::AnswerCache;
 use crate::config::Settings;
-use crate::graphql::auth::JwtKeys;
 use crate::ingest::{AlertFeed, BatchWriter, GeoIp, WriterLimits};
 use crate::metrics::Metrics;
 use crate::query::QueryLayer;
@@ -19,10 +20,10 @@ use std::sync::Arc;
 pub struct AppState {
     /// The configuration in force.
     pub settings: Arc<Settings>,
-    /// The alert and user store (writes and users; reads go through `query`).
-    pub store: Arc<dyn Store>,
     /// The query layer every read goes through.
     pub query: Arc<QueryLayer>,
+    /// The answer cache of the legacy routes.
+    pub answers: Arc<AnswerCache>,
     /// Credential checks.
     pub auth: Arc<Authenticator>,
     /// Where "now" comes from.
@@ -60,7 +61,7 @@ pub enum StartupError {
     GeoIp(String),
     /// The GraphQL token keys could not be loaded.
     #[error("cannot load the GraphQL token keys: {0}")]
-    Jwt(String),
+    Jwt(#[from] TokenKeyError),
     /// The Elasticsearch cluster could not be used.
     #[error("cannot use Elasticsearch at {host} (elasticsearch_host): {source}")]
     Elasticsearch {
@@ -158,15 +159,11 @@ impl AppState {
             settings.enforce_user_flags,
             settings.auth_attempts_per_minute,
         );
-        let jwt = JwtKeys::from_settings(&settings).map_err(StartupError::Jwt)?;
+        let jwt = JwtKeys::from_settings(&settings)?;
         let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
         crate::retention::spawn(store.clone(), clock, settings.retention_days);
-        let query = Arc::new(QueryLayer::new(
-            store.clone(),
-            settings.cache,
-            metrics.reads.clone(),
-        ));
+        let query = Arc::new(QueryLayer::new(store.clone()));
         let live = AlertFeed::new();
         if settings.elasticsearch_host.is_some() {
             // Other servers may share the cluster: their alerts reach this server's feed too.
@@ -178,15 +175,15 @@ impl AppState {
             shutdown: Shutdown::default(),
             clock,
             writer: Arc::new(BatchWriter::spawn(
-                store.clone(),
+                store,
                 WriterLimits::default(),
                 metrics.writer.clone(),
             )),
             geoip: Arc::new(geoip),
             query,
+            answers: Arc::new(AnswerCache::new(settings.cache, metrics.reads.clone())),
             metrics,
             auth: Arc::new(auth),
-            store,
             settings: Arc::new(settings),
         })
     }

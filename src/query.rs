@@ -1,12 +1,7 @@
 //! The query layer: the one place the front ends (legacy REST in [`crate::compat`] and
 //! GraphQL in [`crate::graphql`]) read through. It wraps the [`Store`] with typed questions,
-//! completes date histograms the way Elasticsearch does (gap filling), and owns the answer
-//! cache.
-//!
-//! The cache coalesces concurrent misses for the same key into one computation, keeps every
-//! entry for its own lifetime, and is a pass-through when caching is switched off. A key names
-//! everything that changes an answer: the route, the complete query string, the effective data
-//! domain and, for authenticated answers, the reader.
+//! completes date histograms the way Elasticsearch does (gap filling). It holds typed reads
+//! only: the legacy answer cache is [`crate::compat::cache`].
 
 mod attackers;
 mod stats;
@@ -17,18 +12,13 @@ pub use stats::{AlertStats, HoneypotStatistics};
 pub use timeline::{MAX_BUCKETS, TimelineError};
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
-    TermCount, TermField, TimeField, Timestamp,
+    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
+    TermField, TimeField, Timestamp,
 };
-use crate::metrics::ReadMetrics;
 use crate::store::{StatisticsDocument, Store, StoreError};
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-/// Most bytes of answer bodies the cache keeps at once.
-pub const CACHE_BYTES: u64 = 64 << 20;
 /// Terms size of [`QueryLayer::counts_for`]: more distinct values than any sensor fleet has.
 pub const COUNTS_FOR_LIMIT: usize = 100_000;
 
@@ -50,127 +40,15 @@ pub enum Densify {
     },
 }
 
-/// What identifies a cached answer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey {
-    /// The route (request path).
-    pub route: String,
-    /// The query parameters the answer depends on, in a canonical form.
-    pub query: String,
-    /// The data domain the answer was computed for, when the route filters by domain.
-    pub domain: Option<DataDomain>,
-    /// The authenticated reader, for answers of private routes.
-    pub reader: Option<String>,
-}
-
-/// A rendered answer as the cache keeps it: HTTP status, content type and body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// HTTP status code.
-    pub status: u16,
-    /// `Content-Type` header value.
-    pub content_type: &'static str,
-    /// The body.
-    pub body: Arc<str>,
-}
-
-impl Answer {
-    /// A 200 answer.
-    pub fn ok(content_type: &'static str, body: impl Into<Arc<str>>) -> Self {
-        Answer {
-            status: 200,
-            content_type,
-            body: body.into(),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct CacheEntry {
-    ttl: Duration,
-    answer: Answer,
-}
-
-struct PerEntryTtl;
-
-impl moka::Expiry<CacheKey, CacheEntry> for PerEntryTtl {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &CacheEntry,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
-/// Typed reads over a store, plus the answer cache.
+/// Typed reads over a store.
 pub struct QueryLayer {
     store: Arc<dyn Store>,
-    cache: Option<moka::future::Cache<CacheKey, CacheEntry>>,
-    metrics: ReadMetrics,
 }
 
 impl QueryLayer {
-    /// A query layer over `store`; `cache` switches the answer cache on; it counts into
-    /// `metrics`.
-    pub fn new(store: Arc<dyn Store>, cache: bool, metrics: ReadMetrics) -> Self {
-        let cache = cache.then(|| {
-            moka::future::Cache::builder()
-                .max_capacity(CACHE_BYTES)
-                .weigher(|key: &CacheKey, entry: &CacheEntry| {
-                    let bytes = key.route.len() + key.query.len() + entry.answer.body.len();
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
-                .expire_after(PerEntryTtl)
-                .build()
-        });
-        QueryLayer {
-            store,
-            cache,
-            metrics,
-        }
-    }
-
-    /// Whether answers are cached.
-    pub fn caches(&self) -> bool {
-        self.cache.is_some()
-    }
-
-    /// The answer for `key`: a cached one while it is younger than its lifetime, otherwise the
-    /// one `compute` produces. Concurrent misses for the same key wait for one computation.
-    /// `Ok` answers are kept for `ttl` (`None`: not kept); `Err` answers (computed while the
-    /// store failed) are handed to every waiter but never kept.
-    pub async fn cached<F>(&self, key: CacheKey, ttl: Option<Duration>, compute: F) -> Answer
-    where
-        F: Future<Output = Result<Answer, Answer>>,
-    {
-        let metrics = &self.metrics;
-        let (Some(cache), Some(ttl)) = (&self.cache, ttl.filter(|t| !t.is_zero())) else {
-            return compute.await.unwrap_or_else(|uncached| {
-                metrics.store_read_errors.inc();
-                uncached
-            });
-        };
-        let mut computed = false;
-        let answer = cache
-            .try_get_with(key, async {
-                computed = true;
-                metrics.cache_misses.inc();
-                compute.await.map(|answer| CacheEntry { ttl, answer })
-            })
-            .await
-            .map_or_else(
-                |uncached| {
-                    metrics.store_read_errors.inc();
-                    (*uncached).clone()
-                },
-                |entry| entry.answer,
-            );
-        if !computed {
-            metrics.cache_hits.inc();
-        }
-        answer
+    /// A query layer over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        QueryLayer { store }
     }
 
     /// Whether the store answers.
@@ -363,123 +241,6 @@ mod tests {
             .iter()
             .map(|b| (b.start.format_legacy(), b.count))
             .collect()
-    }
-
-    fn layer(cache: bool) -> (QueryLayer, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::embedded::EmbeddedStore::open(dir.path()).unwrap();
-        (
-            QueryLayer::new(Arc::new(store), cache, ReadMetrics::default()),
-            dir,
-        )
-    }
-
-    fn key(query: &str, reader: Option<&str>) -> CacheKey {
-        CacheKey {
-            route: "/alert/x".into(),
-            query: query.into(),
-            domain: Some(DataDomain::Community),
-            reader: reader.map(str::to_owned),
-        }
-    }
-
-    #[tokio::test]
-    async fn concurrent_misses_compute_once() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let (layer, _dir) = layer(true);
-        let layer = Arc::new(layer);
-        let runs = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (layer, runs) = (layer.clone(), runs.clone());
-            tasks.push(tokio::spawn(async move {
-                layer
-                    .cached(key("a=1", None), Some(Duration::from_secs(60)), async {
-                        runs.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        Ok(Answer::ok("text/plain", "one"))
-                    })
-                    .await
-            }));
-        }
-        for task in tasks {
-            assert_eq!(&*task.await.unwrap().body, "one");
-        }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn keys_lifetimes_and_failures() {
-        let (layer, _dir) = layer(true);
-        let ttl = Some(Duration::from_secs(60));
-        let answer = |body: &'static str| async move { Ok(Answer::ok("text/plain", body)) };
-        assert_eq!(
-            &*layer.cached(key("a", None), ttl, answer("1")).await.body,
-            "1"
-        );
-        assert_eq!(
-            &*layer.cached(key("a", None), ttl, answer("2")).await.body,
-            "1"
-        );
-        // another reader, another query string: other entries
-        assert_eq!(
-            &*layer
-                .cached(key("a", Some("alice")), ttl, answer("3"))
-                .await
-                .body,
-            "3"
-        );
-        assert_eq!(
-            &*layer.cached(key("b", None), ttl, answer("4")).await.body,
-            "4"
-        );
-        // failures are answered but not kept
-        let failed = layer
-            .cached(key("c", None), ttl, async {
-                Err(Answer::ok("text/plain", "err"))
-            })
-            .await;
-        assert_eq!(&*failed.body, "err");
-        assert_eq!(
-            &*layer.cached(key("c", None), ttl, answer("5")).await.body,
-            "5"
-        );
-        // no lifetime: never kept
-        assert_eq!(
-            &*layer.cached(key("d", None), None, answer("6")).await.body,
-            "6"
-        );
-        assert_eq!(
-            &*layer.cached(key("d", None), None, answer("7")).await.body,
-            "7"
-        );
-        // entries expire after their own lifetime
-        let short = Some(Duration::from_millis(50));
-        assert_eq!(
-            &*layer.cached(key("e", None), short, answer("8")).await.body,
-            "8"
-        );
-        tokio::time::sleep(Duration::from_millis(120)).await;
-        assert_eq!(
-            &*layer.cached(key("e", None), short, answer("9")).await.body,
-            "9"
-        );
-    }
-
-    #[tokio::test]
-    async fn disabled_cache_passes_through() {
-        let (layer, _dir) = layer(false);
-        assert!(!layer.caches());
-        let ttl = Some(Duration::from_secs(60));
-        let answer = |body: &'static str| async move { Ok(Answer::ok("text/plain", body)) };
-        assert_eq!(
-            &*layer.cached(key("a", None), ttl, answer("1")).await.body,
-            "1"
-        );
-        assert_eq!(
-            &*layer.cached(key("a", None), ttl, answer("2")).await.body,
-            "2"
-        );
     }
 
     #[test]

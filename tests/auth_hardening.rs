@@ -439,3 +439,62 @@ async fn authentication_failures_are_logged_with_user_and_address_never_the_toke
         "the bearer token is logged: {log}"
     );
 }
+
+/// With the store down (a cluster nobody listens on), legacy reads answer their legacy error
+/// forms (a private route: 403, as PEBA rejected on store errors) and each failure is logged
+/// once, with its route.
+#[tokio::test]
+async fn store_outages_of_legacy_routes_are_logged_once_with_the_route() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let cluster = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let dir = tempfile::tempdir().unwrap();
+    let host = format!("elasticsearch_host={cluster}");
+    let (mut child, addr) =
+        serve_logged(dir.path(), &[&host, "elastictimeout=1"], &[]).expect("starts");
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let count = client
+        .get(format!(
+            "{base}/alert/retrieveAlertsCount?time=day&out=json"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(count.status(), 200);
+    assert_eq!(count.text().await.unwrap(), "{\"AlertCount\":false}\n");
+    let tops = client
+        .get(format!("{base}/alert/tops?type=urls"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tops.text().await.unwrap(), "Nope");
+    let private = client
+        .post(format!("{base}/alert/retrieveIPs"))
+        .body(credentials("reader", "readerpass"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 403);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = without_ansi(&std::fs::read_to_string(dir.path().join("stderr.log")).unwrap());
+    for route in [
+        "/alert/retrieveAlertsCount",
+        "/alert/tops",
+        "/alert/retrieveIPs",
+    ] {
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                l.contains("store read failed") && l.contains(&format!("route=\"{route}\""))
+            })
+            .collect();
+        assert_eq!(lines.len(), 1, "{route}: {log}");
+        assert!(
+            lines[0].contains("ERROR") && lines[0].contains("store unavailable"),
+            "{}",
+            lines[0]
+        );
+    }
+}

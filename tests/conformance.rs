@@ -585,14 +585,8 @@ async fn both_stores_answer_every_query_family_alike() {
 
     let questions = questions(&data);
     let layers = [
-        (
-            QueryLayer::new(embedded.clone(), false, Default::default()),
-            embedded.clone(),
-        ),
-        (
-            QueryLayer::new(elastic_dyn.clone(), false, Default::default()),
-            elastic_dyn.clone(),
-        ),
+        (QueryLayer::new(embedded.clone()), embedded.clone()),
+        (QueryLayer::new(elastic_dyn.clone()), elastic_dyn.clone()),
     ];
     let started = std::time::Instant::now();
     let results: Vec<(usize, String, String)> = futures::stream::iter(questions.iter().enumerate())
@@ -758,8 +752,8 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
 
     let questions = questions(&data);
     let layers = [
-        QueryLayer::new(expired.clone(), false, Default::default()),
-        QueryLayer::new(fresh.clone(), false, Default::default()),
+        QueryLayer::new(expired.clone()),
+        QueryLayer::new(fresh.clone()),
     ];
     let mut failures = Vec::new();
     for (i, q) in questions.iter().enumerate() {
@@ -834,8 +828,8 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
     assert_eq!(version, 2);
 
     let layers = [
-        QueryLayer::new(migrated.clone(), false, Default::default()),
-        QueryLayer::new(fresh.clone(), false, Default::default()),
+        QueryLayer::new(migrated.clone()),
+        QueryLayer::new(fresh.clone()),
     ];
     let questions = questions(&data);
     let mut failures = Vec::new();

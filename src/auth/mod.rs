@@ -11,9 +11,10 @@
 //! within that time. A successful verification is remembered for the record it matched
 //! (until the record changes), so a busy sender is not slowed down. Checks that must verify a
 //! token spend attempts of the client address and the user name ([`backoff`]); failures are
-//! logged with both, never with the token.
+//! logged with both, never with the token (store failures are logged by the caller).
 
 pub mod backoff;
+pub mod tokens;
 pub mod verifier;
 
 pub use verifier::hash_token;
@@ -310,9 +311,8 @@ fn log_failure<T>(attempt: &Attempt<'_>, result: &Result<T, AuthError>) {
         .client
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     match error {
-        AuthError::Store(store) => {
-            tracing::warn!(user = ?user, %client, error = %store, "credentials not checked: user store failed");
-        }
+        // Logged by the caller, with its route.
+        AuthError::Store(_) => {}
         AuthError::Busy(_) | AuthError::RateLimited { .. } => {
             tracing::warn!(user = ?user, %client, reason = %error, "authentication refused");
         }

@@ -1,20 +1,31 @@
 //! `GET /alert/retrieveAlertsCount`: number of alerts received since `now/d` (`time=day`) or
 //! in the last `time` minutes.
 
-use super::params::{Params, decimal};
+use super::cache::{Answer, Legacy, OrAnswer, route_params};
+use super::params::decimal;
 use super::response::{json, plain, xml};
+use super::windows;
 use super::xml::Node;
-use super::{cache_key, windows};
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TimeField, TimeRange, Timestamp};
-use crate::query::Answer;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(60);
+
+route_params! {
+    /// What `retrieveAlertsCount` reads.
+    pub struct CountParams {
+        /// The data domain.
+        ci: "ci",
+        /// `day` or minutes.
+        time: "time",
+        /// `json` for a JSON answer.
+        out: "out",
+    }
+}
 
 /// What `time` selects: since midnight, or the last N minutes. `None` for anything invalid.
 pub fn window_start(now: Timestamp, time: &str) -> Option<Timestamp> {
@@ -25,15 +36,14 @@ pub fn window_start(now: Timestamp, time: &str) -> Option<Timestamp> {
 }
 
 /// `GET /alert/retrieveAlertsCount`.
-pub async fn alerts_count(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let as_json = params.wants_json();
-    let key = cache_key(&uri, &["time", "out"], Some(domain), None);
+pub async fn alerts_count(State(state): State<AppState>, request: Legacy<CountParams>) -> Response {
+    let params = &request.params;
+    let domain = params.ci.domain();
+    let as_json = params.out.wants_json();
     state
-        .query
-        .cached(key, Some(TTL), async {
-            let Some(time) = params.non_empty("time") else {
+        .answers
+        .answer(&request, None, Some(TTL), async {
+            let Some(time) = params.time.non_empty() else {
                 return Ok(plain(&state.settings.default_response));
             };
             let Some(since) = window_start(state.clock.now(), time) else {
@@ -41,10 +51,12 @@ pub async fn alerts_count(State(state): State<AppState>, uri: Uri) -> Response {
             };
             let filter =
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
-            match state.query.count(&filter).await {
-                Ok(n) => Ok(render(Some(n), as_json)),
-                Err(_) => Err(render(None, as_json)),
-            }
+            let n = state
+                .query
+                .count(&filter)
+                .await
+                .or_answer(|| render(None, as_json))?;
+            Ok(render(Some(n), as_json))
         })
         .await
         .into_response()

@@ -2,13 +2,11 @@
 //! types in the `time` window.
 
 use super::alerts_count::window_start;
-use super::cache_key;
-use super::params::Params;
+use super::cache::{Legacy, OrAnswer, route_params};
 use super::response::{json, plain};
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TermField, TimeField, TimeRange};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -17,15 +15,27 @@ const TTL: Duration = Duration::from_secs(13);
 /// Elasticsearch's default terms size, which the dashboard numbers depend on.
 pub const TYPES: usize = 10;
 
+route_params! {
+    /// What `retrieveAlertsCountWithType` reads.
+    pub struct CountWithTypeParams {
+        /// The data domain.
+        ci: "ci",
+        /// `day` or minutes.
+        time: "time",
+    }
+}
+
 /// `GET /alert/retrieveAlertsCountWithType`.
-pub async fn alerts_count_with_type(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(&uri, &["time"], Some(domain), None);
+pub async fn alerts_count_with_type(
+    State(state): State<AppState>,
+    request: Legacy<CountWithTypeParams>,
+) -> Response {
+    let params = &request.params;
+    let domain = params.ci.domain();
     state
-        .query
-        .cached(key, Some(TTL), async {
-            let Some(time) = params.non_empty("time") else {
+        .answers
+        .answer(&request, None, Some(TTL), async {
+            let Some(time) = params.time.non_empty() else {
                 return Ok(plain(&state.settings.default_response));
             };
             let Some(since) = window_start(state.clock.now(), time) else {
@@ -33,11 +43,13 @@ pub async fn alerts_count_with_type(State(state): State<AppState>, uri: Uri) -> 
             };
             let filter =
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
-            let total = state.query.count(&filter).await;
-            let types = state.query.terms(&filter, TermField::PeerType, TYPES).await;
-            let (Ok(total), Ok(types)) = (total, types) else {
-                return Err(json(&json!({})));
-            };
+            let failed = || json(&json!({}));
+            let total = state.query.count(&filter).await.or_answer(failed)?;
+            let types = state
+                .query
+                .terms(&filter, TermField::PeerType, TYPES)
+                .await
+                .or_answer(failed)?;
             let per_type: Map<String, Value> =
                 types.into_iter().map(|t| (t.key, json!(t.count))).collect();
             Ok(json(

@@ -1,16 +1,16 @@
 //! `POST /alert/retrieveAlertsCyber`: the `maxalerts` newest alerts (by `recievedTime`) of
 //! the last two UTC days, with attacker addresses.
 
+use super::cache::{Answer, Legacy, OrAnswer};
 use super::location::split_trimmed;
-use super::params::Params;
+use super::params::DomainParams;
 use super::private::PrivateReader;
 use super::response::xml;
+use super::windows;
 use super::xml::Node;
-use super::{cache_key, windows};
 use crate::app::AppState;
 use crate::domain::{Alert, AlertFilter, TimeField, TimeRange};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
@@ -19,33 +19,29 @@ const TTL: Duration = Duration::from_secs(1);
 /// `POST /alert/retrieveAlertsCyber`.
 pub async fn alerts_cyber(
     State(state): State<AppState>,
-    uri: Uri,
+    request: Legacy<DomainParams>,
     PrivateReader(reader): PrivateReader,
 ) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = reader.allowed_domain(params.domain());
-    let key = cache_key(&uri, &[], Some(domain), Some(&reader));
+    let domain = reader.allowed_domain(request.params.ci.domain());
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, Some(&reader), Some(TTL), async {
             let now = state.clock.now();
             let since = windows::days_ago_start(now, 1).unwrap_or(now);
             let filter =
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
-            match state
+            let alerts = state
                 .query
                 .latest_alerts(&filter, TimeField::Received, state.settings.max_alerts)
                 .await
-            {
-                Ok(alerts) => Ok(render(&alerts)),
-                Err(_) => Err(render(&[])),
-            }
+                .or_answer(|| render(&[]))?;
+            Ok(render(&alerts))
         })
         .await
         .into_response()
 }
 
-fn render(alerts: &[Alert]) -> crate::query::Answer {
+fn render(alerts: &[Alert]) -> Answer {
     let nodes = alerts
         .iter()
         .map(|a| {

@@ -1,14 +1,14 @@
 //! `GET /alert/retrieveAlertsJson`: the live ticker, the 35 newest alerts (by `recievedTime`)
 //! of the last two UTC days.
 
+use super::cache::{Answer, Legacy, OrAnswer};
 use super::location::split_spaced;
-use super::params::Params;
+use super::params::DomainParams;
 use super::response::json;
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
 use crate::domain::{Alert, AlertFilter, TimeField, TimeRange};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -20,25 +20,21 @@ pub const TICKER: usize = 35;
 pub const BONN: (&str, &str) = ("50.708021", "7.129191");
 
 /// `GET /alert/retrieveAlertsJson`.
-pub async fn alerts_json(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(&uri, &[], Some(domain), None);
+pub async fn alerts_json(State(state): State<AppState>, request: Legacy<DomainParams>) -> Response {
+    let domain = request.params.ci.domain();
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let now = state.clock.now();
             let since = windows::days_ago_start(now, 1).unwrap_or(now);
             let filter =
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
-            match state
+            let alerts = state
                 .query
                 .latest_alerts(&filter, TimeField::Received, TICKER)
                 .await
-            {
-                Ok(alerts) => Ok(render(&alerts)),
-                Err(_) => Err(render(&[])),
-            }
+                .or_answer(|| render(&[]))?;
+            Ok(render(&alerts))
         })
         .await
         .into_response()
@@ -73,6 +69,6 @@ pub fn element(a: &Alert) -> Value {
     })
 }
 
-fn render(alerts: &[Alert]) -> crate::query::Answer {
+fn render(alerts: &[Alert]) -> Answer {
     json(&json!({ "alerts": alerts.iter().map(element).collect::<Vec<_>>() }))
 }

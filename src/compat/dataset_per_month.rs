@@ -2,17 +2,27 @@
 //! UTC day of `createTime` (and per honeypot type) since `now-1M/d` or `now-{days}d/d`.
 
 use super::alerts_count_with_type::TYPES;
-use super::params::{Params, decimal};
+use super::cache::{Answer, Legacy, OrAnswer, route_params};
+use super::params::decimal;
 use super::response::{json, json_nope};
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
 use crate::domain::{AlertFilter, HistogramQuery, TermField, TimeField, TimeRange, Timestamp};
-use crate::query::{Answer, Densify};
+use crate::query::Densify;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
+
+route_params! {
+    /// What `datasetAlertsPerMonth` and `datasetAlertTypesPerMonth` read.
+    pub struct PerMonthParams {
+        /// The data domain.
+        ci: "ci",
+        /// Days back (default: one month).
+        days: "days",
+    }
+}
 
 /// Start of the window: `days` absent or empty → `now-1M/d`; decimal → `now-{days}d/d`.
 pub fn window_start(now: Timestamp, days: Option<&str>) -> Option<Timestamp> {
@@ -23,29 +33,40 @@ pub fn window_start(now: Timestamp, days: Option<&str>) -> Option<Timestamp> {
 }
 
 /// `GET /alert/datasetAlertsPerMonth` (cached 600 s).
-pub async fn alerts_per_month(State(state): State<AppState>, uri: Uri) -> Response {
-    answer(&state, &uri, false, Duration::from_secs(600))
+pub async fn alerts_per_month(
+    State(state): State<AppState>,
+    request: Legacy<PerMonthParams>,
+) -> Response {
+    answer(&state, &request, false, Duration::from_secs(600))
         .await
         .into_response()
 }
 
 /// `GET /alert/datasetAlertTypesPerMonth` (cached 3600 s).
-pub async fn alert_types_per_month(State(state): State<AppState>, uri: Uri) -> Response {
-    answer(&state, &uri, true, Duration::from_secs(3600))
+pub async fn alert_types_per_month(
+    State(state): State<AppState>,
+    request: Legacy<PerMonthParams>,
+) -> Response {
+    answer(&state, &request, true, Duration::from_secs(3600))
         .await
         .into_response()
 }
 
-async fn answer(state: &AppState, uri: &Uri, by_type: bool, ttl: Duration) -> Answer {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(uri, &["days"], Some(domain), None);
+async fn answer(
+    state: &AppState,
+    request: &Legacy<PerMonthParams>,
+    by_type: bool,
+    ttl: Duration,
+) -> Answer {
+    let params = &request.params;
+    let domain = params.ci.domain();
     state
-        .query
-        .cached(key, Some(ttl), async {
+        .answers
+        .answer(request, None, Some(ttl), async {
             let nope = || json_nope(&state.settings.default_response);
-            let since =
-                window_start(state.clock.now(), params.non_empty("days")).ok_or_else(nope)?;
+            let Some(since) = window_start(state.clock.now(), params.days.non_empty()) else {
+                return Ok(nope());
+            };
             let query = HistogramQuery {
                 filter: AlertFilter::domain(domain)
                     .within(TimeField::Created, TimeRange::since(since)),
@@ -62,7 +83,7 @@ async fn answer(state: &AppState, uri: &Uri, by_type: bool, ttl: Duration) -> An
                 .query
                 .histogram(&query, densify)
                 .await
-                .map_err(|_| nope())?;
+                .or_answer(nope)?;
             let mut days = Map::new();
             for bucket in buckets {
                 let day = bucket.start.format_legacy();

@@ -2,18 +2,29 @@
 //! `UTCtimeFrom` lies in `[gte, lt]` (inclusive), reduced to the requested ratios. Answers
 //! `Nope` when the store holds none.
 
-use super::cache_key;
-use super::params::{Params, unquote_plus};
+use super::cache::{Legacy, OrAnswer, route_params};
+use super::params::{Param, unquote_plus};
 use super::response::{json, plain};
 use crate::app::AppState;
 use crate::domain::Timestamp;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(1800);
+
+route_params! {
+    /// What `getStats` reads.
+    pub struct StatsParams {
+        /// First `UTCtimeFrom` (inclusive).
+        gte: "gte",
+        /// Last `UTCtimeFrom` (inclusive).
+        lt: "lt",
+        /// The honeypot types whose ratios are wanted, comma-separated.
+        values: "values",
+    }
+}
 
 /// The honeypot types `values` may name.
 pub const TYPES: &[&str] = &[
@@ -53,24 +64,23 @@ pub fn fields(values: Option<&str>) -> Vec<String> {
     fields
 }
 
-fn bound(params: &Params, name: &str) -> Option<Timestamp> {
-    let text = unquote_plus(params.get(name)?);
+fn bound(param: &Param) -> Option<Timestamp> {
+    let text = unquote_plus(param.get()?);
     Timestamp::parse_legacy(&text).ok()
 }
 
 /// `GET /alert/getStats`.
-pub async fn get_stats(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let key = cache_key(&uri, &["gte", "lt", "values"], None, None);
+pub async fn get_stats(State(state): State<AppState>, request: Legacy<StatsParams>) -> Response {
+    let params = &request.params;
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let nope = || plain(&state.settings.default_response);
             let now = state.clock.now();
-            let from = bound(&params, "gte").unwrap_or(now.plus_seconds(-Timestamp::DAY));
-            let to = bound(&params, "lt").unwrap_or(now);
-            let wanted = fields(params.get("values"));
-            let documents = state.query.statistics(from, to).await.map_err(|_| nope())?;
+            let from = bound(&params.gte).unwrap_or(now.plus_seconds(-Timestamp::DAY));
+            let to = bound(&params.lt).unwrap_or(now);
+            let wanted = fields(params.values.get());
+            let documents = state.query.statistics(from, to).await.or_answer(nope)?;
             let mut out = Map::new();
             for document in documents {
                 let Some(key) = document.get("UTCtimeFrom").map(|v| match v {

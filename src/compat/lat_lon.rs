@@ -1,39 +1,52 @@
 //! `GET /alert/retrieveLatLonAttacks`: the most frequent source (or destination) locations of
 //! the last 24 hours, or of the whole UTC day `offset` days ago.
 
+use super::cache::{Legacy, OrAnswer, route_params};
 use super::location::split_spaced;
-use super::params::{Params, decimal};
+use super::params::decimal;
 use super::response::{json, json_nope};
 use super::top_countries::{DEFAULT_TOPX, topx};
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TermField, TimeField, TimeRange, Timestamp};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(60);
 
+route_params! {
+    /// What `retrieveLatLonAttacks` reads.
+    pub struct LatLonParams {
+        /// The data domain.
+        ci: "ci",
+        /// `src` or `dst`.
+        direction: "direction",
+        /// Days back.
+        offset: "offset",
+        /// Locations in the list.
+        topx: "topx",
+    }
+}
+
 /// `GET /alert/retrieveLatLonAttacks`.
-pub async fn lat_lon(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(&uri, &["direction", "offset", "topx"], Some(domain), None);
+pub async fn lat_lon(State(state): State<AppState>, request: Legacy<LatLonParams>) -> Response {
+    let params = &request.params;
+    let domain = params.ci.domain();
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let nope = || json_nope(&state.settings.default_response);
-            let field = match params.non_empty("direction") {
+            let field = match params.direction.non_empty() {
                 None | Some("src") => TermField::SourceLocation,
                 Some("dst") => TermField::TargetLocation,
                 Some(_) => return Ok(nope()),
             };
-            let Some(limit) = topx(&params, DEFAULT_TOPX) else {
+            let Some(limit) = topx(&params.topx, DEFAULT_TOPX) else {
                 return Ok(nope());
             };
-            let days = match params.non_empty("offset") {
+            let days = match params.offset.non_empty() {
                 None => 0,
                 Some(text) => match decimal(text) {
                     Some(n) => n,
@@ -60,7 +73,7 @@ pub async fn lat_lon(State(state): State<AppState>, uri: Uri) -> Response {
                 .query
                 .terms(&filter, field, limit)
                 .await
-                .map_err(|_| nope())?;
+                .or_answer(nope)?;
             let list: Vec<Value> = terms
                 .into_iter()
                 .map(|t| {

@@ -1,7 +1,8 @@
 //! The legacy PEBA REST routes, answered byte for byte as PEBA answered them (V2022 read
 //! semantics with the fixes and product decisions listed in `compat/COMPATIBILITY.md`).
 //!
-//! Every handler reads through [`crate::query::QueryLayer`]; windows come from
+//! Every handler reads through [`crate::query::QueryLayer`] and answers through the answer
+//! cache ([`cache`]); windows come from
 //! [`crate::clock::Clock`], always in UTC.
 
 pub mod alert_stats;
@@ -9,6 +10,7 @@ pub mod alerts_count;
 pub mod alerts_count_with_type;
 pub mod alerts_cyber;
 pub mod alerts_json;
+pub mod cache;
 pub mod cors;
 pub mod dataset_per_month;
 pub mod get_stats;
@@ -30,37 +32,10 @@ pub mod windows;
 pub mod xml;
 
 use crate::app::AppState;
-use crate::auth::Reader;
-use crate::domain::DataDomain;
-use crate::query::CacheKey;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-
-/// The cache key of a request: path, the parameters `reads` that the route reads (other
-/// parameters do not change its answer, so they cannot make a request miss the cache), effective
-/// domain (which stands for `ci`), reader.
-pub fn cache_key(
-    uri: &Uri,
-    reads: &[&str],
-    domain: Option<DataDomain>,
-    reader: Option<&Reader>,
-) -> CacheKey {
-    let params = params::Params::parse(uri.query());
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for name in reads {
-        if let Some(value) = params.get(name) {
-            query.append_pair(name, value);
-        }
-    }
-    CacheKey {
-        route: uri.path().to_owned(),
-        query: query.finish(),
-        domain,
-        reader: reader.map(|r| r.name.to_string()),
-    }
-}
 
 fn allow(methods: &'static str) -> Response {
     let mut response = StatusCode::OK.into_response();

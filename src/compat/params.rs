@@ -1,8 +1,19 @@
 //! Legacy query-string parameters: Werkzeug decoding (`+` is a space, percent escapes,
 //! invalid UTF-8 replaced), the first occurrence of a name wins, and the `ci` domain choice.
+//! Routes read their parameters through the struct they declare with
+//! [`route_params!`](super::cache::route_params), never through [`Params`] itself.
 
+use super::cache::route_params;
 use crate::domain::DataDomain;
 pub use crate::domain::unquote;
+
+route_params! {
+    /// What routes that read only the data domain read.
+    pub struct DomainParams {
+        /// The data domain.
+        ci: "ci",
+    }
+}
 
 /// The decoded query string of one request.
 #[derive(Debug, Clone, Default)]
@@ -31,24 +42,40 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The first value of `name`, with an empty value treated as absent.
-    pub fn non_empty(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|v| !v.is_empty())
+    /// The parameter `name`, as a route reads it.
+    pub fn param(&self, name: &str) -> Param {
+        Param(self.get(name).map(str::to_owned))
+    }
+}
+
+/// One query parameter of a request: its first value, possibly empty, or none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Param(Option<String>);
+
+impl Param {
+    /// The value, possibly empty.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 
-    /// The data domain chosen by `ci`: `0` private, `-1` both, anything else (or nothing)
-    /// community.
+    /// The value, with an empty value treated as absent.
+    pub fn non_empty(&self) -> Option<&str> {
+        self.get().filter(|v| !v.is_empty())
+    }
+
+    /// The data domain this `ci` value chooses: `0` private, `-1` both, anything else (or
+    /// nothing) community.
     pub fn domain(&self) -> DataDomain {
-        match self.get("ci") {
+        match self.get() {
             Some("0") => DataDomain::Private,
             Some("-1") => DataDomain::All,
             _ => DataDomain::Community,
         }
     }
 
-    /// Whether `out=json` was asked for (exactly `json`).
+    /// Whether this `out` value asks for JSON (exactly `json`).
     pub fn wants_json(&self) -> bool {
-        self.get("out") == Some("json")
+        self.get() == Some("json")
     }
 }
 
@@ -77,13 +104,16 @@ mod tests {
         let p = Params::parse(Some("ci=0&ci=1&time=day&time=5"));
         assert_eq!(p.get("ci"), Some("0"));
         assert_eq!(p.get("time"), Some("day"));
-        assert_eq!(p.domain(), DataDomain::Private);
+        assert_eq!(p.param("ci").domain(), DataDomain::Private);
     }
 
     #[test]
     fn ci_values() {
-        let d = |q: &str| Params::parse(Some(q)).domain();
-        assert_eq!(Params::parse(None).domain(), DataDomain::Community);
+        let d = |q: &str| Params::parse(Some(q)).param("ci").domain();
+        assert_eq!(
+            Params::parse(None).param("ci").domain(),
+            DataDomain::Community
+        );
         assert_eq!(d("ci="), DataDomain::Community);
         assert_eq!(d("ci=1"), DataDomain::Community);
         assert_eq!(d("ci=0"), DataDomain::Private);
@@ -99,11 +129,11 @@ mod tests {
     fn empty_values_and_decoding() {
         let p = Params::parse(Some("time=&out=json&x=a+b%2Bc&y"));
         assert_eq!(p.get("time"), Some(""));
-        assert_eq!(p.non_empty("time"), None);
-        assert!(p.wants_json());
+        assert_eq!(p.param("time").non_empty(), None);
+        assert!(p.param("out").wants_json());
         assert_eq!(p.get("x"), Some("a b+c"));
         assert_eq!(p.get("y"), Some(""));
-        assert!(!Params::parse(Some("out=JSON")).wants_json());
+        assert!(!Params::parse(Some("out=JSON")).param("out").wants_json());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! 413, bad credentials 403, each with a `Result` body (a 2xx without `StatusCode` would crash
 //! ewsposter). Incomplete alerts are skipped without failing the message.
 
+use super::cache::log_store_error;
 use crate::app::AppState;
 use crate::auth::{Attempt, AuthError};
 use crate::http::ClientAddr;
@@ -73,7 +74,8 @@ async fn handle(state: &AppState, client: IpAddr, body: Body) -> Response {
     };
     let sender = match state.auth.sender(attempt).await {
         Ok(sender) => sender,
-        Err(AuthError::Store(_)) => {
+        Err(AuthError::Store(error)) => {
+            log_store_error("/ews-0.1/alert/postSimpleMessage", &error);
             return result(StatusCode::SERVICE_UNAVAILABLE, "Handling failed", "");
         }
         Err(error) if error.retry_after().is_some() => {

@@ -1,12 +1,14 @@
 //! Credentials of the private read routes: an XML body whose root element (any name) has an
 //! `Authentication` child holding `username` and `token`. Anything else (empty body, not
 //! UTF-8, not well-formed, a DOCTYPE, missing or wrong credentials, a store failure) is
-//! answered 403, never 500. Community-only readers see community data only (decision 13);
+//! answered 403, never 500 (spec §1.4.2: store errors reject); a store failure is logged with
+//! the route. Community-only readers see community data only (decision 13);
 //! the community account has no special rights here (decision 19).
 
+use super::cache::log_store_error;
 use super::response::error_page;
 use crate::app::AppState;
-use crate::auth::{Attempt, Reader};
+use crate::auth::{Attempt, AuthError, Reader};
 use crate::http::ClientAddr;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -178,6 +180,7 @@ impl FromRequest<AppState> for PrivateReader {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let ClientAddr(client) = crate::http::client_addr::of(request.extensions());
+        let route = request.uri().path().to_owned();
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -194,6 +197,10 @@ impl FromRequest<AppState> for PrivateReader {
                 let mut response = error_page(StatusCode::TOO_MANY_REQUESTS);
                 set_retry_after(&mut response, error.retry_after());
                 Err(response)
+            }
+            Err(AuthError::Store(error)) => {
+                log_store_error(&route, &error);
+                Err(forbidden())
             }
             Err(_) => Err(forbidden()),
         }

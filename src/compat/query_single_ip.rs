@@ -1,8 +1,7 @@
 //! `POST /alert/querySingleIP`: the `maxalerts` newest alerts (by `createTime`) of one global
 //! IPv4 source address.
 
-use super::cache_key;
-use super::params::Params;
+use super::cache::{Answer, Legacy, OrAnswer, route_params};
 use super::private::PrivateReader;
 use super::response::xml;
 use super::xml::Node;
@@ -10,47 +9,54 @@ use crate::app::AppState;
 use crate::domain::{Alert, AlertFilter, TermField, TimeField};
 use crate::ingest::is_global;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(60);
 
+route_params! {
+    /// What `querySingleIP` reads.
+    pub struct SingleIpParams {
+        /// The data domain.
+        ci: "ci",
+        /// The source address.
+        ip: "ip",
+    }
+}
+
 /// `POST /alert/querySingleIP`.
 pub async fn query_single_ip(
     State(state): State<AppState>,
-    uri: Uri,
+    request: Legacy<SingleIpParams>,
     PrivateReader(reader): PrivateReader,
 ) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = reader.allowed_domain(params.domain());
-    let key = cache_key(&uri, &["ip"], Some(domain), Some(&reader));
+    let params = &request.params;
+    let domain = reader.allowed_domain(params.ci.domain());
     let ip = params
-        .get("ip")
+        .ip
+        .get()
         .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
         .filter(|ip| is_global(IpAddr::V4(*ip)));
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, Some(&reader), Some(TTL), async {
             let Some(ip) = ip else {
                 return Ok(render(&[]));
             };
             let filter = AlertFilter::domain(domain).matching(TermField::SourceIp, ip.to_string());
-            match state
+            let alerts = state
                 .query
                 .latest_alerts(&filter, TimeField::Created, state.settings.max_alerts)
                 .await
-            {
-                Ok(alerts) => Ok(render(&alerts)),
-                Err(_) => Err(render(&[])),
-            }
+                .or_answer(|| render(&[]))?;
+            Ok(render(&alerts))
         })
         .await
         .into_response()
 }
 
-fn render(alerts: &[Alert]) -> crate::query::Answer {
+fn render(alerts: &[Alert]) -> Answer {
     let nodes = alerts
         .iter()
         .map(|a| {

@@ -1,8 +1,8 @@
 //! Answer forms shared by the legacy routes: content types, the `Nope` forms, JSON and XML
 //! answers, and Flask-like error pages.
 
+use super::cache::Answer;
 use super::{json, xml};
-use crate::query::Answer;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;

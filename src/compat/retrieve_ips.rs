@@ -1,49 +1,64 @@
 //! `POST /alert/retrieveIPs`, `/alert/retrieveIPs15m` (and their `/ews-0.1` twins): the
 //! global source addresses seen recently, with counts.
 
-use super::params::Params;
+use super::cache::{Answer, Legacy, OrAnswer, route_params};
 use super::private::PrivateReader;
 use super::response::{json, json_nope, plain, xml};
+use super::windows;
 use super::xml::Node;
-use super::{cache_key, windows};
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TimeField, TimeRange};
-use crate::query::{Answer, MAX_ADDRESSES};
+use crate::query::MAX_ADDRESSES;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(60);
 
+route_params! {
+    /// What `retrieveIPs` and `retrieveIPs15m` read.
+    pub struct IpsParams {
+        /// The data domain.
+        ci: "ci",
+        /// `json` for a JSON answer.
+        out: "out",
+    }
+}
+
 /// `POST /alert/retrieveIPs`: window `badiptimespan` minutes.
 pub async fn retrieve_ips(
     State(state): State<AppState>,
-    uri: Uri,
+    request: Legacy<IpsParams>,
     PrivateReader(reader): PrivateReader,
 ) -> Response {
     let minutes = u64::try_from(state.settings.bad_ip_timespan_minutes).unwrap_or(0);
-    answer(&state, &uri, &reader, minutes).await.into_response()
+    answer(&state, &request, &reader, minutes)
+        .await
+        .into_response()
 }
 
 /// `POST /alert/retrieveIPs15m`: window 15 minutes.
 pub async fn retrieve_ips_15m(
     State(state): State<AppState>,
-    uri: Uri,
+    request: Legacy<IpsParams>,
     PrivateReader(reader): PrivateReader,
 ) -> Response {
-    answer(&state, &uri, &reader, 15).await.into_response()
+    answer(&state, &request, &reader, 15).await.into_response()
 }
 
-async fn answer(state: &AppState, uri: &Uri, reader: &crate::auth::Reader, minutes: u64) -> Answer {
-    let params = Params::parse(uri.query());
-    let domain = reader.allowed_domain(params.domain());
-    let as_json = params.wants_json();
-    let key = cache_key(uri, &["out"], Some(domain), Some(reader));
+async fn answer(
+    state: &AppState,
+    request: &Legacy<IpsParams>,
+    reader: &crate::auth::Reader,
+    minutes: u64,
+) -> Answer {
+    let params = &request.params;
+    let domain = reader.allowed_domain(params.ci.domain());
+    let as_json = params.out.wants_json();
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(request, Some(reader), Some(TTL), async {
             let nope = || {
                 if as_json {
                     json_nope(&state.settings.default_response)
@@ -51,14 +66,16 @@ async fn answer(state: &AppState, uri: &Uri, reader: &crate::auth::Reader, minut
                     plain(&state.settings.default_response)
                 }
             };
-            let since = windows::minutes_ago(state.clock.now(), minutes).ok_or_else(nope)?;
+            let Some(since) = windows::minutes_ago(state.clock.now(), minutes) else {
+                return Ok(nope());
+            };
             let filter =
                 AlertFilter::domain(domain).within(TimeField::Received, TimeRange::since(since));
             let terms = state
                 .query
                 .attackers(&filter, true, MAX_ADDRESSES)
                 .await
-                .map_err(|_| nope())?;
+                .or_answer(nope)?;
             let sources: Vec<(String, u64)> = terms.into_iter().map(|t| (t.key, t.count)).collect();
             Ok(render(&sources, as_json))
         })

@@ -1,13 +1,13 @@
 //! `GET /alert/topCountriesAttacks`: the top attacking and attacked countries of a calendar
 //! month (UTC), `monthOffset` months back (decision 2: `offset` is not read).
 
-use super::params::{Params, decimal};
+use super::cache::{Legacy, OrAnswer, route_params};
+use super::params::{Param, decimal};
 use super::response::{json, json_nope};
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
-use crate::domain::{AlertFilter, TermCount, TermField, TimeField, TimeRange};
+use crate::domain::{AlertFilter, TermCount, TermField, TimeField, TimeRange, Timestamp};
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -18,9 +18,21 @@ pub const DEFAULT_TOPX: u64 = 10;
 /// Largest `topx` a terms aggregation accepts.
 pub const MAX_TOPX: u64 = i32::MAX as u64;
 
+route_params! {
+    /// What `topCountriesAttacks` reads.
+    pub struct TopCountriesParams {
+        /// The data domain.
+        ci: "ci",
+        /// Countries per list.
+        topx: "topx",
+        /// Months back.
+        month_offset: "monthOffset",
+    }
+}
+
 /// `topx`: absent or empty → default; otherwise a decimal from 1 to [`MAX_TOPX`].
-pub fn topx(params: &Params, default: u64) -> Option<usize> {
-    let n = match params.non_empty("topx") {
+pub fn topx(topx: &Param, default: u64) -> Option<usize> {
+    let n = match topx.non_empty() {
         None => default,
         Some(text) => decimal(text)?,
     };
@@ -31,41 +43,41 @@ pub fn topx(params: &Params, default: u64) -> Option<usize> {
 }
 
 /// `GET /alert/topCountriesAttacks`.
-pub async fn top_countries(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let domain = params.domain();
-    let key = cache_key(&uri, &["topx", "monthOffset"], Some(domain), None);
+pub async fn top_countries(
+    State(state): State<AppState>,
+    request: Legacy<TopCountriesParams>,
+) -> Response {
+    let params = &request.params;
+    let domain = params.ci.domain();
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let nope = || json_nope(&state.settings.default_response);
-            let (months, id) = match params.non_empty("monthOffset") {
+            let (months, id) = match params.month_offset.non_empty() {
                 None | Some("0") => (0, json!(0)),
-                Some(text) => (decimal(text).ok_or_else(nope)?, json!(text)),
+                Some(text) => match decimal(text) {
+                    Some(months) => (months, json!(text)),
+                    None => return Ok(nope()),
+                },
             };
-            let limit = topx(&params, DEFAULT_TOPX).ok_or_else(nope)?;
+            let Some(limit) = topx(&params.topx, DEFAULT_TOPX) else {
+                return Ok(nope());
+            };
             let now = state.clock.now();
-            let range = if months == 0 {
-                TimeRange::between(windows::months_ago_start(now, 0).ok_or_else(nope)?, now)
-            } else {
-                TimeRange::between(
-                    windows::months_ago_start(now, months).ok_or_else(nope)?,
-                    windows::months_ago_start(now, months - 1).ok_or_else(nope)?,
-                )
+            let Some((range, date)) = month(now, months) else {
+                return Ok(nope());
             };
-            let date = windows::month_label(now, months).ok_or_else(nope)?;
             let filter = AlertFilter::domain(domain).within(TimeField::Received, range);
             let sources = state
                 .query
                 .terms(&filter, TermField::SourceCountry, limit)
-                .await;
+                .await
+                .or_answer(nope)?;
             let targets = state
                 .query
                 .terms(&filter, TermField::TargetCountry, limit)
-                .await;
-            let (Ok(sources), Ok(targets)) = (sources, targets) else {
-                return Err(nope());
-            };
+                .await
+                .or_answer(nope)?;
             let (sources, targets) = if sources.is_empty() || targets.is_empty() {
                 (Vec::new(), Vec::new())
             } else {
@@ -80,6 +92,20 @@ pub async fn top_countries(State(state): State<AppState>, uri: Uri) -> Response 
         })
         .await
         .into_response()
+}
+
+/// The window of the calendar month `months` back (the current one up to `now`) and its
+/// label.
+fn month(now: Timestamp, months: u64) -> Option<(TimeRange, String)> {
+    let range = if months == 0 {
+        TimeRange::between(windows::months_ago_start(now, 0)?, now)
+    } else {
+        TimeRange::between(
+            windows::months_ago_start(now, months)?,
+            windows::months_ago_start(now, months - 1)?,
+        )
+    };
+    Some((range, windows::month_label(now, months)?))
 }
 
 fn list(terms: Vec<TermCount>) -> Value {

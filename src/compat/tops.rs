@@ -1,8 +1,8 @@
 //! `GET /alert/tops`: the top URLs (of `Webpage` alerts) or destination ports of the last
 //! day, 7 days or 28 days, each with a complete timeline. Both data domains, `ci` ignored.
 
-use super::cache_key;
-use super::params::{Params, decimal};
+use super::cache::{Legacy, OrAnswer, route_params};
+use super::params::decimal;
 use super::response::{json, plain};
 use crate::app::AppState;
 use crate::domain::{
@@ -10,7 +10,6 @@ use crate::domain::{
 };
 use crate::query::Densify;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use futures::future::try_join_all;
 use serde_json::{Map, Value, json};
@@ -19,6 +18,18 @@ use std::time::Duration;
 const TTL: Duration = Duration::from_secs(7200);
 /// Largest `topx`.
 pub const MAX_TOPX: u64 = 30;
+
+route_params! {
+    /// What `tops` reads (`ci` is not read: both domains).
+    pub struct TopsParams {
+        /// `urls` or `destports`.
+        kind: "type",
+        /// How many terms.
+        topx: "topx",
+        /// `1`, `7` or `28`.
+        days: "days",
+    }
+}
 
 /// Timeline of a `days` value: start, end and bucket width.
 pub fn timeline(now: Timestamp, days: &str) -> Option<(Timestamp, Timestamp, i64)> {
@@ -36,19 +47,18 @@ pub fn timeline(now: Timestamp, days: &str) -> Option<(Timestamp, Timestamp, i64
 }
 
 /// `GET /alert/tops`.
-pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
-    let key = cache_key(&uri, &["type", "topx", "days"], Some(DataDomain::All), None);
+pub async fn tops(State(state): State<AppState>, request: Legacy<TopsParams>) -> Response {
+    let params = &request.params;
     state
-        .query
-        .cached(key, Some(TTL), async {
+        .answers
+        .answer(&request, None, Some(TTL), async {
             let nope = || plain(&state.settings.default_response);
-            let field = match params.get("type") {
+            let field = match params.kind.get() {
                 Some("urls") => TermField::RequestString,
                 Some("destports") => TermField::TargetPort,
                 _ => return Ok(nope()),
             };
-            let topx = match params.non_empty("topx") {
+            let topx = match params.topx.non_empty() {
                 None => 10,
                 Some(text) => match decimal(text).filter(|n| (1..=MAX_TOPX).contains(n)) {
                     Some(n) => n,
@@ -56,7 +66,7 @@ pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
                 },
             };
             let Some((start, end, interval)) =
-                timeline(state.clock.now(), params.non_empty("days").unwrap_or("1"))
+                timeline(state.clock.now(), params.days.non_empty().unwrap_or("1"))
             else {
                 return Ok(nope());
             };
@@ -70,7 +80,7 @@ pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
                 .query
                 .terms(&filter, field, limit)
                 .await
-                .map_err(|_| nope())?;
+                .or_answer(nope)?;
             if terms.is_empty() {
                 return Ok(nope());
             }
@@ -96,7 +106,7 @@ pub async fn tops(State(state): State<AppState>, uri: Uri) -> Response {
                 }
             }))
             .await
-            .map_err(|_| nope())?;
+            .or_answer(nope)?;
             let mut out = Map::new();
             for (term, buckets) in terms.into_iter().zip(timelines) {
                 let mut line: Map<String, Value> = buckets

@@ -1,13 +1,11 @@
 //! `GET /alert/TpotStats?day=YYYYMMDD`: daily statistics of the community installations.
 
-use super::params::Params;
+use super::cache::{Answer, Legacy, OrAnswer, route_params};
 use super::response::{json, plain};
-use super::{cache_key, windows};
+use super::windows;
 use crate::app::AppState;
 use crate::domain::{AlertFilter, DataDomain, TimeField, TimeRange, Timestamp};
-use crate::query::Answer;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -15,25 +13,38 @@ use std::time::Duration;
 /// Lifetime of answers about past days (28 days).
 pub const PAST_DAY_TTL: Duration = Duration::from_secs(28 * 86_400);
 
+route_params! {
+    /// What `TpotStats` reads (`ci` is not read: community data).
+    pub struct TpotStatsParams {
+        /// The day, `YYYYMMDD`.
+        day: "day",
+    }
+}
+
 /// `GET /alert/TpotStats`.
-pub async fn tpot_stats(State(state): State<AppState>, uri: Uri) -> Response {
-    let params = Params::parse(uri.query());
+pub async fn tpot_stats(
+    State(state): State<AppState>,
+    request: Legacy<TpotStatsParams>,
+) -> Response {
     let now = state.clock.now();
-    let day = params.get("day").and_then(windows::parse_compact_day);
+    let day = request
+        .params
+        .day
+        .get()
+        .and_then(windows::parse_compact_day);
     // Today and later days are still changing: not cached.
     let ttl = day
         .filter(|d| *d < now.start_of_day())
         .map(|_| PAST_DAY_TTL);
-    let key = cache_key(&uri, &["day"], Some(DataDomain::Community), None);
     state
-        .query
-        .cached(key, ttl, async {
+        .answers
+        .answer(&request, None, ttl, async {
             let Some(day) = day else {
                 return Ok(plain(&state.settings.default_response));
             };
             compute(&state, day)
                 .await
-                .map_err(|_| plain(&state.settings.default_response))
+                .or_answer(|| plain(&state.settings.default_response))
         })
         .await
         .into_response()

@@ -117,6 +117,15 @@ fn error_response(error: async_graphql::Error) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
+/// What checking a login token needs, from the application state.
+fn token_check(state: &AppState) -> auth::TokenCheck<'_> {
+    auth::TokenCheck {
+        keys: &state.jwt,
+        users: &state.auth,
+        now: state.clock.now(),
+    }
+}
+
 /// Runs one request with its principal, client address, loaders and the time limit.
 async fn execute(
     state: &AppState,
@@ -125,7 +134,12 @@ async fn execute(
     client: ClientAddr,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let principal = match auth::principal_from_authorization(state, authorization(headers)).await {
+    let principal = match auth::principal_from_authorization(
+        token_check(state),
+        authorization(headers),
+    )
+    .await
+    {
         Ok(principal) => principal,
         Err(error) => return error_response(error),
     };
@@ -210,7 +224,7 @@ async fn graphql_ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let from_header = authorization(&headers).map(str::to_owned);
-    if auth::principal_from_authorization(&state, from_header.as_deref())
+    if auth::principal_from_authorization(token_check(&state), from_header.as_deref())
         .await
         .is_err()
     {
@@ -225,44 +239,45 @@ async fn graphql_ws(
         .max_message_size(max_message)
         .max_frame_size(max_message)
         .on_upgrade(move |socket| {
-            let session =
-                move |outgoing: futures::channel::mpsc::Sender<Message>, incoming| {
-                    let refused = Arc::new(AtomicBool::new(false));
-                    let outgoing = outgoing.with({
-                        let refused = refused.clone();
-                        move |message| {
-                            futures::future::ready(Ok::<_, futures::channel::mpsc::SendError>(
-                                forbidden_close(message, refused.load(Ordering::SeqCst)),
-                            ))
-                        }
-                    });
-                    GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
-                        .on_connection_init(move |payload| async move {
-                            let given = ["Authorization", "authorization"]
-                                .iter()
-                                .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
-                                .map(str::to_owned)
-                                .or(from_header);
-                            let principal =
-                                match auth::principal_from_authorization(&state, given.as_deref())
-                                    .await
-                                {
-                                    Ok(principal) => principal,
-                                    Err(error) => {
-                                        refused.store(true, Ordering::SeqCst);
-                                        return Err(error);
-                                    }
-                                };
-                            let mut data = Data::default();
-                            data.insert(principal);
-                            data.insert(client);
-                            data.insert(subscriptions::Session::new(given));
-                            data.insert(slots);
-                            data.insert(loaders::for_connection(&state));
-                            Ok(data)
-                        })
-                        .serve()
-                };
+            let session = move |outgoing: futures::channel::mpsc::Sender<Message>, incoming| {
+                let refused = Arc::new(AtomicBool::new(false));
+                let outgoing = outgoing.with({
+                    let refused = refused.clone();
+                    move |message| {
+                        futures::future::ready(Ok::<_, futures::channel::mpsc::SendError>(
+                            forbidden_close(message, refused.load(Ordering::SeqCst)),
+                        ))
+                    }
+                });
+                GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
+                    .on_connection_init(move |payload| async move {
+                        let given = ["Authorization", "authorization"]
+                            .iter()
+                            .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+                            .map(str::to_owned)
+                            .or(from_header);
+                        let principal = match auth::principal_from_authorization(
+                            token_check(&state),
+                            given.as_deref(),
+                        )
+                        .await
+                        {
+                            Ok(principal) => principal,
+                            Err(error) => {
+                                refused.store(true, Ordering::SeqCst);
+                                return Err(error);
+                            }
+                        };
+                        let mut data = Data::default();
+                        data.insert(principal);
+                        data.insert(client);
+                        data.insert(subscriptions::Session::new(given));
+                        data.insert(slots);
+                        data.insert(loaders::for_connection(&state));
+                        Ok(data)
+                    })
+                    .serve()
+            };
             shutdown
                 .clone()
                 .track(socket::pump(socket, ping_every, shutdown, session))

@@ -7,6 +7,7 @@
 
 use super::auth::{claims_from_authorization, token_claims};
 use super::errors::{UNAUTHENTICATED, coded};
+use super::token_check;
 use super::types::AlertNode;
 use crate::app::AppState;
 use crate::config::Settings;
@@ -134,7 +135,7 @@ impl Session {
 
     /// How long until the token expires (on the service clock); none when anonymous.
     fn remaining(&self, state: &AppState) -> Option<Duration> {
-        let claims = token_claims(state, self.authorization.as_deref()).ok()??;
+        let claims = token_claims(token_check(state), self.authorization.as_deref()).ok()??;
         let seconds = claims.exp.saturating_sub(state.clock.now().unix());
         Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
     }
@@ -142,7 +143,12 @@ impl Session {
     /// Whether the connection may go on: anonymous, or a token still valid whose user still
     /// exists with at least the token's rights. A store failure does not end it.
     async fn is_valid(&self, state: &AppState) -> bool {
-        let claims = match claims_from_authorization(state, self.authorization.as_deref()).await {
+        let claims = match claims_from_authorization(
+            token_check(state),
+            self.authorization.as_deref(),
+        )
+        .await
+        {
             Ok(None) => return true,
             Ok(Some(claims)) => claims,
             Err(_) => return false,
@@ -150,7 +156,7 @@ impl Session {
         let Ok(name) = UserName::parse(&claims.sub) else {
             return false;
         };
-        match state.store.user(&name).await {
+        match state.auth.current_user(&name).await {
             Ok(Some(user)) => claims.community_only || !user.community_only,
             Ok(None) => false,
             Err(error) => {

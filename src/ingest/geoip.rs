@@ -19,7 +19,7 @@
 use super::address::is_private;
 use super::pyfmt::float_repr;
 use maxminddb::{MaxMindDbError, Reader};
-use quick_cache::sync::Cache;
+use moka::sync::Cache;
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -273,7 +273,7 @@ impl GeoIp {
 }
 
 fn new_cache() -> Cache<IpAddr, GeoInfo> {
-    Cache::new(CACHE_CAPACITY)
+    Cache::new(CACHE_CAPACITY as u64)
 }
 
 /// The record of `ip`, or `None` when the address is not in the database or the lookup fails
@@ -517,11 +517,15 @@ pub(crate) mod tests {
     #[test]
     fn results_are_cached() {
         let (_dir, geoip) = test_geoip();
+        let cached = || {
+            geoip.cache.run_pending_tasks();
+            geoip.cache.entry_count()
+        };
         let first = geoip.lookup(ip("8.8.8.8"));
-        assert_eq!(geoip.cache.len(), 1);
+        assert_eq!(cached(), 1);
         assert_eq!(geoip.lookup(ip("8.8.8.8")), first);
-        assert_eq!(geoip.cache.len(), 1);
+        assert_eq!(cached(), 1);
         geoip.lookup(ip("10.0.0.1"));
-        assert_eq!(geoip.cache.len(), 1, "private addresses are not looked up");
+        assert_eq!(cached(), 1, "private addresses are not looked up");
     }
 }
