@@ -10,8 +10,8 @@ mod user;
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use data_domain::DataDomain;
 pub use query::{
-    AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, rank_terms,
+    AlertCursor, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery,
+    Installation, TermCount, TermField, TimeField, rank_credentials, rank_terms,
 };
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};

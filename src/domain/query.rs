@@ -29,6 +29,30 @@ pub enum TermField {
     TargetPort,
     /// `hostname`.
     Hostname,
+    /// `username`, the login name tried.
+    Username,
+    /// `password`, the password tried.
+    Password,
+    /// `sourceEntryAS`, the source autonomous system (`AS<n> <org>`).
+    SourceAs,
+    /// `vulnid`, the CVE id reported by the sensor.
+    Cve,
+}
+
+impl TermField {
+    /// Values stored in place of a missing one, which rankings of the field leave out:
+    /// `-` and `IANA` for autonomous systems, the empty text for credentials, CVEs and
+    /// requests.
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            TermField::SourceAs => &["-", "IANA"],
+            TermField::Username
+            | TermField::Password
+            | TermField::Cve
+            | TermField::RequestString => &[""],
+            _ => &[],
+        }
+    }
 }
 
 /// Which timestamp of an alert a window or histogram refers to.
@@ -94,6 +118,28 @@ pub struct TermCount {
 /// Order of a terms result: count descending, then key ascending (Elasticsearch's default).
 pub fn rank_terms(terms: &mut [TermCount]) {
     terms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+}
+
+/// One username/password pair of a credentials ranking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialCount {
+    /// The login name (never empty).
+    pub username: String,
+    /// The password; `None` when the alert has none or an empty one.
+    pub password: Option<String>,
+    /// How many alerts tried the pair.
+    pub count: u64,
+}
+
+/// Order of a credentials ranking: count descending, then username, then password ascending
+/// (no password first).
+pub fn rank_credentials(pairs: &mut [CredentialCount]) {
+    pairs.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.username.cmp(&b.username))
+            .then_with(|| a.password.cmp(&b.password))
+    });
 }
 
 /// A date histogram request.

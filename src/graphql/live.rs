@@ -78,5 +78,9 @@ pub fn term_value(alert: &Alert, field: TermField) -> Option<String> {
         TermField::RequestString => alert.original_request_string.clone(),
         TermField::TargetPort => alert.target_entry_port.clone()?,
         TermField::Hostname => alert.hostname.clone(),
+        TermField::Username => alert.username.clone()?,
+        TermField::Password => alert.password.clone()?,
+        TermField::SourceAs => alert.source_entry_as.clone(),
+        TermField::Cve => alert.vulnid.clone(),
     })
 }

@@ -23,6 +23,9 @@ pub(crate) const ALERT_FIELDS: &[&str] = &[
     "targetEntryIp",
     "clientDomain",
     "vulnid",
+    "username",
+    "password",
+    "sourceEntryAS",
 ];
 
 /// The document field of a term field.
@@ -38,6 +41,10 @@ pub(crate) fn term_field_name(field: TermField) -> &'static str {
         TermField::RequestString => "originalRequestString",
         TermField::TargetPort => "targetEntryPort",
         TermField::Hostname => "hostname",
+        TermField::Username => "username",
+        TermField::Password => "password",
+        TermField::SourceAs => "sourceEntryAS",
+        TermField::Cve => "vulnid",
     }
 }
 
