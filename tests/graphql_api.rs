@@ -834,11 +834,21 @@ async fn the_configured_origin_may_call_graphql_from_a_browser() {
     );
 }
 
+/// Honeypot type, username, password, request, source AS, CVE.
+type RankingRow = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
 /// Alerts for the analyst rankings: copies of a fixture alert with chosen credentials,
 /// requests, source AS and CVE (`domain` community unless `private`).
 fn ranking_alerts() -> Vec<Alert> {
     let base = fixtures()[0].clone();
-    let rows: [(&str, Option<&str>, Option<&str>, &str, &str, &str); 9] = [
+    let rows: [RankingRow; 9] = [
         (
             "SSH/console(cowrie)",
             Some("root"),
