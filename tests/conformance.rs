@@ -424,6 +424,22 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
             .matching(TermField::PeerType, "SSH/console(cowrie)")
             .matching(TermField::SourceCountry, "US"),
     );
+    // Lists: any of several values (an empty list matches nothing).
+    let list = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+    out.push(
+        AlertFilter::domain(DataDomain::All)
+            .matching_any(TermField::SourceCountry, list(&["CN", "DE", "XX"])),
+    );
+    out.push(
+        AlertFilter::domain(DataDomain::Community)
+            .within(TimeField::Received, week)
+            .matching_any(
+                TermField::PeerType,
+                list(&["Webpage", "SSH/console(cowrie)"]),
+            )
+            .matching_any(TermField::Username, list(&["root", "", "üser 攻撃"])),
+    );
+    out.push(AlertFilter::domain(DataDomain::All).matching_any(TermField::SourceCountry, vec![]));
     out.push(
         AlertFilter::domain(DataDomain::All)
             .matching(TermField::SourceCountry, "DE")

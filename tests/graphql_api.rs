@@ -988,3 +988,57 @@ async fn rankings_count_credentials_commands_asns_and_cves() {
         ])
     );
 }
+
+#[tokio::test]
+async fn filters_accept_module_names_lists_any_case_and_credentials() {
+    let mut alerts = ranking_alerts();
+    for a in &mut alerts {
+        a.country = "US".into();
+    }
+    alerts[0].country = "DE".into();
+    alerts[1].country = "CN".into();
+    alerts[2].country = "CN".into();
+    let server = support::in_process::start(NOW, alerts.clone(), Vec::new(), Vec::new()).await;
+    let gql = Gql::new(&server.base);
+    let data = gql
+        .data(
+            "{
+               label: alertCount(filter: { honeypotType: \"SSH/console(cowrie)\" })
+               module: alertCount(filter: { honeypotType: \"cowrie\" })
+               moduleCase: alertCount(filter: { honeypotType: \"Kippo\" })
+               web: alertCount(filter: { honeypotType: \"glastopf\" })
+               both: alertCount(filter: { honeypotTypes: [\"cowrie\", \"Webpage\"] })
+               unknown: alertCount(filter: { honeypotType: \"nothing\" })
+               lower: alertCount(filter: { sourceCountry: \"cn\" })
+               list: alertCount(filter: { sourceCountries: [\"de\", \"Cn\"] })
+               none: alertCount(filter: { sourceCountries: [] })
+               user: alertCount(filter: { username: \"root\", password: \"admin\" })
+               cve: alertCount(filter: { cve: \"CVE-2021-44228\" })
+               catalog: honeypotTypeCatalog { label category modules }
+             }",
+            json!({}),
+        )
+        .await;
+    let count = |f: &dyn Fn(&Alert) -> bool| alerts.iter().filter(|a| f(a)).count();
+    let cowrie = count(&|a| a.peer_type == "SSH/console(cowrie)");
+    assert_eq!(cowrie, 6);
+    assert_eq!(data["label"], cowrie);
+    assert_eq!(data["module"], cowrie);
+    assert_eq!(data["moduleCase"], cowrie);
+    assert_eq!(data["web"], count(&|a| a.peer_type == "Webpage"));
+    assert_eq!(data["both"], alerts.len());
+    assert_eq!(data["unknown"], 0);
+    assert_eq!(data["lower"], 2);
+    assert_eq!(data["list"], 3);
+    assert_eq!(data["none"], 0);
+    assert_eq!(data["user"], 2);
+    assert_eq!(data["cve"], 2);
+    let catalog = data["catalog"].as_array().unwrap();
+    assert!(catalog.contains(&json!({
+        "label": "SSH/console(cowrie)",
+        "category": "SSH/console",
+        "modules": ["kippo", "cowrie"],
+    })));
+    assert!(catalog.iter().any(|k| k["label"] == "Unclassified"));
+    assert!(catalog.iter().any(|k| k["label"] == "Webpage(wordpot)"));
+}

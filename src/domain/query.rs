@@ -75,6 +75,9 @@ pub struct AlertFilter {
     pub created: TimeRange,
     /// Exact matches on term fields (every pair must match).
     pub equals: Vec<(TermField, String)>,
+    /// Term fields that must hold one of several values (every entry must match; an empty
+    /// list matches nothing).
+    pub one_of: Vec<(TermField, Vec<String>)>,
     /// Source address inside this network.
     pub source_net: Option<IpNet>,
 }
@@ -100,6 +103,12 @@ impl AlertFilter {
     /// Adds an exact match on a term field.
     pub fn matching(mut self, field: TermField, value: impl Into<String>) -> Self {
         self.equals.push((field, value.into()));
+        self
+    }
+
+    /// Adds a match of a term field on any of `values`.
+    pub fn matching_any(mut self, field: TermField, values: Vec<String>) -> Self {
+        self.one_of.push((field, values));
         self
     }
 }

@@ -6,6 +6,7 @@ use super::inputs::{AlertFilterInput, DataDomain};
 use super::schema::filter_of;
 use super::types::{RankedValue, page_size, ranked, state};
 use crate::domain::{AlertFilter, CredentialCount, TermCount, TermField};
+use crate::ingest::classify;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 /// The honeypot type whose requests are shell input.
@@ -63,6 +64,18 @@ impl From<TermCount> for AsnCount {
     }
 }
 
+/// A honeypot type ingest can store, with the sensor modules classified as it.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct HoneypotKind {
+    /// The stored type (`peerType`), e.g. `SSH/console(cowrie)`; filters accept it as is.
+    pub label: String,
+    /// What the honeypot emulates, e.g. `SSH/console`, `Webpage`, `Network`.
+    pub category: String,
+    /// Sensor module names classified as this type (filters accept these too), e.g.
+    /// `kippo`, `cowrie`; empty for `Unclassified`.
+    pub modules: Vec<String>,
+}
+
 /// The top `first` values of `field` without placeholders.
 async fn ranking(
     ctx: &Context<'_>,
@@ -80,6 +93,19 @@ async fn ranking(
 
 #[Object]
 impl AnalystQuery {
+    /// Every honeypot type ingest can store, with its category and sensor modules (from the
+    /// classification table ingest uses by default).
+    async fn honeypot_type_catalog(&self) -> Vec<HoneypotKind> {
+        classify::catalog()
+            .into_iter()
+            .map(|k| HoneypotKind {
+                label: k.label.to_owned(),
+                category: k.category().to_owned(),
+                modules: k.modules.into_iter().map(str::to_owned).collect(),
+            })
+            .collect()
+    }
+
     /// The login names tried most often (empty ones left out).
     #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
     async fn top_usernames(

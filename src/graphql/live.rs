@@ -63,6 +63,10 @@ pub fn matches(alert: &Alert, filter: &AlertFilter) -> bool {
         .equals
         .iter()
         .all(|(field, value)| term_value(alert, *field).as_deref() == Some(value.as_str()))
+        && filter
+            .one_of
+            .iter()
+            .all(|(field, values)| term_value(alert, *field).is_some_and(|v| values.contains(&v)))
 }
 
 /// The value an alert carries in a term field.

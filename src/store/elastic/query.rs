@@ -122,6 +122,15 @@ pub(crate) fn filter_clauses(filter: &AlertFilter, layout: &FieldLayout) -> Vec<
     for (field, value) in &filter.equals {
         clauses.push(field_equals(&layout.get(term_field_name(*field)), value));
     }
+    for (field, values) in &filter.one_of {
+        let field = layout.get(term_field_name(*field));
+        let any: Vec<Value> = values.iter().map(|v| field_equals(&field, v)).collect();
+        clauses.push(if any.is_empty() {
+            json!({"match_none": {}})
+        } else {
+            json!({"bool": {"should": any, "minimum_should_match": 1}})
+        });
+    }
     if let Some(net) = filter.source_net {
         let field = layout.get("sourceEntryIp");
         clauses.push(json!({"term": {field.name: net.trunc().to_string()}}));

@@ -59,6 +59,21 @@ impl Where {
     }
 }
 
+/// The condition that `field` holds `value`, with its parameters.
+fn equals_condition(field: TermField, value: &str) -> (String, Vec<Value>) {
+    if field == TermField::SourceIp {
+        match value.parse::<IpAddr>() {
+            Ok(ip) => ("src_ip_key = ?".to_owned(), vec![Value::Blob(ip_key(ip))]),
+            Err(_) => ("0".to_owned(), vec![]),
+        }
+    } else {
+        (
+            format!("{} = ?", term_column(field)),
+            vec![Value::Text(value.to_owned())],
+        )
+    }
+}
+
 fn raw_where(filter: &AlertFilter) -> Where {
     let mut w = Where {
         sql: "1".to_owned(),
@@ -80,17 +95,18 @@ fn raw_where(filter: &AlertFilter) -> Where {
         }
     }
     for (field, value) in &filter.equals {
-        if *field == TermField::SourceIp {
-            match value.parse::<IpAddr>() {
-                Ok(ip) => w.push("src_ip_key = ?", [Value::Blob(ip_key(ip))]),
-                Err(_) => w.push("0", []),
-            }
-        } else {
-            w.push(
-                &format!("{} = ?", term_column(*field)),
-                [Value::Text(value.clone())],
-            );
+        let (cond, values) = equals_condition(*field, value);
+        w.push(&cond, values);
+    }
+    for (field, values) in &filter.one_of {
+        let mut conds = vec!["0".to_owned()];
+        let mut params = Vec::new();
+        for value in values {
+            let (cond, values) = equals_condition(*field, value);
+            conds.push(cond);
+            params.extend(values);
         }
+        w.push(&format!("({})", conds.join(" OR ")), params);
     }
     if let Some(net) = filter.source_net {
         w.push(
