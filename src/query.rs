@@ -12,8 +12,8 @@ pub use stats::{AlertStats, HoneypotStatistics};
 pub use timeline::{MAX_BUCKETS, TimelineError};
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, Timestamp,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, TimeField, Timestamp,
 };
 use crate::store::{StatisticsDocument, Store, StoreError};
 use std::net::IpAddr;
@@ -76,6 +76,35 @@ impl QueryLayer {
             rank_addresses(&mut terms);
         }
         Ok(terms)
+    }
+
+    /// The `limit` most frequent values of `field` that are not placeholders (see
+    /// [`TermField::placeholders`]), ranked as [`QueryLayer::terms`].
+    pub async fn ranking(
+        &self,
+        filter: &AlertFilter,
+        field: TermField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        let placeholders = field.placeholders();
+        let mut terms = self
+            .terms(filter, field, limit.saturating_add(placeholders.len()))
+            .await?;
+        terms.retain(|t| !placeholders.contains(&t.key.as_str()));
+        terms.truncate(limit);
+        Ok(terms)
+    }
+
+    /// The `limit` most tried username/password pairs (see [`Store::credentials`]).
+    pub async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.store.credentials(filter, limit).await
     }
 
     /// A date histogram, completed with empty buckets as `densify` says.

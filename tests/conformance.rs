@@ -18,8 +18,8 @@ mod support;
 
 use futures::StreamExt;
 use peba::domain::{
-    Alert, AlertCursor, AlertFilter, AlertPage, DataDomain, HistogramQuery, TermField, TimeField,
-    TimeRange, Timestamp, UserName,
+    Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, HistogramQuery,
+    TermField, TimeField, TimeRange, Timestamp, UserName,
 };
 use peba::query::{Densify, QueryLayer};
 use peba::store::elastic::ElasticStore;
@@ -61,6 +61,8 @@ impl Rng {
 }
 
 const BASE: &str = "2024-06-20 00:00:00";
+const USERNAMES: [&str; 6] = ["root", "admin", "", "ubuntu", "üser 攻撃", "Root"];
+const PASSWORDS: [&str; 6] = ["admin", "123456", "", "root", "pässwörd \"q\"", "Admin"];
 const SYNTHETIC: usize = 4000;
 
 fn ts(text: &str) -> Timestamp {
@@ -174,7 +176,12 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
                     String::new()
                 },
                 original_request_string: rng.pick(&requests).clone(),
-                source_entry_as: format!("AS{} SOMEWHERE", rng.below(20)),
+                source_entry_as: match rng.below(10) {
+                    0 => "-".to_owned(),
+                    1 => "IANA".to_owned(),
+                    2 => "AS3320 Deutsche Telekom AG".to_owned(),
+                    _ => format!("AS{} SOMEWHERE", rng.below(20)),
+                },
                 create_time: created,
                 client_domain: rng.chance(70),
                 peer_ident: ident,
@@ -190,8 +197,8 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
                 target_country: target_country.into(),
                 target_country_name: target_country_name.into(),
                 target_entry_as: "AS3320 Deutsche Telekom AG".into(),
-                username: rng.chance(50).then(|| "root".to_owned()),
-                password: rng.chance(50).then(|| "admin".to_owned()),
+                username: rng.chance(50).then(|| rng.pick(&USERNAMES).to_string()),
+                password: rng.chance(60).then(|| rng.pick(&PASSWORDS).to_string()),
                 login: None,
                 targetport: Some("tcp".into()),
                 client_version: None,
@@ -212,6 +219,9 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
 enum Question {
     Count(AlertFilter),
     Terms(AlertFilter, TermField, usize),
+    /// Terms without placeholders.
+    Ranking(AlertFilter, TermField, usize),
+    Credentials(AlertFilter, usize),
     Histogram(HistogramQuery, Densify),
     Latest(AlertFilter, TimeField, usize),
     Page(AlertPage),
@@ -233,6 +243,8 @@ async fn answer(layer: &QueryLayer, store: &dyn Store, q: &Question) -> String {
     match q {
         Question::Count(f) => show(layer.count(f).await),
         Question::Terms(f, field, limit) => show(layer.terms(f, *field, *limit).await),
+        Question::Ranking(f, field, limit) => show(layer.ranking(f, *field, *limit).await),
+        Question::Credentials(f, limit) => show(layer.credentials(f, *limit).await),
         Question::Histogram(h, densify) => show(layer.histogram(h, *densify).await),
         Question::Latest(f, field, limit) => show(layer.latest_alerts(f, *field, *limit).await),
         Question::Page(p) => show(store.alerts(p).await),
@@ -284,6 +296,14 @@ const FIELDS: [TermField; 10] = [
     TermField::Hostname,
 ];
 
+/// Fields only the analyst rankings and filters use.
+const ANALYST_FIELDS: [TermField; 4] = [
+    TermField::Username,
+    TermField::Password,
+    TermField::SourceAs,
+    TermField::Cve,
+];
+
 fn value_of(alert: &Alert, field: TermField) -> Option<String> {
     Some(match field {
         TermField::PeerType => alert.peer_type.clone(),
@@ -296,7 +316,37 @@ fn value_of(alert: &Alert, field: TermField) -> Option<String> {
         TermField::RequestString => alert.original_request_string.clone(),
         TermField::TargetPort => alert.target_entry_port.clone()?,
         TermField::Hostname => alert.hostname.clone(),
+        TermField::Username => alert.username.clone()?,
+        TermField::Password => alert.password.clone()?,
+        TermField::SourceAs => alert.source_entry_as.clone(),
+        TermField::Cve => alert.vulnid.clone(),
     })
+}
+
+/// Username/password pairs of `data` counted and ranked by hand.
+fn count_pairs(data: &[Alert]) -> Vec<CredentialCount> {
+    let mut counts: std::collections::BTreeMap<(String, Option<String>), u64> = Default::default();
+    for a in data {
+        if let Some(u) = a.username.clone().filter(|u| !u.is_empty()) {
+            let p = a.password.clone().filter(|p| !p.is_empty());
+            *counts.entry((u, p)).or_default() += 1;
+        }
+    }
+    let mut pairs: Vec<CredentialCount> = counts
+        .into_iter()
+        .map(|((username, password), count)| CredentialCount {
+            username,
+            password,
+            count,
+        })
+        .collect();
+    pairs.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.username.cmp(&b.username))
+            .then_with(|| a.password.cmp(&b.password))
+    });
+    pairs
 }
 
 /// The filters every family is asked with.
@@ -358,11 +408,38 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
             );
         }
     }
+    for (i, field) in ANALYST_FIELDS.iter().enumerate() {
+        let frequent = data.iter().find_map(|a| value_of(a, *field));
+        let rare = data
+            .iter()
+            .rev()
+            .skip(i * 23)
+            .find_map(|a| value_of(a, *field));
+        for value in [frequent, rare].into_iter().flatten() {
+            out.push(AlertFilter::domain(DataDomain::All).matching(*field, value.clone()));
+        }
+    }
     out.push(
         AlertFilter::domain(DataDomain::All)
             .matching(TermField::PeerType, "SSH/console(cowrie)")
             .matching(TermField::SourceCountry, "US"),
     );
+    // Lists: any of several values (an empty list matches nothing).
+    let list = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+    out.push(
+        AlertFilter::domain(DataDomain::All)
+            .matching_any(TermField::SourceCountry, list(&["CN", "DE", "XX"])),
+    );
+    out.push(
+        AlertFilter::domain(DataDomain::Community)
+            .within(TimeField::Received, week)
+            .matching_any(
+                TermField::PeerType,
+                list(&["Webpage", "SSH/console(cowrie)"]),
+            )
+            .matching_any(TermField::Username, list(&["root", "", "üser 攻撃"])),
+    );
+    out.push(AlertFilter::domain(DataDomain::All).matching_any(TermField::SourceCountry, vec![]));
     out.push(
         AlertFilter::domain(DataDomain::All)
             .matching(TermField::SourceCountry, "DE")
@@ -394,6 +471,15 @@ fn questions(data: &[Alert]) -> Vec<Question> {
             for limit in [1, 4, 1000] {
                 qs.push(Question::Terms(f.clone(), field, limit));
             }
+        }
+        if i % 2 == 0 {
+            for field in ANALYST_FIELDS {
+                qs.push(Question::Terms(f.clone(), field, 1000));
+                qs.push(Question::Ranking(f.clone(), field, 3));
+            }
+            qs.push(Question::Ranking(f.clone(), TermField::RequestString, 3));
+            qs.push(Question::Credentials(f.clone(), 1));
+            qs.push(Question::Credentials(f.clone(), 1000));
         }
         // Histograms: every interval and split on a rotating subset of filters.
         let hist = |field, interval_seconds, split| HistogramQuery {
@@ -632,6 +718,24 @@ async fn both_stores_answer_every_query_family_alike() {
         empty * 4 < questions.len(),
         "too many empty answers: {empty}"
     );
+
+    // Rankings count what the data holds (checked once against the data itself).
+    let all = AlertFilter::domain(DataDomain::All);
+    for layer in [&layers[0].0, &layers[1].0] {
+        let credentials = layer.credentials(&all, 1000).await.expect("credentials");
+        let expected = count_pairs(&data);
+        assert_eq!(credentials, expected, "credential pairs");
+        let asns = layer
+            .ranking(&all, TermField::SourceAs, 1000)
+            .await
+            .expect("ranking");
+        assert!(!asns.is_empty());
+        for t in &asns {
+            assert!(t.key.starts_with("AS"), "placeholder ranked: {t:?}");
+            let n = data.iter().filter(|a| a.source_entry_as == t.key).count();
+            assert_eq!(t.count, n as u64, "{t:?}");
+        }
+    }
 
     // Users: the same answers too.
     let users = [

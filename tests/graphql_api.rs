@@ -833,3 +833,212 @@ async fn the_configured_origin_may_call_graphql_from_a_browser() {
             .is_none()
     );
 }
+
+/// Honeypot type, username, password, request, source AS, CVE.
+type RankingRow = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// Alerts for the analyst rankings: copies of a fixture alert with chosen credentials,
+/// requests, source AS and CVE (`domain` community unless `private`).
+fn ranking_alerts() -> Vec<Alert> {
+    let base = fixtures()[0].clone();
+    let rows: [RankingRow; 9] = [
+        (
+            "SSH/console(cowrie)",
+            Some("root"),
+            Some("admin"),
+            "wget http://x",
+            "AS3320 Telekom",
+            "",
+        ),
+        (
+            "SSH/console(cowrie)",
+            Some("root"),
+            Some("admin"),
+            "wget http://x",
+            "AS3320 Telekom",
+            "",
+        ),
+        (
+            "SSH/console(cowrie)",
+            Some("root"),
+            Some(""),
+            "uname -a",
+            "AS4134 Chinanet",
+            "",
+        ),
+        ("SSH/console(cowrie)", Some("root"), None, "", "-", ""),
+        (
+            "SSH/console(cowrie)",
+            Some("admin"),
+            Some("admin"),
+            "",
+            "IANA",
+            "",
+        ),
+        (
+            "SSH/console(cowrie)",
+            Some(""),
+            Some("x"),
+            "uname -a",
+            "AS4134 Chinanet",
+            "",
+        ),
+        (
+            "Webpage",
+            None,
+            None,
+            "/index.php",
+            "AS4134 Chinanet",
+            "CVE-2021-44228",
+        ),
+        (
+            "Webpage",
+            None,
+            None,
+            "/index.php",
+            "AS4134 Chinanet",
+            "CVE-2021-44228",
+        ),
+        ("Webpage", None, None, "/x", "AS64512", "CVE-2017-0144"),
+    ];
+    rows.iter()
+        .enumerate()
+        .map(|(i, (ty, user, pass, request, asn, cve))| {
+            let mut a = base.clone();
+            a.id = format!("rank-{i}");
+            a.client_domain = true;
+            a.peer_type = (*ty).to_owned();
+            a.username = user.map(str::to_owned);
+            a.password = pass.map(str::to_owned);
+            a.original_request_string = (*request).to_owned();
+            a.source_entry_as = (*asn).to_owned();
+            a.vulnid = (*cve).to_owned();
+            a
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn rankings_count_credentials_commands_asns_and_cves() {
+    let server = support::in_process::start(NOW, ranking_alerts(), Vec::new(), Vec::new()).await;
+    let gql = Gql::new(&server.base);
+    let data = gql
+        .data(
+            "{
+               credentials: topCredentials(first: 3) { username password count }
+               usernames: topUsernames { value count timeline(intervalSeconds: 86400) { count } }
+               passwords: topPasswords(first: 1) { value count }
+               webUsers: topUsernames(filter: { honeypotType: \"Webpage\" }) { value }
+               commands: topCommands { value count }
+               webCommands: topCommands(filter: { honeypotType: \"Webpage\" }) { value count }
+               asns: topAsns { asn name value count }
+               cves: topCves { value count }
+             }",
+            json!({}),
+        )
+        .await;
+    // count descending, then username, then password (none first)
+    assert_eq!(
+        data["credentials"],
+        json!([
+            { "username": "root", "password": null, "count": 2 },
+            { "username": "root", "password": "admin", "count": 2 },
+            { "username": "admin", "password": "admin", "count": 1 },
+        ])
+    );
+    assert_eq!(data["usernames"][0]["value"], "root");
+    assert_eq!(data["usernames"][0]["count"], 4);
+    assert_eq!(data["usernames"][0]["timeline"][0]["count"], 4);
+    assert_eq!(data["usernames"][1]["value"], "admin");
+    assert_eq!(
+        data["usernames"].as_array().unwrap().len(),
+        2,
+        "empty name left out"
+    );
+    assert_eq!(data["passwords"], json!([{ "value": "admin", "count": 3 }]));
+    assert_eq!(data["webUsers"], json!([]));
+    assert_eq!(
+        data["commands"],
+        json!([{ "value": "uname -a", "count": 2 }, { "value": "wget http://x", "count": 2 }])
+    );
+    assert_eq!(
+        data["webCommands"],
+        json!([{ "value": "/index.php", "count": 2 }, { "value": "/x", "count": 1 }])
+    );
+    assert_eq!(
+        data["asns"],
+        json!([
+            { "asn": 4134, "name": "Chinanet", "value": "AS4134 Chinanet", "count": 4 },
+            { "asn": 3320, "name": "Telekom", "value": "AS3320 Telekom", "count": 2 },
+            { "asn": 64512, "name": null, "value": "AS64512", "count": 1 },
+        ])
+    );
+    assert_eq!(
+        data["cves"],
+        json!([
+            { "value": "CVE-2021-44228", "count": 2 },
+            { "value": "CVE-2017-0144", "count": 1 },
+        ])
+    );
+}
+
+#[tokio::test]
+async fn filters_accept_module_names_lists_any_case_and_credentials() {
+    let mut alerts = ranking_alerts();
+    for a in &mut alerts {
+        a.country = "US".into();
+    }
+    alerts[0].country = "DE".into();
+    alerts[1].country = "CN".into();
+    alerts[2].country = "CN".into();
+    let server = support::in_process::start(NOW, alerts.clone(), Vec::new(), Vec::new()).await;
+    let gql = Gql::new(&server.base);
+    let data = gql
+        .data(
+            "{
+               label: alertCount(filter: { honeypotType: \"SSH/console(cowrie)\" })
+               module: alertCount(filter: { honeypotType: \"cowrie\" })
+               moduleCase: alertCount(filter: { honeypotType: \"Kippo\" })
+               web: alertCount(filter: { honeypotType: \"glastopf\" })
+               both: alertCount(filter: { honeypotTypes: [\"cowrie\", \"Webpage\"] })
+               unknown: alertCount(filter: { honeypotType: \"nothing\" })
+               lower: alertCount(filter: { sourceCountry: \"cn\" })
+               list: alertCount(filter: { sourceCountries: [\"de\", \"Cn\"] })
+               none: alertCount(filter: { sourceCountries: [] })
+               user: alertCount(filter: { username: \"root\", password: \"admin\" })
+               cve: alertCount(filter: { cve: \"CVE-2021-44228\" })
+               catalog: honeypotTypeCatalog { label category modules }
+             }",
+            json!({}),
+        )
+        .await;
+    let count = |f: &dyn Fn(&Alert) -> bool| alerts.iter().filter(|a| f(a)).count();
+    let cowrie = count(&|a| a.peer_type == "SSH/console(cowrie)");
+    assert_eq!(cowrie, 6);
+    assert_eq!(data["label"], cowrie);
+    assert_eq!(data["module"], cowrie);
+    assert_eq!(data["moduleCase"], cowrie);
+    assert_eq!(data["web"], count(&|a| a.peer_type == "Webpage"));
+    assert_eq!(data["both"], alerts.len());
+    assert_eq!(data["unknown"], 0);
+    assert_eq!(data["lower"], 2);
+    assert_eq!(data["list"], 3);
+    assert_eq!(data["none"], 0);
+    assert_eq!(data["user"], 2);
+    assert_eq!(data["cve"], 2);
+    let catalog = data["catalog"].as_array().unwrap();
+    assert!(catalog.contains(&json!({
+        "label": "SSH/console(cowrie)",
+        "category": "SSH/console",
+        "modules": ["kippo", "cowrie"],
+    })));
+    assert!(catalog.iter().any(|k| k["label"] == "Unclassified"));
+    assert!(catalog.iter().any(|k| k["label"] == "Webpage(wordpot)"));
+}

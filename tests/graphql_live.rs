@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use peba::app::AppState;
 use peba::config::Settings;
 use peba::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, Timestamp, User, UserName,
 };
 use peba::store::embedded::EmbeddedStore;
 use peba::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
@@ -73,6 +73,14 @@ impl Store for Counting {
     ) -> Result<Vec<TermCount>, StoreError> {
         self.read().await?;
         self.inner.terms(filter, field, limit).await
+    }
+    async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError> {
+        self.read().await?;
+        self.inner.credentials(filter, limit).await
     }
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
         self.read().await?;

@@ -16,8 +16,8 @@ pub use data_domain::DataDomain;
 pub use geo::GeoPoint;
 pub use health::ServiceHealth;
 pub use query::{
-    AlertCursor, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, rank_terms, term_value,
+    AlertCursor, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery,
+    Installation, TermCount, TermField, TimeField, rank_credentials, rank_terms, term_value,
 };
 pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};

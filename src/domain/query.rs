@@ -29,6 +29,30 @@ pub enum TermField {
     TargetPort,
     /// `hostname`.
     Hostname,
+    /// `username`, the login name tried.
+    Username,
+    /// `password`, the password tried.
+    Password,
+    /// `sourceEntryAS`, the source autonomous system (`AS<n> <org>`).
+    SourceAs,
+    /// `vulnid`, the CVE id reported by the sensor.
+    Cve,
+}
+
+impl TermField {
+    /// Values stored in place of a missing one, which rankings of the field leave out:
+    /// `-` and `IANA` for autonomous systems, the empty text for credentials, CVEs and
+    /// requests.
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            TermField::SourceAs => &["-", "IANA"],
+            TermField::Username
+            | TermField::Password
+            | TermField::Cve
+            | TermField::RequestString => &[""],
+            _ => &[],
+        }
+    }
 }
 
 /// Which timestamp of an alert a window or histogram refers to.
@@ -51,6 +75,9 @@ pub struct AlertFilter {
     pub created: TimeRange,
     /// Exact matches on term fields (every pair must match).
     pub equals: Vec<(TermField, String)>,
+    /// Term fields that must hold one of several values (every entry must match; an empty
+    /// list matches nothing).
+    pub one_of: Vec<(TermField, Vec<String>)>,
     /// Source address inside this network.
     pub source_net: Option<IpNet>,
 }
@@ -79,6 +106,12 @@ impl AlertFilter {
         self
     }
 
+    /// Adds a match of a term field on any of `values`.
+    pub fn matching_any(mut self, field: TermField, values: Vec<String>) -> Self {
+        self.one_of.push((field, values));
+        self
+    }
+
     /// Whether `alert` satisfies the filter, decided in memory the way the stores decide it.
     pub fn matches(&self, alert: &Alert) -> bool {
         if !self.domain.includes(alert.client_domain)
@@ -95,6 +128,9 @@ impl AlertFilter {
         self.equals
             .iter()
             .all(|(field, value)| term_value(alert, *field).as_deref() == Some(value.as_str()))
+            && self.one_of.iter().all(|(field, values)| {
+                term_value(alert, *field).is_some_and(|v| values.contains(&v))
+            })
     }
 }
 
@@ -111,6 +147,10 @@ pub fn term_value(alert: &Alert, field: TermField) -> Option<String> {
         TermField::RequestString => alert.original_request_string.clone(),
         TermField::TargetPort => alert.target_entry_port.clone()?,
         TermField::Hostname => alert.hostname.clone(),
+        TermField::Username => alert.username.clone()?,
+        TermField::Password => alert.password.clone()?,
+        TermField::SourceAs => alert.source_entry_as.clone(),
+        TermField::Cve => alert.vulnid.clone(),
     })
 }
 
@@ -128,6 +168,28 @@ pub struct TermCount {
 /// Order of a terms result: count descending, then key ascending (Elasticsearch's default).
 pub fn rank_terms(terms: &mut [TermCount]) {
     terms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+}
+
+/// One username/password pair of a credentials ranking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialCount {
+    /// The login name (never empty).
+    pub username: String,
+    /// The password; `None` when the alert has none or an empty one.
+    pub password: Option<String>,
+    /// How many alerts tried the pair.
+    pub count: u64,
+}
+
+/// Order of a credentials ranking: count descending, then username, then password ascending
+/// (no password first).
+pub fn rank_credentials(pairs: &mut [CredentialCount]) {
+    pairs.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.username.cmp(&b.username))
+            .then_with(|| a.password.cmp(&b.password))
+    });
 }
 
 /// A date histogram request.

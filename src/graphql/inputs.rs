@@ -4,6 +4,7 @@
 use super::auth::Principal;
 use super::errors::{bad_input, token_required};
 use crate::domain::{self, TermField, TimeRange, Timestamp};
+use crate::ingest::classify;
 use async_graphql::{
     Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, Value,
 };
@@ -165,16 +166,28 @@ pub struct AlertFilterInput {
     pub received: Option<TimeRangeInput>,
     /// Window on the time the honeypot saw the attack.
     pub created: Option<TimeRangeInput>,
-    /// Honeypot type, exactly (e.g. `SSH/console(cowrie)`).
+    /// Honeypot type: a label of `honeypotTypeCatalog` (e.g. `SSH/console(cowrie)`) or a
+    /// sensor module name in any case (e.g. `cowrie`); other text matches exactly.
     pub honeypot_type: Option<String>,
+    /// Any of these honeypot types (labels or module names, as `honeypotType`).
+    pub honeypot_types: Option<Vec<String>>,
     /// Sensor id (the honeypot's `peerIdent`), exactly.
     pub sensor: Option<String>,
     /// The T-Pot installation's host name, exactly.
     pub hostname: Option<String>,
-    /// Source country code (ISO 3166 alpha-2, `PIR` for private ranges, `-` unknown).
+    /// Source country code in any case (ISO 3166 alpha-2, `PIR` for private ranges, `-`
+    /// unknown).
     pub source_country: Option<String>,
-    /// Target (honeypot) country code.
+    /// Any of these source country codes (in any case).
+    pub source_countries: Option<Vec<String>>,
+    /// Target (honeypot) country code in any case.
     pub target_country: Option<String>,
+    /// The login name tried, exactly.
+    pub username: Option<String>,
+    /// The password tried, exactly.
+    pub password: Option<String>,
+    /// The CVE id the sensor reported, exactly (e.g. `CVE-2021-44228`).
+    pub cve: Option<String>,
     /// Source address or network in CIDR form (`203.0.113.7`, `222.186.0.0/16`, `2001:db8::/32`).
     /// Needs a token.
     pub source_ip: Option<String>,
@@ -200,17 +213,40 @@ impl AlertFilterInput {
         if let Some(range) = &filter.created {
             out.created = range.resolve(now)?;
         }
+        let country = |code: &String| code.to_uppercase();
         let terms = [
-            (TermField::PeerType, &filter.honeypot_type),
-            (TermField::PeerIdent, &filter.sensor),
-            (TermField::Hostname, &filter.hostname),
-            (TermField::SourceCountry, &filter.source_country),
-            (TermField::TargetCountry, &filter.target_country),
+            (
+                TermField::PeerType,
+                filter.honeypot_type.as_deref().map(honeypot_label),
+            ),
+            (TermField::PeerIdent, filter.sensor.clone()),
+            (TermField::Hostname, filter.hostname.clone()),
+            (
+                TermField::SourceCountry,
+                filter.source_country.as_ref().map(country),
+            ),
+            (
+                TermField::TargetCountry,
+                filter.target_country.as_ref().map(country),
+            ),
+            (TermField::Username, filter.username.clone()),
+            (TermField::Password, filter.password.clone()),
+            (TermField::Cve, filter.cve.clone()),
         ];
         for (field, value) in terms {
             if let Some(value) = value {
-                out = out.matching(field, value.clone());
+                out = out.matching(field, value);
             }
+        }
+        if let Some(types) = &filter.honeypot_types {
+            let labels = types.iter().map(|t| honeypot_label(t)).collect();
+            out = out.matching_any(TermField::PeerType, labels);
+        }
+        if let Some(codes) = &filter.source_countries {
+            out = out.matching_any(
+                TermField::SourceCountry,
+                codes.iter().map(country).collect(),
+            );
         }
         if let Some(port) = filter.target_port {
             if !(0..=65_535).contains(&port) {
@@ -229,6 +265,11 @@ impl AlertFilterInput {
         }
         Ok(out)
     }
+}
+
+/// The stored honeypot type a filter value names (see [`classify::label_of`]).
+fn honeypot_label(name: &str) -> String {
+    classify::label_of(name).map_or_else(|| name.to_owned(), str::to_owned)
 }
 
 enum Source {

@@ -9,6 +9,7 @@
 //! Depth, complexity, page sizes and run time are limited; errors carry a code and never an
 //! internal detail.
 
+pub mod analyst;
 pub mod auth;
 pub mod errors;
 pub mod examples;
@@ -26,6 +27,7 @@ pub mod types;
 
 use crate::app::AppState;
 use crate::http::ClientAddr;
+use async_graphql::MergedObject;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
@@ -41,8 +43,14 @@ use schema::{Mutation, Query, Subscription};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Every question about the alerts. Every data field takes `domain` (default `COMMUNITY`);
+/// users whose token is limited to community data always get community data.
+#[derive(MergedObject)]
+#[graphql(name = "Query")]
+pub struct RootQuery(Query, analyst::AnalystQuery);
+
 /// The schema type.
-pub type PebaSchema = Schema<Query, Mutation, Subscription>;
+pub type PebaSchema = Schema<RootQuery, Mutation, Subscription>;
 
 /// Deepest selection accepted (the playground's introspection query needs 13).
 pub const MAX_DEPTH: usize = 16;
@@ -65,8 +73,13 @@ pub const MAX_FRAGMENT_NESTING: usize = 32;
 /// Most directives on one selection.
 pub const MAX_DIRECTIVES: usize = 16;
 
-fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription).extension(limits::QueryLimits {
+fn builder() -> SchemaBuilder<RootQuery, Mutation, Subscription> {
+    Schema::build(
+        RootQuery(Query, analyst::AnalystQuery),
+        Mutation,
+        Subscription,
+    )
+    .extension(limits::QueryLimits {
         max_expanded_selections: MAX_EXPANDED_SELECTIONS,
         max_fragment_nesting: MAX_FRAGMENT_NESTING,
         max_directives: MAX_DIRECTIVES,

@@ -26,7 +26,7 @@ pub const WEB_TYPE: &str = "Webpage";
 /// Every question about the alerts.
 pub struct Query;
 
-fn filter_of(
+pub(super) fn filter_of(
     ctx: &Context<'_>,
     domain: DataDomain,
     filter: Option<&AlertFilterInput>,
@@ -37,7 +37,7 @@ fn filter_of(
 
 /// Every question about the alerts. Every data field takes `domain` (default `COMMUNITY`);
 /// users whose token is limited to community data always get community data.
-#[Object]
+#[Object(name = "CoreQuery")]
 impl Query {
     /// Alerts received in the last minute, 5 minutes, hour and 24 hours (legacy
     /// `retrieveAlertStats`).

@@ -156,6 +156,64 @@ impl Classification {
     }
 }
 
+/// A honeypot type of the classification tables and the sensor modules classified as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoneypotKind {
+    /// The stored `peerType`, e.g. `SSH/console(cowrie)`.
+    pub label: &'static str,
+    /// The sensor id patterns that are module names (not the dotted private-sensor
+    /// abbreviations), in table order, e.g. `kippo`, `cowrie`.
+    pub modules: Vec<&'static str>,
+}
+
+impl HoneypotKind {
+    /// What the honeypot emulates: the label up to its first `(`, e.g. `SSH/console`.
+    pub fn category(&self) -> &'static str {
+        self.label.split('(').next().unwrap_or(self.label)
+    }
+}
+
+/// Every honeypot type of the extended table, in table order of first appearance, then
+/// [`UNCLASSIFIED`].
+pub fn catalog() -> Vec<HoneypotKind> {
+    let mut kinds: Vec<HoneypotKind> = Vec::new();
+    for &(pattern, label) in LEGACY_TABLE.iter().chain(EXTENSION_TABLE) {
+        let index = match kinds.iter().position(|k| k.label == label) {
+            Some(index) => index,
+            None => {
+                kinds.push(HoneypotKind {
+                    label,
+                    modules: Vec::new(),
+                });
+                kinds.len() - 1
+            }
+        };
+        if !pattern.starts_with('.') {
+            kinds[index].modules.push(pattern);
+        }
+    }
+    kinds.push(HoneypotKind {
+        label: UNCLASSIFIED,
+        modules: Vec::new(),
+    });
+    kinds
+}
+
+/// The `peerType` a filter value names: a label of the catalog exactly, or a module name in
+/// any case (`cowrie`, `Glastopf`); `None` for anything else.
+pub fn label_of(name: &str) -> Option<&'static str> {
+    let kinds = catalog();
+    kinds
+        .iter()
+        .find(|k| k.label == name)
+        .or_else(|| {
+            kinds
+                .iter()
+                .find(|k| k.modules.iter().any(|m| m.eq_ignore_ascii_case(name)))
+        })
+        .map(|k| k.label)
+}
+
 /// The `peerType` of a sensor id under the default (extended) table.
 pub fn classify(id: &str) -> &'static str {
     Classification::Extended.classify(id)
@@ -199,6 +257,33 @@ mod tests {
         assert_eq!(classify("s1.ht-cowrie"), "Network(honeytrap)");
         assert_eq!(classify("sensor.con"), "Industrial(conpot)");
         assert_eq!(classify("sensor.cow"), "SSH/console(cowrie)");
+    }
+
+    #[test]
+    fn catalog_names_every_label_once_with_its_modules() {
+        let kinds = catalog();
+        let cowrie = kinds
+            .iter()
+            .find(|k| k.label == "SSH/console(cowrie)")
+            .unwrap();
+        assert_eq!(cowrie.modules, ["kippo", "cowrie"]);
+        assert_eq!(cowrie.category(), "SSH/console");
+        let web = kinds.iter().find(|k| k.label == "Webpage").unwrap();
+        assert_eq!(web.modules, ["WebHoneypot", "glastopf", "tanner"]);
+        assert_eq!(web.category(), "Webpage");
+        let mut labels: Vec<_> = kinds.iter().map(|k| k.label).collect();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), kinds.len());
+        // every label ingest can store is in the catalog
+        for &(pattern, label) in LEGACY_TABLE.iter().chain(EXTENSION_TABLE) {
+            assert_eq!(label_of(label), Some(label));
+            assert!(kinds.iter().any(|k| k.label == classify(pattern)));
+        }
+        assert_eq!(label_of("cowrie"), Some("SSH/console(cowrie)"));
+        assert_eq!(label_of("Glastopf"), Some("Webpage"));
+        assert_eq!(label_of("Unclassified"), Some(UNCLASSIFIED));
+        assert_eq!(label_of("ssh"), None);
     }
 
     #[test]

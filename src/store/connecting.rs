@@ -4,8 +4,8 @@
 //! growing pauses until the cluster answers; from then on every call goes to the real store.
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, Timestamp, User, UserName,
 };
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
@@ -98,6 +98,14 @@ impl Store for ConnectingStore {
         limit: usize,
     ) -> Result<Vec<TermCount>, StoreError> {
         self.store()?.terms(filter, field, limit).await
+    }
+
+    async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError> {
+        self.store()?.credentials(filter, limit).await
     }
 
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {

@@ -5,8 +5,8 @@
 //! ([`crate::query`]) builds legacy and GraphQL answers from them.
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, Timestamp, User, UserName,
 };
 use async_trait::async_trait;
 
@@ -88,6 +88,15 @@ pub trait Store: Send + Sync + 'static {
         field: TermField,
         limit: usize,
     ) -> Result<Vec<TermCount>, StoreError>;
+
+    /// The `limit` most tried username/password pairs among matching alerts with a non-empty
+    /// username (an empty password counts as none), ranked by
+    /// [`crate::domain::rank_credentials`].
+    async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError>;
 
     /// Non-empty histogram buckets in ascending order.
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError>;

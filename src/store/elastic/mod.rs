@@ -67,6 +67,7 @@ mod engine;
 mod http;
 mod layout;
 mod query;
+mod rankings;
 mod read;
 mod retention;
 mod rollover;
@@ -74,8 +75,8 @@ mod users;
 mod write;
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, Timestamp, User, UserName,
 };
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
@@ -480,6 +481,14 @@ impl Store for ElasticStore {
         limit: usize,
     ) -> Result<Vec<TermCount>, StoreError> {
         read::terms(self, filter, field, limit).await
+    }
+
+    async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError> {
+        rankings::credentials(self, filter, limit).await
     }
 
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {

@@ -23,6 +23,9 @@ pub(crate) const ALERT_FIELDS: &[&str] = &[
     "targetEntryIp",
     "clientDomain",
     "vulnid",
+    "username",
+    "password",
+    "sourceEntryAS",
 ];
 
 /// The document field of a term field.
@@ -38,6 +41,10 @@ pub(crate) fn term_field_name(field: TermField) -> &'static str {
         TermField::RequestString => "originalRequestString",
         TermField::TargetPort => "targetEntryPort",
         TermField::Hostname => "hostname",
+        TermField::Username => "username",
+        TermField::Password => "password",
+        TermField::SourceAs => "sourceEntryAS",
+        TermField::Cve => "vulnid",
     }
 }
 
@@ -114,6 +121,15 @@ pub(crate) fn filter_clauses(filter: &AlertFilter, layout: &FieldLayout) -> Vec<
     }
     for (field, value) in &filter.equals {
         clauses.push(field_equals(&layout.get(term_field_name(*field)), value));
+    }
+    for (field, values) in &filter.one_of {
+        let field = layout.get(term_field_name(*field));
+        let any: Vec<Value> = values.iter().map(|v| field_equals(&field, v)).collect();
+        clauses.push(if any.is_empty() {
+            json!({"match_none": {}})
+        } else {
+            json!({"bool": {"should": any, "minimum_should_match": 1}})
+        });
     }
     if let Some(net) = filter.source_net {
         let field = layout.get("sourceEntryIp");

@@ -152,6 +152,10 @@ pub(crate) fn term_column(field: TermField) -> &'static str {
         TermField::RequestString => "request",
         TermField::TargetPort => "target_port",
         TermField::Hostname => "hostname",
+        TermField::Username => "username",
+        TermField::Password => "password",
+        TermField::SourceAs => "source_as",
+        TermField::Cve => "vulnid",
     }
 }
 

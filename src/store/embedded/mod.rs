@@ -38,6 +38,7 @@ mod checkpoint;
 mod codec;
 mod error;
 mod pool;
+mod rankings;
 mod read;
 mod retention;
 mod rollup;
@@ -49,8 +50,8 @@ mod write;
 mod tests;
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, Timestamp, User, UserName,
 };
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
@@ -171,6 +172,16 @@ impl Store for EmbeddedStore {
     ) -> Result<Vec<TermCount>, StoreError> {
         let filter = filter.clone();
         self.read(move |conn| read::terms(conn, &filter, field, limit))
+            .await
+    }
+
+    async fn credentials(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<Vec<CredentialCount>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| rankings::credentials(conn, &filter, limit))
             .await
     }
 

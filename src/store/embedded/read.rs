@@ -41,7 +41,7 @@ fn ranked(map: TermMap, limit: usize, labelled: bool) -> Vec<TermCount> {
     terms
 }
 
-fn count_of(n: i64) -> Result<u64, DbError> {
+pub(super) fn count_of(n: i64) -> Result<u64, DbError> {
     u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))
 }
 
@@ -56,6 +56,21 @@ impl Where {
         self.sql.push_str(" AND ");
         self.sql.push_str(cond);
         self.params.extend(values);
+    }
+}
+
+/// The condition that `field` holds `value`, with its parameters.
+fn equals_condition(field: TermField, value: &str) -> (String, Vec<Value>) {
+    if field == TermField::SourceIp {
+        match value.parse::<IpAddr>() {
+            Ok(ip) => ("src_ip_key = ?".to_owned(), vec![Value::Blob(ip_key(ip))]),
+            Err(_) => ("0".to_owned(), vec![]),
+        }
+    } else {
+        (
+            format!("{} = ?", term_column(field)),
+            vec![Value::Text(value.to_owned())],
+        )
     }
 }
 
@@ -80,17 +95,18 @@ fn raw_where(filter: &AlertFilter) -> Where {
         }
     }
     for (field, value) in &filter.equals {
-        if *field == TermField::SourceIp {
-            match value.parse::<IpAddr>() {
-                Ok(ip) => w.push("src_ip_key = ?", [Value::Blob(ip_key(ip))]),
-                Err(_) => w.push("0", []),
-            }
-        } else {
-            w.push(
-                &format!("{} = ?", term_column(*field)),
-                [Value::Text(value.clone())],
-            );
+        let (cond, values) = equals_condition(*field, value);
+        w.push(&cond, values);
+    }
+    for (field, values) in &filter.one_of {
+        let mut conds = vec!["0".to_owned()];
+        let mut params = Vec::new();
+        for value in values {
+            let (cond, values) = equals_condition(*field, value);
+            conds.push(cond);
+            params.extend(values);
         }
+        w.push(&format!("({})", conds.join(" OR ")), params);
     }
     if let Some(net) = filter.source_net {
         w.push(
@@ -105,7 +121,7 @@ fn raw_where(filter: &AlertFilter) -> Where {
 }
 
 /// Runs `SELECT {select} FROM alerts WHERE <filter> {tail}` and feeds every row to `f`.
-fn raw_rows(
+pub(super) fn raw_rows(
     conn: &Connection,
     filter: &AlertFilter,
     select: &str,

@@ -396,7 +396,7 @@ pub(crate) fn plan(
     bucket_field: Option<TimeField>,
     group: Option<TermField>,
 ) -> Option<Plan> {
-    if filter.source_net.is_some() {
+    if filter.source_net.is_some() || !filter.one_of.is_empty() {
         return None;
     }
     let tf = match (
@@ -442,6 +442,9 @@ pub(crate) fn plan(
 
 /// The installations rollups apply when the filter is a domain and a received window only.
 pub(crate) fn installations_window(filter: &AlertFilter) -> Option<Span> {
-    (filter.source_net.is_none() && filter.equals.is_empty() && filter.created.is_unbounded())
-        .then(|| Span::of(&filter.received))
+    (filter.source_net.is_none()
+        && filter.equals.is_empty()
+        && filter.one_of.is_empty()
+        && filter.created.is_unbounded())
+    .then(|| Span::of(&filter.received))
 }

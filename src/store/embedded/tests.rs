@@ -465,6 +465,10 @@ fn value_of(a: &Alert, field: TermField) -> Option<String> {
         TermField::RequestString => a.original_request_string.clone(),
         TermField::TargetPort => return a.target_entry_port.clone(),
         TermField::Hostname => a.hostname.clone(),
+        TermField::Username => return a.username.clone(),
+        TermField::Password => return a.password.clone(),
+        TermField::SourceAs => a.source_entry_as.clone(),
+        TermField::Cve => a.vulnid.clone(),
     })
 }
 

@@ -1,0 +1,34 @@
+//! Rankings beyond single fields: username/password pairs.
+
+use super::error::DbError;
+use super::read::{count_of, raw_rows};
+use crate::domain::{AlertFilter, CredentialCount, rank_credentials};
+use rusqlite::Connection;
+
+/// The `limit` most tried pairs among matching alerts with a non-empty username; an empty
+/// password counts as none.
+pub(crate) fn credentials(
+    conn: &Connection,
+    filter: &AlertFilter,
+    limit: usize,
+) -> Result<Vec<CredentialCount>, DbError> {
+    let mut pairs = Vec::new();
+    raw_rows(
+        conn,
+        filter,
+        "username, NULLIF(password, ''), COUNT(*)",
+        Some(("username IS NOT NULL AND username != ''", vec![])),
+        "GROUP BY 1, 2",
+        |r| {
+            pairs.push(CredentialCount {
+                username: r.get(0)?,
+                password: r.get(1)?,
+                count: count_of(r.get(2)?)?,
+            });
+            Ok(())
+        },
+    )?;
+    rank_credentials(&mut pairs);
+    pairs.truncate(limit);
+    Ok(pairs)
+}
