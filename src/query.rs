@@ -8,6 +8,9 @@
 //! everything that changes an answer: the route, the complete query string, the effective data
 //! domain and, for authenticated answers, the reader.
 
+mod feeds;
+pub use feeds::{STREAM_PAGE, alert_stream};
+
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, Timestamp,

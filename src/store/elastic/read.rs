@@ -88,7 +88,7 @@ async fn terms_once(
 }
 
 /// Pages through a composite aggregation, handing every bucket to `f`.
-async fn composite(
+pub(super) async fn composite(
     store: &ElasticStore,
     clauses: &[Value],
     sources: Value,

@@ -41,7 +41,7 @@ fn ranked(map: TermMap, limit: usize, labelled: bool) -> Vec<TermCount> {
     terms
 }
 
-fn count_of(n: i64) -> Result<u64, DbError> {
+pub(super) fn count_of(n: i64) -> Result<u64, DbError> {
     u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative count {n}")))
 }
 
@@ -105,7 +105,7 @@ fn raw_where(filter: &AlertFilter) -> Where {
 }
 
 /// Runs `SELECT {select} FROM alerts WHERE <filter> {tail}` and feeds every row to `f`.
-fn raw_rows(
+pub(super) fn raw_rows(
     conn: &Connection,
     filter: &AlertFilter,
     select: &str,
