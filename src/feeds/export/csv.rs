@@ -3,8 +3,11 @@
 
 use crate::domain::Alert;
 
-/// The columns, in order, with how each is read from an alert.
-const COLUMNS: &[(&str, fn(&Alert) -> String)] = &[
+/// A column: its name and how its value is read from an alert.
+type Column = (&'static str, fn(&Alert) -> String);
+
+/// The columns, in order.
+const COLUMNS: &[Column] = &[
     ("id", |a| a.id.clone()),
     ("recievedTime", |a| a.recieved_time.format_legacy()),
     ("createTime", |a| a.create_time.format_legacy()),
