@@ -11,7 +11,7 @@ use crate::query::QueryLayer;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::store::connecting::ConnectingStore;
-use crate::store::elastic::{ElasticConfig, ElasticStore};
+use crate::store::elastic::{ElasticConfig, ElasticStore, IndexShape};
 use crate::store::embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -129,6 +129,10 @@ fn elastic_config(settings: &Settings, host: &str) -> ElasticConfig {
         cve_index: settings.cve_index.clone(),
         user_index: settings.user_index.clone(),
         statistic_index: settings.statistic_index.clone(),
+        index_shape: IndexShape {
+            shards: settings.elastic_shards,
+            replicas: settings.elastic_replicas,
+        },
         ..ElasticConfig::new(host)
     }
 }
@@ -159,9 +163,19 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
         crate::retention::spawn(store.clone(), clock, settings.retention_days);
+        let query = Arc::new(QueryLayer::new(
+            store.clone(),
+            settings.cache,
+            metrics.reads.clone(),
+        ));
+        let live = AlertFeed::new();
+        if settings.elasticsearch_host.is_some() {
+            // Other servers may share the cluster: their alerts reach this server's feed too.
+            crate::ingest::cluster_feed::spawn(query.clone(), live.clone(), clock);
+        }
         Ok(AppState {
             jwt: Arc::new(jwt),
-            live: AlertFeed::new(),
+            live,
             shutdown: Shutdown::default(),
             clock,
             writer: Arc::new(BatchWriter::spawn(
@@ -170,11 +184,7 @@ impl AppState {
                 metrics.writer.clone(),
             )),
             geoip: Arc::new(geoip),
-            query: Arc::new(QueryLayer::new(
-                store.clone(),
-                settings.cache,
-                metrics.reads.clone(),
-            )),
+            query,
             metrics,
             auth: Arc::new(auth),
             store,

@@ -18,7 +18,7 @@ use kinds::{
     Address, Choice, Clock, Flag, Kind, NonEmpty, NonEmptyPath, Number, OptionalPath,
     OptionalSecret, OptionalText, Seconds, Secret, SetSecret, Text,
 };
-use kinds::{MetricsListen, Proxies};
+use kinds::{MetricsListen, Proxies, ReplicaCount};
 pub use reference::{
     Declaration, UnknownVariable, example_toml, markdown_table, unknown_variables,
 };
@@ -147,6 +147,13 @@ settings! {
     elasticsearch_host -> elasticsearch_host: Option<String> = OptionalText, default "";
     /// Elasticsearch request timeout, seconds (1 to 3600); bounds every request.
     elastictimeout -> elastic_timeout: Duration = Seconds { min: 1, max: 3600 }, default "10";
+    /// Primary shards of each index peba creates on Elasticsearch (1 to 1024).
+    elastic_shards -> elastic_shards: u32 = Number { min: 1, max: 1024, unit: "a number" },
+        default "1";
+    /// Replicas of each index peba creates on Elasticsearch: a number, or `min-max`/`min-all`
+    /// to follow the cluster's size (`0-1`: none on one node, one as soon as there are two).
+    elastic_replicas -> elastic_replicas: crate::store::elastic::Replicas = ReplicaCount,
+        default "0-1";
     /// Elasticsearch `user:password`.
     elasticsearch_http_auth -> elasticsearch_http_auth: Option<SecretString> = OptionalSecret,
         default "";

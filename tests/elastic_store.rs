@@ -49,6 +49,7 @@ fn config(url: &str) -> ElasticConfig {
         cve_index: format!("{prefix}_cve"),
         user_index: format!("{prefix}_users"),
         statistic_index: format!("{prefix}_stats"),
+        index_shape: Default::default(),
     }
 }
 

@@ -7,10 +7,10 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::graphql::{Gql, error_codes};
+use support::ws::{self, Socket, send};
 use support::{COMMUNITY_TOKEN, COMMUNITY_USER, TestApp, alert, message, spawn_app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `fragment F1 on T { ...F0 ...F0 }` … `F{n}`: 2^n selections once expanded.
 fn doubling_fragments(n: usize, on: &str, leaf: &str) -> String {
@@ -376,7 +376,7 @@ async fn subscriptions_are_capped_per_connection_and_per_address() {
 #[tokio::test]
 async fn a_bad_token_at_connection_init_closes_with_4403() {
     let app = spawn_app(&[]).await;
-    let mut socket = open(&app).await;
+    let mut socket = ws::open(&app.addr.to_string()).await;
     send(
         &mut socket,
         json!({ "type": "connection_init", "payload": { "Authorization": "Bearer nonsense" } }),
@@ -396,34 +396,9 @@ async fn a_bad_token_at_connection_init_closes_with_4403() {
     assert_eq!(code, Some(4403));
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open(app: &TestApp) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
 /// An anonymous, acknowledged `graphql-transport-ws` connection.
 async fn connect(app: &TestApp) -> Socket {
-    let mut socket = open(app).await;
-    send(&mut socket, json!({ "type": "connection_init" })).await;
-    let ack = next_json(&mut socket, Duration::from_secs(2)).await;
-    assert_eq!(ack.unwrap()["type"], "connection_ack");
-    socket
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
+    ws::connect(&app.addr.to_string(), json!({})).await
 }
 
 /// The next JSON message within `wait` (pings and completions skipped).

@@ -5,7 +5,6 @@
 mod support;
 
 use async_trait::async_trait;
-use futures::{SinkExt, StreamExt};
 use peba::app::AppState;
 use peba::config::Settings;
 use peba::domain::{
@@ -20,9 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use support::graphql::{Gql, NOW, error_codes};
 use support::in_process::{compat_dir, read_alerts, serve, user};
+use support::ws::{Socket, connect, next, open, send};
 use support::{COMMUNITY_TOKEN, COMMUNITY_USER, alert, message};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A store that counts the reads it answers, and can be made slow or failing.
 struct Counting {
@@ -275,54 +273,6 @@ async fn store_failures_and_slow_stores_answer_with_codes_only() {
     assert!(started.elapsed() < Duration::from_secs(4));
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A `graphql-transport-ws` connection, initialised with `payload`.
-async fn connect(base: &str, payload: Value) -> Socket {
-    let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": payload }),
-    )
-    .await;
-    let ack = next(&mut socket, Duration::from_secs(5))
-        .await
-        .expect("an answer");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    socket
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next JSON message within `wait` (pings are skipped).
-async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let message = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .ok()??
-            .ok()?;
-        if let Message::Text(text) = message {
-            let value: Value = serde_json::from_str(&text).unwrap();
-            if value["type"] != "ping" && value["type"] != "pong" {
-                return Some(value);
-            }
-        }
-    }
-}
-
 const SUBSCRIPTION: &str = "subscription($d: DataDomain!, $f: AlertFilter) {
   alertAdded(domain: $d, filter: $f) { id honeypotType receivedAt target { port } source { ip } }
 }";
@@ -337,9 +287,9 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
         .token
         .unwrap();
 
-    let mut anonymous = connect(&live.base, json!({})).await;
+    let mut anonymous = connect(host(&live.base), json!({})).await;
     let mut reader = connect(
-        &live.base,
+        host(&live.base),
         json!({ "Authorization": format!("Bearer {token}") }),
     )
     .await;
@@ -448,13 +398,7 @@ async fn subscribers_receive_alerts_once_they_are_stored() {
     assert_eq!(data["alerts"]["nodes"][0]["id"], id);
 
     // a bad token in connection_init is refused
-    let url = format!("{}/graphql/ws", live.base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = open(host(&live.base)).await;
     send(
         &mut socket,
         json!({ "type": "connection_init", "payload": { "Authorization": "Bearer nonsense" } }),
@@ -509,7 +453,7 @@ async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
         .token
         .unwrap();
     let mut socket = connect(
-        &live.base,
+        host(&live.base),
         json!({ "Authorization": format!("Bearer {token}") }),
     )
     .await;
@@ -523,7 +467,7 @@ async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
         started.elapsed()
     );
     // an anonymous subscription is not affected
-    let mut anonymous = connect(&live.base, json!({})).await;
+    let mut anonymous = connect(host(&live.base), json!({})).await;
     send(&mut anonymous, subscribe.clone()).await;
     assert_eq!(
         next(&mut anonymous, Duration::from_millis(2500)).await,
@@ -539,7 +483,7 @@ async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
         .token
         .unwrap();
     let mut socket = connect(
-        &live.base,
+        host(&live.base),
         json!({ "Authorization": format!("Bearer {token}") }),
     )
     .await;
@@ -549,4 +493,9 @@ async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
     assert!(live.store.inner.remove_user(&name).await.unwrap());
     let messages = until_complete(&mut socket, Duration::from_secs(3)).await;
     assert!(ended(&messages), "{messages:?}");
+}
+
+/// `address:port` of a base URL.
+fn host(base: &str) -> &str {
+    base.trim_start_matches("http://")
 }

@@ -435,16 +435,8 @@ async fn metrics_can_move_to_their_own_address_or_be_turned_off() {
 async fn websocket_upgrades_pass_through_the_server() {
     use futures::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = spawn_app(&[("header_timeout", "1")]).await;
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = support::ws::open(&app.addr.to_string()).await;
     // Longer than the header timeout: an upgraded connection is no longer bound by it.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     socket

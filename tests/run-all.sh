@@ -37,11 +37,14 @@ extra=(${CARGO_TEST_ARGS:-})
 
 # The Elasticsearch-backed test targets (step 2), and the filter for the suites that hold
 # tests of both stores.
-es_targets=(--test elastic_store --test conformance --test elastic_serve --test elastic_faults --test elastic_startup)
+es_targets=(--test elastic_store --test conformance --test elastic_serve --test elastic_faults --test elastic_startup --test scale_out)
 es_mixed=(--test compat_golden --test compat_peba_suite)
 
+cluster_state="$main_state.cluster"
 stop_nodes() {
   SEARCH_NODE_STATE="$main_state" "$node/stop.sh" >/dev/null 2>&1 || true
+  SEARCH_NODE_STATE="$cluster_state" "$node/stop.sh" >/dev/null 2>&1 || true
+  rm -rf "$cluster_state"
   SEARCH_NODE_STATE="$PEBA_TEST_FAULT_NODE_STATE" "$node/stop.sh" >/dev/null 2>&1 || true
   if [ -z "${SEARCH_NODE_STATE:-}" ]; then rm -rf "$main_state"; fi
   if [ -n "$own_fault_state" ]; then rm -rf "$PEBA_TEST_FAULT_NODE_STATE"; fi
@@ -97,6 +100,16 @@ for engine in "${engines[@]}"; do
   echo "== $engine done in $(( $(date +%s) - t0 ))s"
   first=""
 done
+
+# A three-node OpenSearch 2.19 cluster (one process), one replica per shard: a node holding
+# primaries is stopped and started under ingest and reads (tests/elastic_cluster.rs).
+t0=$(date +%s)
+echo "== a three-node OpenSearch cluster"
+mkdir -p "$cluster_state"
+SEARCH_NODE_STATE="$cluster_state" SEARCH_NODE_COUNT=3 SEARCH_NODE_HEAP=1g "$node/start.sh" opensearch >/dev/null
+PEBA_TEST_CLUSTER_STATE="$cluster_state" cargo test --locked "${extra[@]}" --test elastic_cluster
+SEARCH_NODE_STATE="$cluster_state" "$node/stop.sh"
+echo "== the cluster test done in $(( $(date +%s) - t0 ))s"
 
 echo "== the playground and the attack map in headless Chromium"
 tests/browser/run.sh

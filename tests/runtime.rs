@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::ws::{self, Socket};
 use support::*;
 
 const ROUTE: &str = "/ews-0.1/alert/postSimpleMessage";
@@ -274,30 +275,15 @@ async fn a_store_that_stops_accepting_writes_is_reported_down_and_up_again() {
     assert_eq!(stored, ["1.1.1.1", "8.8.8.8"]);
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A `graphql-transport-ws` connection with one `alertAdded` subscription (id `s`).
 async fn subscribe(server: &Served) -> Socket {
-    use futures::SinkExt;
-    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-    let mut request = format!("ws://{}/graphql/ws", server.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = ws::open(&server.addr.to_string()).await;
     for message in [
         json!({ "type": "connection_init", "payload": {} }),
         json!({ "id": "s", "type": "subscribe", "payload": {
             "query": "subscription { alertAdded(domain: ALL) { source { country { code } } } }" } }),
     ] {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await
-            .unwrap();
+        ws::send(&mut socket, message).await;
     }
     socket
 }

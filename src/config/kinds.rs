@@ -48,6 +48,8 @@ pub trait Kind {
 pub struct Text;
 /// Text that must not be empty.
 pub struct NonEmpty;
+/// Replicas of an index: a number, `min-max` or `min-all`.
+pub struct ReplicaCount;
 /// Text that, when empty, leaves the setting unset.
 pub struct OptionalText;
 /// A secret that must not be empty.
@@ -219,6 +221,16 @@ impl Kind for Address {
             .map_err(|_| "expected HOST:PORT such as 127.0.0.1:9922".to_owned())
     }
     fn show(&self, value: &SocketAddr) -> String {
+        value.to_string()
+    }
+}
+
+impl Kind for ReplicaCount {
+    type Value = crate::store::elastic::Replicas;
+    fn parse(&self, text: &str) -> Result<Self::Value, String> {
+        text.parse()
+    }
+    fn show(&self, value: &Self::Value) -> String {
         value.to_string()
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod address;
 pub mod classify;
+pub mod cluster_feed;
 pub mod document;
 pub mod ews;
 pub mod geoip;

@@ -78,3 +78,9 @@ done
 [ -n "$url" ] || { echo "peba did not report its address" >&2; exit 1; }
 PEBA_URL="$url" MAP_USER="$map_user" MAP_TOKEN="$map_token" \
   SCREENSHOT="${MAP_SCREENSHOT:-$data/map.png}" node --test map.test.mjs
+
+# The map across a server restart: the test runs its own server on a fixed port.
+kill "$server" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+server=""
+PEBA_BIN="$peba" node --test map-reconnect.test.mjs

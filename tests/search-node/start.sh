@@ -15,7 +15,10 @@
 # (attempts, default 3: a node that exits or does not become ready is killed and started
 # again on new ports), SEARCH_NODE_PORT (a fixed HTTP port instead of a free one),
 # SEARCH_NODE_KEEP_DATA=1 (reuse the data directory a `stop.sh --keep-data` left, so a
-# restarted node has its indices back; the fault tests use this with a fixed port).
+# restarted node has its indices back; the fault tests use this with a fixed port),
+# SEARCH_NODE_COUNT (OpenSearch only: a cluster of that many nodes in one process, on
+# consecutive ports; $STATE_DIR/urls lists them, and SearchNode.java says how to stop and
+# start one through $STATE_DIR/data's control file).
 set -euo pipefail
 
 engine="${1:-opensearch}"
@@ -29,6 +32,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 java_bin="$("$here/java.sh" "$engine")"
 state="${SEARCH_NODE_STATE:-/tmp/peba-search-node}"
 heap="${SEARCH_NODE_HEAP:-512m}"
+count="${SEARCH_NODE_COUNT:-1}"
+if [ "$count" != 1 ] && [[ "$engine" != opensearch* ]]; then
+  echo "SEARCH_NODE_COUNT needs an OpenSearch engine" >&2
+  exit 2
+fi
 wait_s="${SEARCH_NODE_WAIT:-180}"
 mkdir -p "$state"
 
@@ -40,6 +48,8 @@ fi
 # Elasticsearch 8 starts in-process from the server jar (src/es8); the others through a runner.
 main_class=SearchNode
 main_args=("$engine")
+cluster_args=()
+if [ "$count" != 1 ]; then cluster_args=("$count"); fi
 sources=("$here/src/main/java")
 if [ "$engine" = elasticsearch8 ]; then
   main_class=peba.Elasticsearch8Node
@@ -84,7 +94,7 @@ for attempt in $(seq 1 "$tries"); do
   setsid "$java_bin" "-Xms$heap" "-Xmx$heap" -XX:+UseSerialGC -Djava.awt.headless=true \
     -Dlog4j2.formatMsgNoLookups=true \
     -cp "$here/target/classes:$(cat "$classpath")" \
-    "$main_class" "${main_args[@]}" "$data" "$http_port" "$transport_port" >"$log" 2>&1 < /dev/null &
+    "$main_class" "${main_args[@]}" "$data" "$http_port" "$transport_port" "${cluster_args[@]}" >"$log" 2>&1 < /dev/null &
   pid=$!
   echo "$pid" > "$state/pid"
 
@@ -93,7 +103,7 @@ for attempt in $(seq 1 "$tries"); do
   ready=""
   why=""
   while :; do
-    health="$(curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null || true)"
+    health="$(curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&wait_for_nodes=$count&timeout=5s" 2>/dev/null || true)"
     if [[ "$health" =~ \"status\":\"(yellow|green)\" ]]; then
       ready=1
       break
@@ -117,6 +127,7 @@ for attempt in $(seq 1 "$tries"); do
 done
 
 echo "$url" > "$state/url"
+for i in $(seq 0 $(( count - 1 ))); do echo "http://127.0.0.1:$(( http_port + i ))"; done > "$state/urls"
 echo "PEBA_TEST_ELASTICSEARCH_URL=$url" > "$state/env"
 echo "$engine" > "$state/engine"
 version="$(curl -fsS --max-time 5 "$url" | python3 -c 'import json,sys; v=json.load(sys.stdin)["version"]; print(v.get("distribution","elasticsearch"), v["number"])' 2>/dev/null || echo unknown)"

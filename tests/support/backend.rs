@@ -58,6 +58,7 @@ pub fn elastic_config(url: &str, prefix: &str) -> ElasticConfig {
         cve_index: format!("{prefix}_cve"),
         user_index: format!("{prefix}_users"),
         statistic_index: format!("{prefix}_stats"),
+        index_shape: Default::default(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod graphql;
 pub mod in_process;
 pub mod mmdb;
+pub mod ws;
 
 use backend::Backend;
 use std::io::{BufRead, BufReader};

@@ -11,6 +11,7 @@
 //! OpenSearch 2.19+, see [`super::engine`]). Elsewhere (Elasticsearch 7.x, older OpenSearch)
 //! such a field is matched with a doc-values script.
 
+use super::{IndexShape, Replicas};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -76,20 +77,26 @@ pub(crate) fn alert_mapping(vulnid_indexed: bool) -> Value {
     })
 }
 
-/// The index settings of every index this store creates: one shard, and the translog fsynced
-/// before a write is answered (`request`, the cluster's default, spelt out because the store
-/// acknowledges alerts on the `_bulk` answer and relies on it).
-pub(crate) fn index_settings() -> Value {
-    json!({"index": {"number_of_shards": 1, "translog": {"durability": "request"}}})
+/// The index settings of every index this store creates: its shards and replicas, and the
+/// translog fsynced before a write is answered (`request`, the cluster's default, spelt out
+/// because the store acknowledges alerts on the `_bulk` answer and relies on it).
+pub(crate) fn index_settings(shape: IndexShape) -> Value {
+    let mut index =
+        json!({"number_of_shards": shape.shards, "translog": {"durability": "request"}});
+    match shape.replicas {
+        Replicas::Fixed(n) => index["number_of_replicas"] = json!(n),
+        auto => index["auto_expand_replicas"] = json!(auto.to_string()),
+    }
+    json!({ "index": index })
 }
 
 /// The composable index template for the daily alert indices `<prefix>-*`.
-pub(crate) fn alert_template(prefix: &str) -> Value {
+pub(crate) fn alert_template(prefix: &str, shape: IndexShape) -> Value {
     json!({
         "index_patterns": [format!("{prefix}-*")],
         "priority": 150,
         "template": {
-            "settings": index_settings(),
+            "settings": index_settings(shape),
             "mappings": alert_mapping(false),
         },
         "_meta": {"created_by": "peba", "layout": "legacy-api 4.3"},
@@ -294,6 +301,34 @@ pub(crate) fn field_mapping_query(fields: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_are_a_number_or_a_range_that_follows_the_cluster() {
+        assert_eq!("2".parse(), Ok(Replicas::Fixed(2)));
+        assert_eq!(
+            "0-1".parse(),
+            Ok(Replicas::AutoExpand {
+                min: 0,
+                max: Some(1)
+            })
+        );
+        assert_eq!(
+            "1-all".parse(),
+            Ok(Replicas::AutoExpand { min: 1, max: None })
+        );
+        for bad in ["", "-1", "2-1", "one", "0-", "0-some"] {
+            assert!(bad.parse::<Replicas>().is_err(), "{bad:?}");
+        }
+        let fixed = IndexShape {
+            shards: 3,
+            replicas: Replicas::Fixed(2),
+        };
+        assert_eq!(index_settings(fixed)["index"]["number_of_shards"], 3);
+        assert_eq!(index_settings(fixed)["index"]["number_of_replicas"], 2);
+        let auto = index_settings(IndexShape::default());
+        assert_eq!(auto["index"]["auto_expand_replicas"], "0-1");
+        assert!(auto["index"].get("number_of_replicas").is_none());
+    }
 
     #[test]
     fn keywords_get_a_length_limit() {

@@ -109,6 +109,81 @@ pub struct ElasticConfig {
     pub user_index: String,
     /// The pre-computed statistics (`statistics`).
     pub statistic_index: String,
+    /// Shards and replicas of the indices the store creates.
+    pub index_shape: IndexShape,
+}
+
+/// Shards and replicas of every index the store creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexShape {
+    /// Primary shards per index.
+    pub shards: u32,
+    /// Replicas of each shard.
+    pub replicas: Replicas,
+}
+
+impl Default for IndexShape {
+    /// One shard, no replica on a single node and one as soon as the cluster has two nodes.
+    fn default() -> Self {
+        IndexShape {
+            shards: 1,
+            replicas: Replicas::AutoExpand {
+                min: 0,
+                max: Some(1),
+            },
+        }
+    }
+}
+
+/// How many replicas an index keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replicas {
+    /// Always this many (`index.number_of_replicas`).
+    Fixed(u32),
+    /// Between `min` and `max` (or every other node) as the cluster's size allows
+    /// (`index.auto_expand_replicas`).
+    AutoExpand { min: u32, max: Option<u32> },
+}
+
+impl std::str::FromStr for Replicas {
+    type Err = String;
+
+    /// `2`, `0-1` or `0-all`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let expected =
+            || format!("expected a number of replicas, `min-max` or `min-all`, not {text:?}");
+        let number = |t: &str| t.trim().parse::<u32>().map_err(|_| expected());
+        match text.split_once('-') {
+            None => number(text).map(Replicas::Fixed),
+            Some((min, "all")) => Ok(Replicas::AutoExpand {
+                min: number(min)?,
+                max: None,
+            }),
+            Some((min, max)) => {
+                let (min, max) = (number(min)?, number(max)?);
+                if min > max {
+                    return Err(expected());
+                }
+                Ok(Replicas::AutoExpand {
+                    min,
+                    max: Some(max),
+                })
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Replicas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Replicas::Fixed(n) => write!(f, "{n}"),
+            Replicas::AutoExpand {
+                min,
+                max: Some(max),
+            } => write!(f, "{min}-{max}"),
+            Replicas::AutoExpand { min, max: None } => write!(f, "{min}-all"),
+        }
+    }
 }
 
 impl Default for ElasticConfig {
@@ -122,6 +197,7 @@ impl Default for ElasticConfig {
             cve_index: "ewscve".to_owned(),
             user_index: "users".to_owned(),
             statistic_index: "statistics".to_owned(),
+            index_shape: IndexShape::default(),
         }
     }
 }
@@ -317,7 +393,7 @@ impl ElasticStore {
                     Method::Put,
                     &template,
                     &[],
-                    &layout::alert_template(&c.alert_read_prefix),
+                    &layout::alert_template(&c.alert_read_prefix, c.index_shape),
                 )
                 .await?;
         } else if !found.is_success() {
@@ -330,17 +406,17 @@ impl ElasticStore {
             self.create_first_index(rollover::today()).await?;
         }
         if !self.exists(&c.cve_index).await? {
-            let body = json!({"settings": layout::index_settings(),
+            let body = json!({"settings": layout::index_settings(c.index_shape),
                               "mappings": layout::alert_mapping(true)});
             self.create_index(&c.cve_index, &body).await?;
         }
         if !self.exists(&c.user_index).await? {
-            let body = json!({"settings": layout::index_settings(),
+            let body = json!({"settings": layout::index_settings(c.index_shape),
                               "mappings": layout::users_mapping()});
             self.create_index(&c.user_index, &body).await?;
         }
         if !self.exists(&c.statistic_index).await? {
-            let body = json!({"settings": layout::index_settings(),
+            let body = json!({"settings": layout::index_settings(c.index_shape),
                               "mappings": layout::statistics_mapping()});
             self.create_index(&c.statistic_index, &body).await?;
         }
