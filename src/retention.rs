@@ -42,6 +42,10 @@ pub async fn pass(store: &dyn Store, before: Timestamp) -> Result<usize, StoreEr
         }
         tokio::time::sleep(PAUSE).await;
     }
+    // The space the deleted alerts took goes back to the file system, step by step as well.
+    while store.release_space().await? {
+        tokio::time::sleep(PAUSE).await;
+    }
     if deleted > 0 {
         tracing::info!(
             deleted,

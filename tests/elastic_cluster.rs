@@ -75,10 +75,10 @@ impl Cluster {
         node.trim_start_matches("Node ").parse().unwrap()
     }
 
-    /// Waits until the cluster has `nodes` nodes and is `status` or better.
+    /// Waits until the cluster has `nodes` nodes, is `status` or better and moves no shard.
     async fn wait_for(&self, nodes: usize, status: &str) -> Value {
         let url = format!(
-            "{}/_cluster/health?wait_for_nodes={nodes}&wait_for_status={status}&timeout=90s",
+            "{}/_cluster/health?wait_for_nodes={nodes}&wait_for_status={status}&wait_for_no_relocating_shards=true&timeout=90s",
             self.urls[0]
         );
         let health: Value = reqwest::Client::new()
@@ -164,17 +164,36 @@ async fn a_node_stopped_and_started_again_loses_nothing_acknowledged() {
         }
     });
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Keep the test's shards off node 1 (the one peba talks to), so that the node stopped
+    // below holds the write index's primary and its replica has to take over.
+    let prefix = unique_prefix_of(&backend);
+    let moved = reqwest::Client::new()
+        .put(format!(
+            "{}/{prefix}-*,{prefix}_*/_settings",
+            cluster.urls[0]
+        ))
+        .json(&serde_json::json!({ "index.routing.allocation.exclude._name": "Node 1" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        moved.status().is_success(),
+        "{}",
+        moved.text().await.unwrap()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let health = cluster.wait_for(3, "green").await;
     assert!(
-        health["active_shards"].as_u64().unwrap()
-            > health["active_primary_shards"].as_u64().unwrap(),
+        health["active_shards"].as_u64() > health["active_primary_shards"].as_u64(),
         "replicas allocated: {health}"
     );
-    cluster.command("stop 2").await;
+    let primary = cluster.primary_of(&format!("{prefix}-*")).await;
+    assert_ne!(primary, 1, "the write index's primary left node 1");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.command(&format!("stop {primary}")).await;
     cluster.wait_for(2, "yellow").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    cluster.command("start 2").await;
+    cluster.command(&format!("start {primary}")).await;
     cluster.wait_for(3, "green").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::SeqCst);

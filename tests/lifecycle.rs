@@ -194,9 +194,21 @@ async fn restore_refuses_a_directory_with_a_store_unless_told_to_replace_it_and_
 
     let dir = app.data_path();
     drop(app);
+    // A store from before incremental auto-vacuum (the backup made like one) is converted by
+    // the restore.
+    let old_store = rusqlite::Connection::open(&file).expect("the backup opens");
+    old_store
+        .execute_batch("PRAGMA auto_vacuum = NONE; VACUUM;")
+        .expect("written without auto-vacuum");
+    drop(old_store);
     run_ok(&dir, &["restore", "--replace", file_arg]);
     let users = run_ok(&dir, &["user", "list"]);
     assert!(users.contains("analyst"), "{users}");
+    assert_eq!(
+        store_size(&dir).1,
+        2,
+        "the restored store returns freed space"
+    );
 
     let not_a_store = backups.path().join("notes.txt");
     std::fs::write(&not_a_store, "not a database").expect("write");
@@ -470,4 +482,69 @@ async fn start_up_and_migration_on_a_full_disk_fail_with_one_line_and_leave_the_
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(version, 1);
+}
+
+/// The embedded store's logical size (pages times page size, write-ahead log included), its
+/// auto-vacuum mode and its free pages, read beside the running server.
+fn store_size(dir: &Path) -> (u64, i64, i64) {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("peba.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the store opens");
+    let pragma = |name: &str| -> i64 {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .expect(name)
+    };
+    (
+        (pragma("page_count") * pragma("page_size")) as u64,
+        pragma("auto_vacuum"),
+        pragma("freelist_count"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_returns_the_space_of_deleted_alerts_to_the_file_system() {
+    use support::backend::Backend;
+    // 10,000 alerts received on 1 July 2024 ...
+    let app = spawn_app(&[("clock", "2024-07-01 00:00:00")]).await;
+    for _ in 0..40 {
+        let first = NEXT_PROBE.fetch_add(250, Ordering::Relaxed);
+        let alerts: String = (first..first + 250).map(probe).collect();
+        let (status, body) = app
+            .submit(message(COMMUNITY_USER, COMMUNITY_TOKEN, &alerts))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (full, mode, _) = store_size(app.data_dir.path());
+    assert_eq!(
+        mode, 2,
+        "a new store is created with incremental auto-vacuum"
+    );
+    let mut app = app;
+    let data_dir = std::mem::replace(&mut app.data_dir, tempfile::tempdir().unwrap());
+    drop(app);
+    // ... are past a 30-day window on 1 September.
+    let app = support::spawn_on_dir(
+        &Backend::Embedded,
+        data_dir,
+        &[("clock", "2024-09-01 00:00:00"), ("retention_days", "30")],
+    );
+    let give_up = Instant::now() + Duration::from_secs(60);
+    let emptied = loop {
+        let (size, _, free_pages) = store_size(app.data_dir.path());
+        if size * 2 < full && free_pages == 0 {
+            break size;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "the store still takes {size} bytes of {full}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let data = Gql::new(&app.url(""))
+        .data("{ alertCount(domain: ALL) }", json!({}))
+        .await;
+    assert_eq!(data["alertCount"], 0);
+    eprintln!("10,000 alerts took {full} bytes; after retention the store takes {emptied}");
 }

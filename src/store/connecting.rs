@@ -151,6 +151,18 @@ impl Store for ConnectingStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         self.store()?.users().await
     }
+
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        self.store()?.probe_write().await
+    }
+
+    async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        self.store()?.expire(before, limit).await
+    }
+
+    async fn release_space(&self) -> Result<bool, StoreError> {
+        self.store()?.release_space().await
+    }
 }
 
 #[cfg(test)]

@@ -144,4 +144,10 @@ pub trait Store: Send + Sync + 'static {
             "this store does not apply retention".to_owned(),
         ))
     }
+
+    /// Returns a step's worth of the space deleted alerts left to the file system; whether
+    /// more is left. Stores that do not keep free space (Elasticsearch) have none.
+    async fn release_space(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }

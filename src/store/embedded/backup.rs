@@ -118,6 +118,12 @@ pub fn restore(file: &Path, dir: &Path, replace: bool) -> Result<CopySummary, Ba
     }
     let source = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     Backup::new(&source, &mut destination)?.run_to_completion(4096, Duration::ZERO, None)?;
+    let auto_vacuum: i64 = destination.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if auto_vacuum != 2 {
+        // A store created before incremental auto-vacuum: rewritten once so that retention can
+        // return freed space to the file system.
+        destination.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+    }
     destination.pragma_update(None, "synchronous", "FULL")?;
     let mode: String = destination.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     debug_assert!(mode.eq_ignore_ascii_case("wal"));

@@ -253,4 +253,8 @@ impl Store for EmbeddedStore {
         self.write_with(move |conn| retention::expire(conn, before, limit))
             .await
     }
+
+    async fn release_space(&self) -> Result<bool, StoreError> {
+        self.write_with(retention::release_space).await
+    }
 }

@@ -18,6 +18,10 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     make_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // A new store returns the space retention frees to the file system (see
+    // `retention::release_space`); this must come before anything is written, and an existing
+    // store keeps the mode it was created with.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(DbError::Unavailable(format!(

@@ -5,7 +5,9 @@
 //! the counters (counters reaching 0 are dropped), so every answer is the one a store that
 //! never held them would give. The step that finds no more old alerts also deletes the CVE
 //! copies received and the statistics documents starting before the cut-off. Pages freed
-//! this way are reused by new alerts.
+//! this way go back to the file system a few at a time ([`release_space`]) in stores with
+//! incremental auto-vacuum: every new store and every restored one (an older store gets it
+//! through `peba backup` and `peba restore`).
 
 use super::error::DbError;
 use super::rollup::{FACT_COLUMNS, Facts};
@@ -51,4 +53,22 @@ pub(crate) fn expire(
     }
     tx.commit()?;
     Ok(old.len())
+}
+
+/// Pages returned to the file system per step (2 MiB with the default page size).
+const RELEASE_PAGES: u32 = 512;
+
+/// Auto-vacuum mode `INCREMENTAL` in `PRAGMA auto_vacuum`.
+const INCREMENTAL: i64 = 2;
+
+/// Returns up to [`RELEASE_PAGES`] free pages to the file system (stores without incremental
+/// auto-vacuum keep them for new alerts); whether free pages remain to be returned.
+pub(crate) fn release_space(conn: &mut Connection) -> Result<bool, DbError> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode != INCREMENTAL {
+        return Ok(false);
+    }
+    conn.execute_batch(&format!("PRAGMA incremental_vacuum({RELEASE_PAGES})"))?;
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    Ok(free > 0)
 }
