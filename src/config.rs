@@ -263,6 +263,9 @@ settings! {
     access_log -> access_log: bool = Flag, default "true";
     /// Delete alerts received more than this many days ago, in the background (see Retention); 0 keeps everything.
     retention_days -> retention_days: u32 = Number { min: 0, max: 100_000, unit: "days" }, default "0";
+    /// Seconds an attacker feed answer (`/feeds/attackers.*`) is reused for the same
+    /// parameters (0 to 3600; 0 computes every request).
+    feed_cache_seconds -> feed_cache_ttl: Duration = Seconds { min: 0, max: 3600 }, default "60";
 }
 
 /// Where `GET /metrics` is served.

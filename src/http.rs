@@ -49,7 +49,9 @@ pub fn trusted_proxies(settings: &Settings) -> Arc<TrustedProxies> {
 /// The complete application: every route with its middleware.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let mut routes = compat::router().merge(crate::graphql::router(&state));
+    let mut routes = compat::router()
+        .merge(crate::graphql::router(&state))
+        .merge(crate::feeds::router(&state));
     if settings.metrics_bind == MetricsBind::Same {
         routes = routes.route("/metrics", get(metrics::handler));
     }

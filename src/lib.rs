@@ -29,6 +29,7 @@ pub mod clock;
 pub mod compat;
 pub mod config;
 pub mod domain;
+pub mod feeds;
 pub mod graphql;
 pub mod healthcheck;
 pub mod http;

@@ -11,6 +11,9 @@ pub use attackers::MAX_ADDRESSES;
 pub use stats::{AlertStats, HoneypotStatistics};
 pub use timeline::{MAX_BUCKETS, TimelineError};
 
+mod feeds;
+pub use feeds::{STREAM_PAGE, alert_stream};
+
 use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, TimeField, Timestamp,

@@ -16,12 +16,13 @@
 
 mod support;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
+use peba::domain::AttackerQuery;
 use peba::domain::{
     Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, HistogramQuery,
     TermField, TimeField, TimeRange, Timestamp, UserName,
 };
-use peba::query::{Densify, QueryLayer};
+use peba::query::{Densify, QueryLayer, alert_stream};
 use peba::store::elastic::ElasticStore;
 use peba::store::embedded::EmbeddedStore;
 use peba::store::{Store, WriteBatch};
@@ -230,10 +231,14 @@ enum Question {
     ById(Vec<String>),
     Installations(AlertFilter),
     Statistics(Timestamp, Timestamp),
+    /// The attacker aggregation of the feeds.
+    Attackers(AttackerQuery),
+    /// Every alert as the exports stream it (ids in order).
+    Export(AlertFilter, TimeField, Option<u64>),
 }
 
 /// The answer as text (answers of all families compared alike).
-async fn answer(layer: &QueryLayer, store: &dyn Store, q: &Question) -> String {
+async fn answer(layer: &Arc<QueryLayer>, store: &dyn Store, q: &Question) -> String {
     fn show<T: Debug, E: Debug>(r: Result<T, E>) -> String {
         match r {
             Ok(v) => format!("{v:#?}"),
@@ -280,6 +285,20 @@ async fn answer(layer: &QueryLayer, store: &dyn Store, q: &Question) -> String {
         Question::ById(ids) => show(store.alerts_by_id(ids).await),
         Question::Installations(f) => show(layer.installations(f).await),
         Question::Statistics(from, to) => show(layer.statistics(*from, *to).await),
+        Question::Attackers(query) => show(layer.attacker_feed(query).await),
+        Question::Export(f, field, limit) => {
+            let pages: Result<Vec<Vec<Alert>>, _> =
+                alert_stream(layer.clone(), f.clone(), *field, *limit)
+                    .try_collect()
+                    .await;
+            show(pages.map(|pages| {
+                pages
+                    .iter()
+                    .flatten()
+                    .map(|a| a.id.clone())
+                    .collect::<Vec<_>>()
+            }))
+        }
     }
 }
 
@@ -520,6 +539,28 @@ fn questions(data: &[Alert]) -> Vec<Question> {
         qs.push(Question::Latest(f.clone(), TimeField::Received, 1));
         qs.push(Question::Latest(f.clone(), TimeField::Created, 12));
         qs.push(Question::Walk(f.clone(), TimeField::Received, 37, 8));
+        for (k, (min_count, global_only, limit)) in [
+            (1, true, 1000),
+            (1, false, 5),
+            (3, false, 1000),
+            (2, true, 7),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if (i + k) % 2 == 0 {
+                qs.push(Question::Attackers(AttackerQuery {
+                    filter: f.clone(),
+                    min_count,
+                    global_only,
+                    limit,
+                }));
+            }
+        }
+        if i % 5 == 0 {
+            qs.push(Question::Export(f.clone(), TimeField::Received, None));
+            qs.push(Question::Export(f.clone(), TimeField::Created, Some(1500)));
+        }
         if i % 4 == 0 {
             qs.push(Question::Walk(f.clone(), TimeField::Created, 250, 20));
         }
@@ -671,8 +712,14 @@ async fn both_stores_answer_every_query_family_alike() {
 
     let questions = questions(&data);
     let layers = [
-        (QueryLayer::new(embedded.clone()), embedded.clone()),
-        (QueryLayer::new(elastic_dyn.clone()), elastic_dyn.clone()),
+        (
+            Arc::new(QueryLayer::new(embedded.clone())),
+            embedded.clone(),
+        ),
+        (
+            Arc::new(QueryLayer::new(elastic_dyn.clone())),
+            elastic_dyn.clone(),
+        ),
     ];
     let started = std::time::Instant::now();
     let results: Vec<(usize, String, String)> = futures::stream::iter(questions.iter().enumerate())
@@ -856,8 +903,8 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
 
     let questions = questions(&data);
     let layers = [
-        QueryLayer::new(expired.clone()),
-        QueryLayer::new(fresh.clone()),
+        Arc::new(QueryLayer::new(expired.clone())),
+        Arc::new(QueryLayer::new(fresh.clone())),
     ];
     let mut failures = Vec::new();
     for (i, q) in questions.iter().enumerate() {
@@ -932,8 +979,8 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
     assert_eq!(version, 2);
 
     let layers = [
-        QueryLayer::new(migrated.clone()),
-        QueryLayer::new(fresh.clone()),
+        Arc::new(QueryLayer::new(migrated.clone())),
+        Arc::new(QueryLayer::new(fresh.clone())),
     ];
     let questions = questions(&data);
     let mut failures = Vec::new();

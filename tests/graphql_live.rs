@@ -98,6 +98,13 @@ impl Store for Counting {
         self.read().await?;
         self.inner.installations(filter).await
     }
+    async fn attackers(
+        &self,
+        query: &peba::domain::AttackerQuery,
+    ) -> Result<Vec<peba::domain::Attacker>, StoreError> {
+        self.read().await?;
+        self.inner.attackers(query).await
+    }
     async fn statistics(
         &self,
         from: Timestamp,

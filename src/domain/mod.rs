@@ -2,6 +2,7 @@
 //! that flow between the front ends, the query layer and the stores.
 
 mod alert;
+mod attackers;
 mod data_domain;
 mod geo;
 mod health;
@@ -12,6 +13,9 @@ mod time;
 mod user;
 
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
+pub use attackers::{
+    Attacker, AttackerQuery, MAX_ATTACKER_PORTS, address_order, feed_port, rank_attackers,
+};
 pub use data_domain::DataDomain;
 pub use geo::GeoPoint;
 pub use health::ServiceHealth;

@@ -7,6 +7,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
+use crate::domain::{Attacker, AttackerQuery};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use std::future::Future;
@@ -114,6 +115,10 @@ impl Store for ConnectingStore {
 
     async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
         self.store()?.alerts(page).await
+    }
+
+    async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError> {
+        self.store()?.attackers(query).await
     }
 
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {

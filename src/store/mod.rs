@@ -8,6 +8,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
+use crate::domain::{Attacker, AttackerQuery};
 use async_trait::async_trait;
 
 pub mod connecting;
@@ -110,6 +111,10 @@ pub trait Store: Send + Sync + 'static {
     /// Installations (by host name, or by target address when the host name is `undefined`)
     /// among matching alerts.
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError>;
+
+    /// The source addresses of matching alerts with their counts, first and last received
+    /// times, honeypot types and ports, ranked by [`crate::domain::rank_attackers`].
+    async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError>;
 
     /// Pre-computed statistics documents whose `UTCtimeFrom` lies in `[from, to]` (both
     /// inclusive), ascending by `UTCtimeFrom`.

@@ -63,6 +63,7 @@
 //!   on every retry. Longer values are stored and read back unchanged, but neither match
 //!   filters nor form buckets (the embedded store has no such limit).
 
+mod attackers;
 mod engine;
 mod http;
 mod layout;
@@ -78,6 +79,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
+use crate::domain::{Attacker, AttackerQuery};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use elasticsearch::http::Method;
@@ -505,6 +507,10 @@ impl Store for ElasticStore {
 
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         read::installations(self, filter).await
+    }
+
+    async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError> {
+        attackers::attackers(self, query).await
     }
 
     async fn statistics(

@@ -33,6 +33,7 @@
 //! Writes go through one writer connection; reads use a pool of read-only connections, so
 //! they proceed while a write is committing. All SQLite calls run on blocking threads.
 
+mod attackers;
 pub mod backup;
 mod checkpoint;
 mod codec;
@@ -53,6 +54,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
+use crate::domain::{Attacker, AttackerQuery};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use error::DbError;
@@ -203,6 +205,12 @@ impl Store for EmbeddedStore {
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         let filter = filter.clone();
         self.read(move |conn| read::installations(conn, &filter))
+            .await
+    }
+
+    async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| attackers::attackers(conn, &query))
             .await
     }
 

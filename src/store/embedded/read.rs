@@ -453,8 +453,10 @@ pub(crate) fn alerts(conn: &Connection, page: &AlertPage) -> Result<Vec<Alert>, 
     let extra = page.after.as_ref().map(|c| {
         let t = Value::Integer(c.time.unix());
         (
-            format!("({col} < ? OR ({col} = ? AND id < ?))"),
-            vec![t.clone(), t, Value::Text(c.id.clone())],
+            // The leading `<=` bounds the index range, so a page does not re-scan the pages
+            // before it.
+            format!("{col} <= ? AND ({col} < ? OR ({col} = ? AND id < ?))"),
+            vec![t.clone(), t.clone(), t, Value::Text(c.id.clone())],
         )
     });
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
