@@ -57,8 +57,8 @@ pub enum StartupError {
         source: crate::store::StoreError,
     },
     /// A GeoIP database could not be read.
-    #[error("cannot open the GeoIP databases: {0}")]
-    GeoIp(String),
+    #[error(transparent)]
+    GeoIp(#[from] crate::ingest::geoip::GeoIpError),
     /// The GraphQL token keys could not be loaded.
     #[error("cannot load the GraphQL token keys: {0}")]
     Jwt(#[from] TokenKeyError),
@@ -150,8 +150,7 @@ impl AppState {
         let geoip = GeoIp::open(
             settings.geoip_city.as_deref(),
             settings.geoip_asn.as_deref(),
-        )
-        .map_err(|e| StartupError::GeoIp(e.to_string()))?;
+        )?;
         let auth = Authenticator::new(
             store.clone(),
             settings.community_user.clone(),

@@ -54,7 +54,7 @@ pub enum WriteError {
 
 struct Job {
     batch: WriteBatch,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// A handle to the background writer task.
@@ -117,7 +117,7 @@ impl BatchWriter {
         }
         match answer.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(WriteError::Store(StoreError::Unavailable(message))),
+            Ok(Err(error)) => Err(WriteError::Store(error)),
             Err(_) => Err(WriteError::Unavailable("writer stopped")),
         }
     }
@@ -188,18 +188,13 @@ async fn write_group(context: WriteContext, mut group: Vec<Job>, _slot: OwnedSem
         merged.cve_copies.append(&mut job.batch.cve_copies);
     }
     let written = merged.alerts.len() + merged.cve_copies.len();
-    let result = context
-        .store
-        .write(merged)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+    let result = context.store.write(merged).await.map(|_| ());
     let metrics = &context.metrics;
     metrics.writes.inc();
     metrics.backlog.dec_by(written as i64);
-    if let Err(message) = &result {
+    if let Err(error) = &result {
         metrics.write_errors.inc();
-        tracing::warn!(alerts = written, error = %message, "store write failed; submitters are told to retry");
+        tracing::warn!(alerts = written, %error, "store write failed; submitters are told to retry");
     }
     set_writable(&context.writable, result.is_ok());
     context.backlog.fetch_sub(written, Ordering::Relaxed);

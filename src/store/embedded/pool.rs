@@ -11,6 +11,11 @@ use tokio::sync::Semaphore;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whether the database file holds nothing yet (a store being created).
+fn is_empty(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == 0)
+}
+
 /// Opens the writer connection: WAL journal (kept short, see [`super::checkpoint`]), full
 /// synchronisation on commit. The database is readable by its owner only (see
 /// [`make_private`]).
@@ -18,10 +23,12 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, DbError> {
     make_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // A new store returns the space retention frees to the file system (see
-    // `retention::release_space`); this must come before anything is written, and an existing
-    // store keeps the mode it was created with.
-    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    if is_empty(path) {
+        // A new store returns the space retention frees to the file system (see
+        // `retention::release_space`); this must come before anything is written. An existing
+        // store keeps the mode it was created with.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    }
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(DbError::Unavailable(format!(
