@@ -49,7 +49,8 @@ impl Answer {
 pub trait RouteParams: Send + Sync + 'static {
     /// Takes the route's parameters from a decoded query string.
     fn parse(params: &Params) -> Self;
-    /// The canonical form of every parameter, the cache key.
+    /// The canonical form of every parameter, the cache key (see
+    /// [`Param::key_form`](super::params::Param::key_form)).
     fn key(&self) -> String;
 }
 
@@ -72,7 +73,7 @@ macro_rules! route_params {
 
             fn key(&self) -> String {
                 let mut key = url::form_urlencoded::Serializer::new(String::new());
-                $(if let Some(value) = self.$field.get() {
+                $(if let Some(value) = self.$field.key_form($param) {
                     key.append_pair($param, value);
                 })*
                 key.finish()

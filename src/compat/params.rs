@@ -73,6 +73,20 @@ impl Param {
         }
     }
 
+    /// The value as the cache key holds it: `ci` and `out` by what they choose (so that
+    /// `ci=1`, `ci=x` and no `ci` share one entry), every other parameter as sent.
+    pub fn key_form(&self, name: &str) -> Option<&str> {
+        match name {
+            "ci" => match self.domain() {
+                DataDomain::Private => Some("0"),
+                DataDomain::All => Some("-1"),
+                DataDomain::Community => None,
+            },
+            "out" => self.wants_json().then_some("json"),
+            _ => self.get(),
+        }
+    }
+
     /// Whether this `out` value asks for JSON (exactly `json`).
     pub fn wants_json(&self) -> bool {
         self.get() == Some("json")
