@@ -1047,5 +1047,15 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
     let all = AlertFilter::domain(DataDomain::All);
     refresh(&stores[0]).await;
     assert_eq!(stores[0].count(&all).await.unwrap(), 4);
-    raw(&url, reqwest::Method::DELETE, &format!("{prefix}*"), None).await;
+    // By name: Elasticsearch 8 refuses wildcard deletes (`action.destructive_requires_name`).
+    let left = names(
+        &raw(
+            &url,
+            reqwest::Method::GET,
+            &format!("_cat/indices/{prefix}*?format=json"),
+            None,
+        )
+        .await,
+    );
+    raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
 }
