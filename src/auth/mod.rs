@@ -14,6 +14,7 @@
 //! logged with both, never with the token (store failures are logged by the caller).
 
 pub mod backoff;
+pub mod bearer;
 pub mod tokens;
 pub mod verifier;
 
