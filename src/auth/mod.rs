@@ -18,7 +18,7 @@ pub mod bearer;
 pub mod tokens;
 pub mod verifier;
 
-pub use verifier::hash_token;
+pub use verifier::{HashError, hash_token};
 
 use crate::domain::{DataDomain, TokenHash, User, UserName};
 use crate::store::{Store, StoreError};
