@@ -348,13 +348,13 @@ impl Kind for Proxies {
 
 impl Kind for Origins {
     type Value = Vec<String>;
-    fn parse(&self, text: &str) -> Result<Vec<String>, String> {
+    fn parse(&self, text: &str) -> Result<Vec<String>, Expected> {
         text.split(',')
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
                 parse_origin(part).ok_or_else(|| {
-                    format!("{part:?} is not an origin such as http://localhost:3000 (scheme://host[:port], comma-separated)")
+                    Expected(format!("{part:?} is not an origin such as http://localhost:3000 (scheme://host[:port], comma-separated)"))
                 })
             })
             .collect()
