@@ -1,11 +1,13 @@
 //! The `peba` command line: serve, manage users, import data, back up and restore.
 
-use crate::app::{AppState, open_store};
-use crate::auth::hash_token;
-use crate::config::{self, Settings};
-use crate::domain::{TokenHash, User, UserName};
-use crate::import::{ImportProgress, import};
-use crate::store::embedded;
+use crate::app::{AppState, StartupError, open_store};
+use crate::auth::{HashError, hash_token};
+use crate::config::{self, ConfigError, Settings};
+use crate::domain::{TokenHash, User, UserName, UserNameError};
+use crate::healthcheck::HealthError;
+use crate::import::{ImportError, ImportProgress, import};
+use crate::store::StoreError;
+use crate::store::embedded::{self, backup::BackupError};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -140,20 +142,73 @@ impl std::fmt::Debug for TokenArg {
     }
 }
 
+/// Why a command failed; `main` prints it as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The settings are invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The service or its store could not be started.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The health probe failed.
+    #[error(transparent)]
+    Health(#[from] HealthError),
+    /// A backup or restore failed.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    /// An import failed.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// A user name is not acceptable.
+    #[error(transparent)]
+    UserName(#[from] UserNameError),
+    /// A token could not be hashed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A file, the standard input or a socket failed; `what` says which.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error (its message names the socket).
+    #[error(transparent)]
+    Serve(std::io::Error),
+    /// The command cannot do what was asked.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CliError {
+    fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
+        let what = what.into();
+        move |source| CliError::Io { what, source }
+    }
+}
+
 /// The token of `peba user add`, from where the options say: the first line of standard input
 /// or of a file (line end removed), or the argument (`-`: standard input).
-fn read_token(file: Option<&Path>, argument: Option<TokenArg>) -> Result<String, String> {
+fn read_token(file: Option<&Path>, argument: Option<TokenArg>) -> Result<String, CliError> {
     let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
     match (argument, file) {
         (Some(TokenArg(token)), _) if token != "-" => Ok(token),
         (_, Some(path)) => std::fs::read_to_string(path)
             .map(|text| first_line(&text))
-            .map_err(|e| format!("cannot read the token from {}: {e}", path.display())),
+            .map_err(CliError::io(format!(
+                "cannot read the token from {}",
+                path.display()
+            ))),
         (Some(_), None) | (None, None) => {
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
-                .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+                .map_err(CliError::io("cannot read the token from standard input"))?;
             Ok(first_line(&line))
         }
     }
@@ -166,7 +221,7 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 }
 
 /// Runs the command line; the error is printed as one line by `main`.
-pub async fn run(cli: Cli) -> Result<(), String> {
+pub async fn run(cli: Cli) -> Result<(), CliError> {
     warn_unknown_variables();
     match cli.command {
         Command::Schema => {
@@ -197,17 +252,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .map(|d| ("data_dir".to_owned(), d.display().to_string())),
         );
     }
-    let settings =
-        Settings::from_env(cli.config.as_deref(), &overrides).map_err(|e| e.to_string())?;
+    let settings = Settings::from_env(cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
         Command::User(command) => user(settings, command).await,
         Command::Import { file } => import_file(settings, &file).await,
         Command::Healthcheck => {
             let address = crate::healthcheck::probe_address(settings.bind);
-            crate::healthcheck::probe(address)
-                .await
-                .map_err(|e| e.to_string())
+            Ok(crate::healthcheck::probe(address).await?)
         }
         Command::Backup { file, .. } => backup(&settings, &file),
         Command::Restore { file, replace, .. } => restore(&settings, &file, replace),
@@ -227,22 +279,24 @@ fn warn_unknown_variables() {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+async fn serve(settings: Settings) -> Result<(), CliError> {
     let bind = settings.bind;
-    let state = AppState::build(settings).await.map_err(|e| e.to_string())?;
+    let state = AppState::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(CliError::io(format!("cannot listen on {bind}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(CliError::io("cannot read the listening address"))?;
     crate::summary::log(&state, local);
     println!("{LISTENING}{local}");
     crate::http::serve(listener, state)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(CliError::Serve)
 }
 
-async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
-    let store = open_store(&settings).await.map_err(|e| e.to_string())?;
+async fn user(settings: Settings, command: UserCommand) -> Result<(), CliError> {
+    let store = open_store(&settings).await?;
     match command {
         UserCommand::Add {
             name,
@@ -253,10 +307,10 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
             community_only,
             email,
         } => {
-            let name = UserName::parse(&name).map_err(|e| e.to_string())?;
+            let name = UserName::parse(&name)?;
             let token = read_token(token_file.as_deref(), token)?;
             if token.is_empty() {
-                return Err("the token must not be empty".to_owned());
+                return Err(CliError::Refused("the token must not be empty".to_owned()));
             }
             let user = User {
                 name,
@@ -265,7 +319,7 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
                 community_only,
                 email,
             };
-            store.add_user(&user).await.map_err(|e| e.to_string())?;
+            store.add_user(&user).await?;
             println!("added user {}", user.name);
         }
         UserCommand::List => {
@@ -276,7 +330,7 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
                 "community-only".to_owned(),
                 "email".to_owned(),
             ]];
-            for user in store.users().await.map_err(|e| e.to_string())? {
+            for user in store.users().await? {
                 let hash = match user.token {
                     TokenHash::Sha512Hex(_) => "sha512",
                     TokenHash::Md5Hex(_) => "md5",
@@ -294,9 +348,9 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
             print!("{}", aligned(&rows));
         }
         UserCommand::Remove { name } => {
-            let name = UserName::parse(&name).map_err(|e| e.to_string())?;
-            if !store.remove_user(&name).await.map_err(|e| e.to_string())? {
-                return Err(format!("no user named {name}"));
+            let name = UserName::parse(&name)?;
+            if !store.remove_user(&name).await? {
+                return Err(CliError::Refused(format!("no user named {name}")));
             }
             println!("removed user {name}");
         }
@@ -305,9 +359,9 @@ async fn user(settings: Settings, command: UserCommand) -> Result<(), String> {
 }
 
 /// `peba backup FILE`.
-fn backup(settings: &Settings, file: &Path) -> Result<(), String> {
+fn backup(settings: &Settings, file: &Path) -> Result<(), CliError> {
     embedded_only(settings)?;
-    let copy = embedded::backup::backup(&settings.data_dir, file).map_err(|e| e.to_string())?;
+    let copy = embedded::backup::backup(&settings.data_dir, file)?;
     println!(
         "backed up {} alerts ({} bytes) to {}",
         copy.alerts,
@@ -318,10 +372,9 @@ fn backup(settings: &Settings, file: &Path) -> Result<(), String> {
 }
 
 /// `peba restore FILE [--replace]`.
-fn restore(settings: &Settings, file: &Path, replace: bool) -> Result<(), String> {
+fn restore(settings: &Settings, file: &Path, replace: bool) -> Result<(), CliError> {
     embedded_only(settings)?;
-    let copy =
-        embedded::backup::restore(file, &settings.data_dir, replace).map_err(|e| e.to_string())?;
+    let copy = embedded::backup::restore(file, &settings.data_dir, replace)?;
     println!(
         "restored {} alerts from {} into {}",
         copy.alerts,
@@ -332,31 +385,30 @@ fn restore(settings: &Settings, file: &Path, replace: bool) -> Result<(), String
 }
 
 /// Backups of an Elasticsearch cluster are the cluster's own snapshots.
-fn embedded_only(settings: &Settings) -> Result<(), String> {
+fn embedded_only(settings: &Settings) -> Result<(), CliError> {
     match &settings.elasticsearch_host {
-        Some(_) => Err(
+        Some(_) => Err(CliError::Refused(
             "backup and restore copy the embedded store; back up Elasticsearch with the cluster's _snapshot API (see the README)"
                 .to_owned(),
-        ),
+        )),
         None => Ok(()),
     }
 }
 
-async fn import_file(settings: Settings, file: &str) -> Result<(), String> {
-    let store = open_store(&settings).await.map_err(|e| e.to_string())?;
+async fn import_file(settings: Settings, file: &str) -> Result<(), CliError> {
+    let store = open_store(&settings).await?;
     let input: Box<dyn BufRead> = if file == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         Box::new(BufReader::new(
-            std::fs::File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?,
+            std::fs::File::open(file).map_err(CliError::io(format!("cannot open {file}")))?,
         ))
     };
     let mut meter = ProgressMeter::new(std::io::stderr().is_terminal());
     let report = import(input, store.as_ref(), &settings.statistic_index, |p| {
         meter.update(p)
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     meter.clear();
     for skipped in &report.skipped {
         eprintln!("line {}: skipped: {}", skipped.line, skipped.reason);

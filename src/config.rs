@@ -376,7 +376,7 @@ fn parse<K: Kind>(
         key: key.to_owned(),
         source_name: source_name.to_owned(),
         message: if K::SECRET {
-            expected
+            expected.to_string()
         } else {
             format!("{expected}, got {value:?}")
         },

@@ -1,6 +1,7 @@
 //! Hostile ingest input against a real `peba serve`: elements with hundreds of thousands of
 //! attributes are refused at once, oversized text fields are cut when stored so anonymous reads
-//! stay small, and query parameters a route does not read cannot make it miss the cache.
+//! stay small, and query parameters a route does not read (or spellings of one number) cannot
+//! make it miss the cache.
 
 mod support;
 
@@ -184,4 +185,48 @@ async fn parameters_a_route_does_not_read_do_not_bypass_the_cache() {
     assert_eq!(counter(&app, "peba_cache_misses_total").await, misses);
     app.get("/alert/retrieveAlertsCount?time=6").await;
     assert_eq!(counter(&app, "peba_cache_misses_total").await, misses + 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spellings_of_one_number_share_one_cache_entry() {
+    let app = spawn_app(&[("clock", "2024-06-24 12:00:07")]).await;
+    let alerts = web_alert("8.8.8.8", "/index.html");
+    assert_eq!(
+        app.submit(message(COMMUNITY_USER, COMMUNITY_TOKEN, &alerts))
+            .await
+            .0,
+        200
+    );
+    let routes = [
+        "/alert/topCountriesAttacks?topx=",
+        "/alert/retrieveLatLonAttacks?topx=",
+        "/alert/retrieveLatLonAttacks?offset=",
+        "/alert/datasetAlertsPerMonth?days=",
+        "/alert/tops?type=urls&topx=",
+    ];
+    for route in routes {
+        // Leading zeros spell the same number; every non-number is read the same.
+        let numbers = (1..=40).map(|width| format!("{:0>width$}", 3));
+        let non_numbers = (0..40).map(|n| format!("x{n}"));
+        for spellings in [numbers.collect::<Vec<_>>(), non_numbers.collect()] {
+            let first = app.get(&format!("{route}{}", spellings[0])).await;
+            assert_eq!(first.status(), 200, "{route}{}", spellings[0]);
+            let first = first.text().await.unwrap();
+            let misses = counter(&app, "peba_cache_misses_total").await;
+            for spelling in &spellings[1..] {
+                let answer = app.get(&format!("{route}{spelling}")).await;
+                assert_eq!(answer.text().await.unwrap(), first, "{route}{spelling}");
+            }
+            assert_eq!(
+                counter(&app, "peba_cache_misses_total").await,
+                misses,
+                "{route}: {} spellings of one value missed the cache",
+                spellings.len() - 1
+            );
+        }
+    }
+    // A parameter read as text keeps its spellings apart: `tops` knows `days=1`, not `01`.
+    let one = app.get("/alert/tops?type=urls&days=1").await;
+    let zero_one = app.get("/alert/tops?type=urls&days=01").await;
+    assert_ne!(one.text().await.unwrap(), zero_one.text().await.unwrap());
 }

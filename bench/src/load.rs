@@ -57,7 +57,8 @@ impl Loaded {
 /// Adds the benchmark's reader and private sender (existing ones are kept).
 pub async fn add_users(store: &dyn Store) -> Result<(), StoreError> {
     for (name, token, read_only) in [(READER.0, READER.1, true), (SENDER.0, SENDER.1, false)] {
-        let hash = peba::auth::hash_token(token).map_err(StoreError::Unavailable)?;
+        let hash =
+            peba::auth::hash_token(token).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let user = User {
             name: UserName::parse(name).expect("valid name"),
             token: hash,

@@ -14,10 +14,11 @@
 //! logged with both, never with the token (store failures are logged by the caller).
 
 pub mod backoff;
+pub mod bearer;
 pub mod tokens;
 pub mod verifier;
 
-pub use verifier::hash_token;
+pub use verifier::{HashError, hash_token};
 
 use crate::domain::{DataDomain, TokenHash, User, UserName};
 use crate::store::{Store, StoreError};

@@ -162,12 +162,17 @@ impl Default for Verifier {
     }
 }
 
+/// A token that could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot hash the token: {0}")]
+pub struct HashError(argon2::password_hash::Error);
+
 /// Hashes a new user's token with Argon2id.
-pub fn hash_token(token: &str) -> Result<TokenHash, String> {
+pub fn hash_token(token: &str) -> Result<TokenHash, HashError> {
     Argon2::default()
         .hash_password(token.as_bytes())
         .map(|hash| TokenHash::Argon2(hash.to_string()))
-        .map_err(|e| e.to_string())
+        .map_err(HashError)
 }
 
 /// Legacy hashes are compared as lowercase hex, exactly (case-sensitive), in constant time.

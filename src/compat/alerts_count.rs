@@ -2,7 +2,7 @@
 //! in the last `time` minutes.
 
 use super::cache::{Answer, Legacy, OrAnswer, route_params};
-use super::params::decimal;
+use super::params::{Domain, Output, Param, decimal};
 use super::response::{json, plain, xml};
 use super::windows;
 use super::xml::Node;
@@ -19,11 +19,11 @@ route_params! {
     /// What `retrieveAlertsCount` reads.
     pub struct CountParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// `day` or minutes.
-        time: "time",
+        time: Param = "time",
         /// `json` for a JSON answer.
-        out: "out",
+        out: Output = "out",
     }
 }
 

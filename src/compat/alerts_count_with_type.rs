@@ -3,6 +3,7 @@
 
 use super::alerts_count::window_start;
 use super::cache::{Legacy, OrAnswer, route_params};
+use super::params::{Domain, Param};
 use super::response::{json, plain};
 use crate::app::AppState;
 use crate::domain::{AlertFilter, TermField, TimeField, TimeRange};
@@ -19,9 +20,9 @@ route_params! {
     /// What `retrieveAlertsCountWithType` reads.
     pub struct CountWithTypeParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// `day` or minutes.
-        time: "time",
+        time: Param = "time",
     }
 }
 

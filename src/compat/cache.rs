@@ -50,31 +50,33 @@ pub trait RouteParams: Send + Sync + 'static {
     /// Takes the route's parameters from a decoded query string.
     fn parse(params: &Params) -> Self;
     /// The canonical form of every parameter, the cache key (see
-    /// [`Param::key_form`](super::params::Param::key_form)).
+    /// [`ParamKind::key_form`](super::params::ParamKind::key_form)).
     fn key(&self) -> String;
 }
 
-/// Declares the parameters struct of a legacy route: one [`Param`](super::params::Param)
-/// field per query parameter the route reads, with its name in the query string.
+/// Declares the parameters struct of a legacy route: one field per query parameter the route
+/// reads, with the [`ParamKind`](super::params::ParamKind) it is read as and its name in the
+/// query string (`topx: Number = "topx"`).
 macro_rules! route_params {
     ($(#[$doc:meta])* $vis:vis struct $name:ident {
-        $($(#[$field_doc:meta])* $field:ident: $param:literal),* $(,)?
+        $($(#[$field_doc:meta])* $field:ident: $kind:ty = $param:literal),* $(,)?
     }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default)]
         $vis struct $name {
-            $($(#[$field_doc])* pub $field: $crate::compat::params::Param,)*
+            $($(#[$field_doc])* pub $field: $kind,)*
         }
 
         impl $crate::compat::cache::RouteParams for $name {
             fn parse(params: &$crate::compat::params::Params) -> Self {
-                $name { $($field: params.param($param),)* }
+                $name { $($field: params.param::<$kind>($param),)* }
             }
 
             fn key(&self) -> String {
+                use $crate::compat::params::ParamKind as _;
                 let mut key = url::form_urlencoded::Serializer::new(String::new());
-                $(if let Some(value) = self.$field.key_form($param) {
-                    key.append_pair($param, value);
+                $(if let Some(value) = self.$field.key_form() {
+                    key.append_pair($param, &value);
                 })*
                 key.finish()
             }
@@ -245,9 +247,9 @@ mod tests {
         /// Two parameters.
         struct TwoParams {
             /// First.
-            a: "a",
+            a: super::super::params::Param = "a",
             /// Second.
-            b: "b",
+            b: super::super::params::Param = "b",
         }
     }
 

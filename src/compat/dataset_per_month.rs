@@ -3,7 +3,7 @@
 
 use super::alerts_count_with_type::TYPES;
 use super::cache::{Answer, Legacy, OrAnswer, route_params};
-use super::params::decimal;
+use super::params::{Domain, Number};
 use super::response::{json, json_nope};
 use super::windows;
 use crate::app::AppState;
@@ -18,17 +18,18 @@ route_params! {
     /// What `datasetAlertsPerMonth` and `datasetAlertTypesPerMonth` read.
     pub struct PerMonthParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// Days back (default: one month).
-        days: "days",
+        days: Number = "days",
     }
 }
 
 /// Start of the window: `days` absent or empty → `now-1M/d`; decimal → `now-{days}d/d`.
-pub fn window_start(now: Timestamp, days: Option<&str>) -> Option<Timestamp> {
+pub fn window_start(now: Timestamp, days: Number) -> Option<Timestamp> {
     match days {
-        None => windows::months_ago_day_start(now, 1),
-        Some(days) => windows::days_ago_start(now, decimal(days)?),
+        Number::Absent => windows::months_ago_day_start(now, 1),
+        Number::Value(days) => windows::days_ago_start(now, days),
+        Number::Invalid => None,
     }
 }
 
@@ -64,7 +65,7 @@ async fn answer(
         .answers
         .answer(request, None, Some(ttl), async {
             let nope = || json_nope(&state.settings.default_response);
-            let Some(since) = window_start(state.clock.now(), params.days.non_empty()) else {
+            let Some(since) = window_start(state.clock.now(), params.days) else {
                 return Ok(nope());
             };
             let query = HistogramQuery {

@@ -18,11 +18,11 @@ route_params! {
     /// What `getStats` reads.
     pub struct StatsParams {
         /// First `UTCtimeFrom` (inclusive).
-        gte: "gte",
+        gte: Param = "gte",
         /// Last `UTCtimeFrom` (inclusive).
-        lt: "lt",
+        lt: Param = "lt",
         /// The honeypot types whose ratios are wanted, comma-separated.
-        values: "values",
+        values: Param = "values",
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::cache::{Legacy, OrAnswer, route_params};
 use super::location::split_spaced;
-use super::params::decimal;
+use super::params::{Domain, Number, Param};
 use super::response::{json, json_nope};
 use super::top_countries::{DEFAULT_TOPX, topx};
 use super::windows;
@@ -20,13 +20,13 @@ route_params! {
     /// What `retrieveLatLonAttacks` reads.
     pub struct LatLonParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// `src` or `dst`.
-        direction: "direction",
+        direction: Param = "direction",
         /// Days back.
-        offset: "offset",
+        offset: Number = "offset",
         /// Locations in the list.
-        topx: "topx",
+        topx: Number = "topx",
     }
 }
 
@@ -43,15 +43,11 @@ pub async fn lat_lon(State(state): State<AppState>, request: Legacy<LatLonParams
                 Some("dst") => TermField::TargetLocation,
                 Some(_) => return Ok(nope()),
             };
-            let Some(limit) = topx(&params.topx, DEFAULT_TOPX) else {
+            let Some(limit) = topx(params.topx, DEFAULT_TOPX) else {
                 return Ok(nope());
             };
-            let days = match params.offset.non_empty() {
-                None => 0,
-                Some(text) => match decimal(text) {
-                    Some(n) => n,
-                    None => return Ok(nope()),
-                },
+            let Some(days) = params.offset.or(0) else {
+                return Ok(nope());
             };
             let now = state.clock.now();
             let range = if days == 0 {

@@ -1,17 +1,19 @@
 //! Legacy query-string parameters: Werkzeug decoding (`+` is a space, percent escapes,
-//! invalid UTF-8 replaced), the first occurrence of a name wins, and the `ci` domain choice.
+//! invalid UTF-8 replaced), the first occurrence of a name wins, and the kinds a route reads
+//! a parameter as ([`ParamKind`]: text, the `ci` domain choice, `out`, a whole number).
 //! Routes read their parameters through the struct they declare with
 //! [`route_params!`](super::cache::route_params), never through [`Params`] itself.
 
 use super::cache::route_params;
 use crate::domain::DataDomain;
 pub use crate::domain::unquote;
+use std::borrow::Cow;
 
 route_params! {
     /// What routes that read only the data domain read.
     pub struct DomainParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
     }
 }
 
@@ -42,15 +44,134 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The parameter `name`, as a route reads it.
-    pub fn param(&self, name: &str) -> Param {
-        Param(self.get(name).map(str::to_owned))
+    /// The parameter `name`, read as the kind `K`.
+    pub fn param<K: ParamKind>(&self, name: &str) -> K {
+        K::read(self.get(name))
     }
 }
 
-/// One query parameter of a request: its first value, possibly empty, or none.
+/// How a route reads one query parameter, and the form it takes in the cache key: values
+/// the route reads the same have the same key form, so they share one cached answer.
+pub trait ParamKind: std::fmt::Debug + Clone + Default + Send + Sync {
+    /// Reads the first value of the parameter (`None`: not sent).
+    fn read(value: Option<&str>) -> Self;
+    /// The key form; `None` leaves the parameter out of the key.
+    fn key_form(&self) -> Option<Cow<'_, str>>;
+}
+
+/// A parameter read as text: its first value, possibly empty, or none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Param(Option<String>);
+
+impl ParamKind for Param {
+    fn read(value: Option<&str>) -> Self {
+        Param(value.map(str::to_owned))
+    }
+
+    /// The value as sent.
+    fn key_form(&self) -> Option<Cow<'_, str>> {
+        self.get().map(Cow::Borrowed)
+    }
+}
+
+/// The data domain a `ci` value chooses: `0` private, `-1` both, anything else (or nothing)
+/// community.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Domain(DataDomain);
+
+impl Domain {
+    /// The chosen domain.
+    pub fn domain(self) -> DataDomain {
+        self.0
+    }
+}
+
+impl ParamKind for Domain {
+    fn read(value: Option<&str>) -> Self {
+        Domain(match value {
+            Some("0") => DataDomain::Private,
+            Some("-1") => DataDomain::All,
+            _ => DataDomain::Community,
+        })
+    }
+
+    /// `0`, `-1`, or nothing for community data (so `ci=1`, `ci=x` and no `ci` share a key).
+    fn key_form(&self) -> Option<Cow<'_, str>> {
+        match self.0 {
+            DataDomain::Private => Some(Cow::Borrowed("0")),
+            DataDomain::All => Some(Cow::Borrowed("-1")),
+            DataDomain::Community => None,
+        }
+    }
+}
+
+/// Whether an `out` value asks for JSON (exactly `json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Whether JSON is asked for.
+    pub fn wants_json(self) -> bool {
+        self.json
+    }
+}
+
+impl ParamKind for Output {
+    fn read(value: Option<&str>) -> Self {
+        Output {
+            json: value == Some("json"),
+        }
+    }
+
+    /// `json`, or nothing for the default form.
+    fn key_form(&self) -> Option<Cow<'_, str>> {
+        self.json.then_some(Cow::Borrowed("json"))
+    }
+}
+
+/// A whole-number parameter: absent (or empty), a legacy [`decimal`], or anything else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Number {
+    /// Not sent, or sent empty.
+    #[default]
+    Absent,
+    /// A decimal.
+    Value(u64),
+    /// Not a decimal (or too large to mean anything).
+    Invalid,
+}
+
+impl Number {
+    /// The number, `default` when absent; `None` when invalid.
+    pub fn or(self, default: u64) -> Option<u64> {
+        match self {
+            Number::Absent => Some(default),
+            Number::Value(n) => Some(n),
+            Number::Invalid => None,
+        }
+    }
+}
+
+impl ParamKind for Number {
+    fn read(value: Option<&str>) -> Self {
+        match value.filter(|v| !v.is_empty()) {
+            None => Number::Absent,
+            Some(text) => decimal(text).map_or(Number::Invalid, Number::Value),
+        }
+    }
+
+    /// The number in its shortest form (`05` and `5` share a key), `-` for every invalid
+    /// value, nothing when absent.
+    fn key_form(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Number::Absent => None,
+            Number::Value(n) => Some(Cow::Owned(n.to_string())),
+            Number::Invalid => Some(Cow::Borrowed("-")),
+        }
+    }
+}
 
 impl Param {
     /// The value, possibly empty.
@@ -61,35 +182,6 @@ impl Param {
     /// The value, with an empty value treated as absent.
     pub fn non_empty(&self) -> Option<&str> {
         self.get().filter(|v| !v.is_empty())
-    }
-
-    /// The data domain this `ci` value chooses: `0` private, `-1` both, anything else (or
-    /// nothing) community.
-    pub fn domain(&self) -> DataDomain {
-        match self.get() {
-            Some("0") => DataDomain::Private,
-            Some("-1") => DataDomain::All,
-            _ => DataDomain::Community,
-        }
-    }
-
-    /// The value as the cache key holds it: `ci` and `out` by what they choose (so that
-    /// `ci=1`, `ci=x` and no `ci` share one entry), every other parameter as sent.
-    pub fn key_form(&self, name: &str) -> Option<&str> {
-        match name {
-            "ci" => match self.domain() {
-                DataDomain::Private => Some("0"),
-                DataDomain::All => Some("-1"),
-                DataDomain::Community => None,
-            },
-            "out" => self.wants_json().then_some("json"),
-            _ => self.get(),
-        }
-    }
-
-    /// Whether this `out` value asks for JSON (exactly `json`).
-    pub fn wants_json(&self) -> bool {
-        self.get() == Some("json")
     }
 }
 
@@ -118,14 +210,14 @@ mod tests {
         let p = Params::parse(Some("ci=0&ci=1&time=day&time=5"));
         assert_eq!(p.get("ci"), Some("0"));
         assert_eq!(p.get("time"), Some("day"));
-        assert_eq!(p.param("ci").domain(), DataDomain::Private);
+        assert_eq!(p.param::<Domain>("ci").domain(), DataDomain::Private);
     }
 
     #[test]
     fn ci_values() {
-        let d = |q: &str| Params::parse(Some(q)).param("ci").domain();
+        let d = |q: &str| Params::parse(Some(q)).param::<Domain>("ci").domain();
         assert_eq!(
-            Params::parse(None).param("ci").domain(),
+            Params::parse(None).param::<Domain>("ci").domain(),
             DataDomain::Community
         );
         assert_eq!(d("ci="), DataDomain::Community);
@@ -143,11 +235,15 @@ mod tests {
     fn empty_values_and_decoding() {
         let p = Params::parse(Some("time=&out=json&x=a+b%2Bc&y"));
         assert_eq!(p.get("time"), Some(""));
-        assert_eq!(p.param("time").non_empty(), None);
-        assert!(p.param("out").wants_json());
+        assert_eq!(p.param::<Param>("time").non_empty(), None);
+        assert!(p.param::<Output>("out").wants_json());
         assert_eq!(p.get("x"), Some("a b+c"));
         assert_eq!(p.get("y"), Some(""));
-        assert!(!Params::parse(Some("out=JSON")).param("out").wants_json());
+        assert!(
+            !Params::parse(Some("out=JSON"))
+                .param::<Output>("out")
+                .wants_json()
+        );
     }
 
     #[test]
@@ -159,6 +255,18 @@ mod tests {
             assert_eq!(decimal(bad), None, "{bad:?}");
         }
         assert_eq!(decimal("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn numbers_by_value() {
+        let n = |q: &str| Params::parse(Some(q)).param::<Number>("n");
+        assert_eq!(n("n=05"), Number::Value(5));
+        assert_eq!(n("n=05").key_form(), n("n=5").key_form());
+        assert_eq!(n("n="), Number::Absent);
+        assert_eq!(n("x=1").or(10), Some(10));
+        assert_eq!(n("n=-1"), Number::Invalid);
+        assert_eq!(n("n=a").key_form(), n("n=b").key_form());
+        assert_ne!(n("n=a").key_form(), n("n=1").key_form());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! ewsposter). Incomplete alerts are skipped without failing the message.
 
 use super::cache::log_store_error;
+use super::xml::escape_into;
 use crate::app::AppState;
 use crate::auth::{Attempt, AuthError};
 use crate::http::ClientAddr;
@@ -146,21 +147,15 @@ pub async fn get() -> Response {
 }
 
 fn result(status: StatusCode, code: &str, text: &str) -> Response {
-    let body = format!(
-        "<Result><StatusCode>{}</StatusCode><Text>{}</Text></Result>",
-        escape(code),
-        escape(text)
-    );
+    let mut body = String::from("<Result><StatusCode>");
+    escape_into(&mut body, code);
+    body.push_str("</StatusCode><Text>");
+    escape_into(&mut body, text);
+    body.push_str("</Text></Result>");
     (
         status,
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         body,
     )
         .into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

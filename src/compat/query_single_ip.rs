@@ -2,6 +2,7 @@
 //! IPv4 source address.
 
 use super::cache::{Answer, Legacy, OrAnswer, route_params};
+use super::params::{Domain, Param};
 use super::private::PrivateReader;
 use super::response::xml;
 use super::xml::Node;
@@ -19,9 +20,9 @@ route_params! {
     /// What `querySingleIP` reads.
     pub struct SingleIpParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// The source address.
-        ip: "ip",
+        ip: Param = "ip",
     }
 }
 

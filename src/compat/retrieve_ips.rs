@@ -2,6 +2,7 @@
 //! global source addresses seen recently, with counts.
 
 use super::cache::{Answer, Legacy, OrAnswer, route_params};
+use super::params::{Domain, Output};
 use super::private::PrivateReader;
 use super::response::{json, json_nope, plain, xml};
 use super::windows;
@@ -20,9 +21,9 @@ route_params! {
     /// What `retrieveIPs` and `retrieveIPs15m` read.
     pub struct IpsParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// `json` for a JSON answer.
-        out: "out",
+        out: Output = "out",
     }
 }
 

@@ -2,7 +2,7 @@
 //! month (UTC), `monthOffset` months back (decision 2: `offset` is not read).
 
 use super::cache::{Legacy, OrAnswer, route_params};
-use super::params::{Param, decimal};
+use super::params::{Domain, Number, Param, decimal};
 use super::response::{json, json_nope};
 use super::windows;
 use crate::app::AppState;
@@ -22,20 +22,17 @@ route_params! {
     /// What `topCountriesAttacks` reads.
     pub struct TopCountriesParams {
         /// The data domain.
-        ci: "ci",
+        ci: Domain = "ci",
         /// Countries per list.
-        topx: "topx",
+        topx: Number = "topx",
         /// Months back.
-        month_offset: "monthOffset",
+        month_offset: Param = "monthOffset",
     }
 }
 
 /// `topx`: absent or empty → default; otherwise a decimal from 1 to [`MAX_TOPX`].
-pub fn topx(topx: &Param, default: u64) -> Option<usize> {
-    let n = match topx.non_empty() {
-        None => default,
-        Some(text) => decimal(text)?,
-    };
+pub fn topx(topx: Number, default: u64) -> Option<usize> {
+    let n = topx.or(default)?;
     if n == 0 || n > MAX_TOPX {
         return None;
     }
@@ -60,7 +57,7 @@ pub async fn top_countries(
                     None => return Ok(nope()),
                 },
             };
-            let Some(limit) = topx(&params.topx, DEFAULT_TOPX) else {
+            let Some(limit) = topx(params.topx, DEFAULT_TOPX) else {
                 return Ok(nope());
             };
             let now = state.clock.now();

@@ -2,7 +2,7 @@
 //! day, 7 days or 28 days, each with a complete timeline. Both data domains, `ci` ignored.
 
 use super::cache::{Legacy, OrAnswer, route_params};
-use super::params::decimal;
+use super::params::{Number, Param};
 use super::response::{json, plain};
 use crate::app::AppState;
 use crate::domain::{
@@ -23,11 +23,11 @@ route_params! {
     /// What `tops` reads (`ci` is not read: both domains).
     pub struct TopsParams {
         /// `urls` or `destports`.
-        kind: "type",
+        kind: Param = "type",
         /// How many terms.
-        topx: "topx",
+        topx: Number = "topx",
         /// `1`, `7` or `28`.
-        days: "days",
+        days: Param = "days",
     }
 }
 
@@ -58,12 +58,8 @@ pub async fn tops(State(state): State<AppState>, request: Legacy<TopsParams>) ->
                 Some("destports") => TermField::TargetPort,
                 _ => return Ok(nope()),
             };
-            let topx = match params.topx.non_empty() {
-                None => 10,
-                Some(text) => match decimal(text).filter(|n| (1..=MAX_TOPX).contains(n)) {
-                    Some(n) => n,
-                    None => return Ok(nope()),
-                },
+            let Some(topx) = params.topx.or(10).filter(|n| (1..=MAX_TOPX).contains(n)) else {
+                return Ok(nope());
             };
             let Some((start, end, interval)) =
                 timeline(state.clock.now(), params.days.non_empty().unwrap_or("1"))

@@ -1,6 +1,7 @@
 //! `GET /alert/TpotStats?day=YYYYMMDD`: daily statistics of the community installations.
 
 use super::cache::{Answer, Legacy, OrAnswer, route_params};
+use super::params::Param;
 use super::response::{json, plain};
 use super::windows;
 use crate::app::AppState;
@@ -17,7 +18,7 @@ route_params! {
     /// What `TpotStats` reads (`ci` is not read: community data).
     pub struct TpotStatsParams {
         /// The day, `YYYYMMDD`.
-        day: "day",
+        day: Param = "day",
     }
 }
 

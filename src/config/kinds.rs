@@ -26,6 +26,17 @@ pub enum Form {
     Boolean,
 }
 
+/// What a value should have looked like (`expected true or false`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Expected(pub String);
+
+impl Expected {
+    fn new(text: impl Into<String>) -> Self {
+        Expected(text.into())
+    }
+}
+
 /// One kind of setting value.
 pub trait Kind {
     /// The value a [`super::Settings`] field holds.
@@ -35,9 +46,9 @@ pub trait Kind {
     /// Whether the value must never be shown (nor echoed in an error).
     const SECRET: bool = false;
     /// Reads the value; the error says what was expected.
-    fn parse(&self, text: &str) -> Result<Self::Value, String>;
+    fn parse(&self, text: &str) -> Result<Self::Value, Expected>;
     /// Reads the declared default (as [`Kind::parse`] unless a kind reads defaults apart).
-    fn parse_default(&self, text: &str) -> Result<Self::Value, String> {
+    fn parse_default(&self, text: &str) -> Result<Self::Value, Expected> {
         self.parse(text)
     }
     /// The value as it would be written (a set secret as [`HIDDEN`]).
@@ -98,9 +109,9 @@ pub struct Seconds {
 /// One of a few names.
 pub struct Choice<T: 'static>(pub &'static [(&'static str, T)]);
 
-fn non_empty(text: &str) -> Result<String, String> {
+fn non_empty(text: &str) -> Result<String, Expected> {
     if text.is_empty() {
-        Err("must not be empty".to_owned())
+        Err(Expected::new("must not be empty"))
     } else {
         Ok(text.to_owned())
     }
@@ -108,7 +119,7 @@ fn non_empty(text: &str) -> Result<String, String> {
 
 impl Kind for Text {
     type Value = String;
-    fn parse(&self, text: &str) -> Result<String, String> {
+    fn parse(&self, text: &str) -> Result<String, Expected> {
         Ok(text.to_owned())
     }
     fn show(&self, value: &String) -> String {
@@ -118,7 +129,7 @@ impl Kind for Text {
 
 impl Kind for NonEmpty {
     type Value = String;
-    fn parse(&self, text: &str) -> Result<String, String> {
+    fn parse(&self, text: &str) -> Result<String, Expected> {
         non_empty(text)
     }
     fn show(&self, value: &String) -> String {
@@ -128,7 +139,7 @@ impl Kind for NonEmpty {
 
 impl Kind for OptionalText {
     type Value = Option<String>;
-    fn parse(&self, text: &str) -> Result<Option<String>, String> {
+    fn parse(&self, text: &str) -> Result<Option<String>, Expected> {
         Ok((!text.is_empty()).then(|| text.to_owned()))
     }
     fn show(&self, value: &Option<String>) -> String {
@@ -139,7 +150,7 @@ impl Kind for OptionalText {
 impl Kind for Secret {
     type Value = SecretString;
     const SECRET: bool = true;
-    fn parse(&self, text: &str) -> Result<SecretString, String> {
+    fn parse(&self, text: &str) -> Result<SecretString, Expected> {
         non_empty(text).map(SecretString::from)
     }
     fn show(&self, _: &SecretString) -> String {
@@ -150,7 +161,7 @@ impl Kind for Secret {
 impl Kind for OptionalSecret {
     type Value = Option<SecretString>;
     const SECRET: bool = true;
-    fn parse(&self, text: &str) -> Result<Option<SecretString>, String> {
+    fn parse(&self, text: &str) -> Result<Option<SecretString>, Expected> {
         Ok((!text.is_empty()).then(|| SecretString::from(text)))
     }
     fn show(&self, value: &Option<SecretString>) -> String {
@@ -164,13 +175,15 @@ impl Kind for OptionalSecret {
 impl Kind for SetSecret {
     type Value = Option<SecretString>;
     const SECRET: bool = true;
-    fn parse(&self, text: &str) -> Result<Option<SecretString>, String> {
+    fn parse(&self, text: &str) -> Result<Option<SecretString>, Expected> {
         if text.is_empty() {
-            return Err("empty: give a secret, or leave the setting unset".to_owned());
+            return Err(Expected::new(
+                "empty: give a secret, or leave the setting unset",
+            ));
         }
         Ok(Some(SecretString::from(text)))
     }
-    fn parse_default(&self, text: &str) -> Result<Option<SecretString>, String> {
+    fn parse_default(&self, text: &str) -> Result<Option<SecretString>, Expected> {
         Ok((!text.is_empty()).then(|| SecretString::from(text)))
     }
     fn show(&self, value: &Option<SecretString>) -> String {
@@ -180,7 +193,7 @@ impl Kind for SetSecret {
 
 impl Kind for NonEmptyPath {
     type Value = PathBuf;
-    fn parse(&self, text: &str) -> Result<PathBuf, String> {
+    fn parse(&self, text: &str) -> Result<PathBuf, Expected> {
         non_empty(text).map(PathBuf::from)
     }
     fn show(&self, value: &PathBuf) -> String {
@@ -190,7 +203,7 @@ impl Kind for NonEmptyPath {
 
 impl Kind for OptionalPath {
     type Value = Option<PathBuf>;
-    fn parse(&self, text: &str) -> Result<Option<PathBuf>, String> {
+    fn parse(&self, text: &str) -> Result<Option<PathBuf>, Expected> {
         Ok((!text.is_empty()).then(|| PathBuf::from(text)))
     }
     fn show(&self, value: &Option<PathBuf>) -> String {
@@ -204,11 +217,11 @@ impl Kind for OptionalPath {
 impl Kind for Flag {
     type Value = bool;
     const FORM: Form = Form::Boolean;
-    fn parse(&self, text: &str) -> Result<bool, String> {
+    fn parse(&self, text: &str) -> Result<bool, Expected> {
         match text.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" => Ok(false),
-            _ => Err("expected true or false".to_owned()),
+            _ => Err(Expected::new("expected true or false")),
         }
     }
     fn show(&self, value: &bool) -> String {
@@ -218,9 +231,9 @@ impl Kind for Flag {
 
 impl Kind for Address {
     type Value = SocketAddr;
-    fn parse(&self, text: &str) -> Result<SocketAddr, String> {
+    fn parse(&self, text: &str) -> Result<SocketAddr, Expected> {
         text.parse()
-            .map_err(|_| "expected HOST:PORT such as 127.0.0.1:9922".to_owned())
+            .map_err(|_| Expected::new("expected HOST:PORT such as 127.0.0.1:9922"))
     }
     fn show(&self, value: &SocketAddr) -> String {
         value.to_string()
@@ -229,8 +242,9 @@ impl Kind for Address {
 
 impl Kind for ReplicaCount {
     type Value = crate::store::elastic::Replicas;
-    fn parse(&self, text: &str) -> Result<Self::Value, String> {
+    fn parse(&self, text: &str) -> Result<Self::Value, Expected> {
         text.parse()
+            .map_err(|e: crate::store::elastic::ReplicasError| Expected(e.to_string()))
     }
     fn show(&self, value: &Self::Value) -> String {
         value.to_string()
@@ -239,13 +253,13 @@ impl Kind for ReplicaCount {
 
 impl Kind for Clock {
     type Value = Option<Timestamp>;
-    fn parse(&self, text: &str) -> Result<Option<Timestamp>, String> {
+    fn parse(&self, text: &str) -> Result<Option<Timestamp>, Expected> {
         if text.is_empty() {
             return Ok(None);
         }
         Timestamp::parse_legacy(text)
             .map(Some)
-            .map_err(|_| "expected YYYY-MM-DD HH:MM:SS".to_owned())
+            .map_err(|_| Expected::new("expected YYYY-MM-DD HH:MM:SS"))
     }
     fn show(&self, value: &Option<Timestamp>) -> String {
         value.map(Timestamp::format_legacy).unwrap_or_default()
@@ -255,12 +269,17 @@ impl Kind for Clock {
 impl<T: FromStr + PartialOrd + Display> Kind for Number<T> {
     type Value = T;
     const FORM: Form = Form::Integer;
-    fn parse(&self, text: &str) -> Result<T, String> {
+    fn parse(&self, text: &str) -> Result<T, Expected> {
         text.trim()
             .parse()
             .ok()
             .filter(|v| *v >= self.min && *v <= self.max)
-            .ok_or_else(|| format!("expected {} from {} to {}", self.unit, self.min, self.max))
+            .ok_or_else(|| {
+                Expected(format!(
+                    "expected {} from {} to {}",
+                    self.unit, self.min, self.max
+                ))
+            })
     }
     fn show(&self, value: &T) -> String {
         value.to_string()
@@ -270,7 +289,7 @@ impl<T: FromStr + PartialOrd + Display> Kind for Number<T> {
 impl Kind for Seconds {
     type Value = Duration;
     const FORM: Form = Form::Integer;
-    fn parse(&self, text: &str) -> Result<Duration, String> {
+    fn parse(&self, text: &str) -> Result<Duration, Expected> {
         Number {
             min: self.min,
             max: self.max,
@@ -286,18 +305,18 @@ impl Kind for Seconds {
 
 impl<T: Copy + PartialEq> Kind for Choice<T> {
     type Value = T;
-    fn parse(&self, text: &str) -> Result<T, String> {
+    fn parse(&self, text: &str) -> Result<T, Expected> {
         self.0
             .iter()
             .find(|(name, _)| *name == text)
             .map(|(_, value)| *value)
             .ok_or_else(|| {
                 let names: Vec<&str> = self.0.iter().map(|(name, _)| *name).collect();
-                match names.split_last() {
+                Expected(match names.split_last() {
                     Some((last, [])) => format!("expected {last}"),
                     Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
                     None => "no value is accepted".to_owned(),
-                }
+                })
             })
     }
     fn show(&self, value: &T) -> String {
@@ -311,13 +330,13 @@ impl<T: Copy + PartialEq> Kind for Choice<T> {
 
 impl Kind for Proxies {
     type Value = Vec<IpNet>;
-    fn parse(&self, text: &str) -> Result<Vec<IpNet>, String> {
+    fn parse(&self, text: &str) -> Result<Vec<IpNet>, Expected> {
         text.split(',')
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
                 parse_proxy(part)
-                    .ok_or_else(|| "expected addresses or CIDRs, comma-separated".to_owned())
+                    .ok_or_else(|| Expected::new("expected addresses or CIDRs, comma-separated"))
             })
             .collect()
     }
@@ -329,13 +348,13 @@ impl Kind for Proxies {
 
 impl Kind for Origins {
     type Value = Vec<String>;
-    fn parse(&self, text: &str) -> Result<Vec<String>, String> {
+    fn parse(&self, text: &str) -> Result<Vec<String>, Expected> {
         text.split(',')
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
                 parse_origin(part).ok_or_else(|| {
-                    format!("{part:?} is not an origin such as http://localhost:3000 (scheme://host[:port], comma-separated)")
+                    Expected(format!("{part:?} is not an origin such as http://localhost:3000 (scheme://host[:port], comma-separated)"))
                 })
             })
             .collect()
@@ -358,14 +377,14 @@ fn parse_origin(text: &str) -> Option<String> {
 
 impl Kind for MetricsListen {
     type Value = MetricsBind;
-    fn parse(&self, text: &str) -> Result<MetricsBind, String> {
+    fn parse(&self, text: &str) -> Result<MetricsBind, Expected> {
         match text {
             "same" => Ok(MetricsBind::Same),
             "off" => Ok(MetricsBind::Off),
             address => address
                 .parse()
                 .map(MetricsBind::Address)
-                .map_err(|_| "expected same, off or HOST:PORT".to_owned()),
+                .map_err(|_| Expected::new("expected same, off or HOST:PORT")),
         }
     }
     fn show(&self, value: &MetricsBind) -> String {
@@ -408,14 +427,14 @@ mod tests {
         assert_eq!(n.parse(" 7 "), Ok(7));
         assert_eq!(
             n.parse("11"),
-            Err("expected a number from 1 to 10".to_owned())
+            Err(Expected::new("expected a number from 1 to 10"))
         );
         assert!(n.parse("-1").is_err());
         let s = Seconds { min: 60, max: 120 };
         assert_eq!(s.parse("90"), Ok(Duration::from_secs(90)));
         assert_eq!(
             s.parse("30"),
-            Err("expected seconds from 60 to 120".to_owned())
+            Err(Expected::new("expected seconds from 60 to 120"))
         );
     }
 
@@ -423,11 +442,11 @@ mod tests {
     fn choices_name_every_option() {
         let c = Choice(&[("a", 1), ("b", 2), ("c", 3)]);
         assert_eq!(c.parse("b"), Ok(2));
-        assert_eq!(c.parse("d"), Err("expected a, b or c".to_owned()));
+        assert_eq!(c.parse("d"), Err(Expected::new("expected a, b or c")));
         assert_eq!(c.show(&3), "c");
         assert_eq!(
             Choice(&[("x", 1), ("y", 2)]).parse("z"),
-            Err("expected x or y".to_owned())
+            Err(Expected::new("expected x or y"))
         );
     }
 

@@ -1,6 +1,6 @@
 //! UTC timestamps with one-second precision, in the legacy `YYYY-MM-DD HH:MM:SS` form.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use std::fmt;
 
 /// The one textual form PEBA stores and compares timestamps in.
@@ -63,6 +63,25 @@ impl Timestamp {
             return Ok(Timestamp(millis.div_euclid(1000)));
         }
         Err(TimestampError(text.to_owned()))
+    }
+
+    /// Reads what the API accepts: RFC 3339 with any offset, the legacy form
+    /// `YYYY-MM-DD HH:MM:SS` (UTC), or a bare date `YYYY-MM-DD` (its midnight, UTC).
+    pub fn parse_api(text: &str) -> Option<Self> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Some(Timestamp(t.timestamp()));
+        }
+        if let Ok(t) = Self::parse_legacy(text) {
+            return Some(t);
+        }
+        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        Some(Timestamp(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp()))
+    }
+
+    /// RFC 3339 text in UTC, to the second (`2024-07-01T00:20:00Z`).
+    pub fn format_rfc3339(self) -> String {
+        self.to_datetime()
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
     /// The legacy textual form, `YYYY-MM-DD HH:MM:SS`.

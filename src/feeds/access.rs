@@ -4,6 +4,7 @@
 
 use super::FeedError;
 use crate::app::AppState;
+use crate::auth::bearer::{BearerError, TokenCheck, claims_from_authorization};
 use crate::auth::{Attempt, AuthError};
 use crate::domain::DataDomain;
 use crate::http::ClientAddr;
@@ -44,15 +45,16 @@ impl FromRequestParts<AppState> for FeedReader {
             let ClientAddr(client) = crate::http::client_addr::of(&parts.extensions);
             basic(state, credentials.trim(), client).await
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            let check = crate::graphql::auth::TokenCheck {
+            let check = TokenCheck {
                 keys: &state.jwt,
                 users: &state.auth,
                 now: state.clock.now(),
             };
-            let claims = crate::graphql::auth::claims_from_authorization(check, Some(value))
-                .await
-                .map_err(|_| FeedError::Unauthorized)?
-                .ok_or(FeedError::Unauthorized)?;
+            let claims = match claims_from_authorization(check, Some(value)).await {
+                Ok(claims) => claims.ok_or(FeedError::Unauthorized)?,
+                Err(BearerError::Store(error)) => return Err(FeedError::Store(error)),
+                Err(BearerError::Invalid) => return Err(FeedError::Unauthorized),
+            };
             Ok(FeedReader {
                 name: claims.sub,
                 community_only: claims.community_only,

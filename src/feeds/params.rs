@@ -7,7 +7,6 @@ use super::access::FeedReader;
 use crate::domain::{
     AlertFilter, AttackerQuery, DataDomain, TermField, TimeField, TimeRange, Timestamp,
 };
-use crate::graphql::inputs::DateTime;
 use axum::extract::Query;
 use axum::http::Uri;
 use ipnet::IpNet;
@@ -158,7 +157,7 @@ fn bad(message: impl Into<String>) -> FeedError {
 fn time(name: &str, value: Option<&String>) -> Result<Option<Timestamp>, FeedError> {
     value
         .map(|text| {
-            DateTime::parse(text).ok_or_else(|| {
+            Timestamp::parse_api(text).ok_or_else(|| {
                 bad(format!(
                     "`{name}` is not a date-time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`): {text:?}"
                 ))

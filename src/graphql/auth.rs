@@ -5,22 +5,11 @@
 //! governs their expiry as it governs every other window.
 
 use super::errors::{UNAUTHENTICATED, coded, token_required};
-use crate::auth::Authenticator;
-use crate::auth::tokens::{Claims, JwtKeys};
-use crate::domain::{DataDomain, Timestamp, UserName};
+pub use crate::auth::bearer::TokenCheck;
+use crate::auth::bearer::{self, BearerError};
+use crate::auth::tokens::Claims;
+use crate::domain::DataDomain;
 use async_graphql::{Context, Guard};
-use subtle::ConstantTimeEq;
-
-/// What checking a token needs: the keys, the user records, and the time.
-#[derive(Clone, Copy)]
-pub struct TokenCheck<'a> {
-    /// The token keys.
-    pub keys: &'a JwtKeys,
-    /// The user records tokens are checked against.
-    pub users: &'a Authenticator,
-    /// Now, on the service clock.
-    pub now: Timestamp,
-}
 
 /// Who sends a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -81,56 +70,30 @@ pub async fn principal_from_authorization(
 }
 
 /// The claims of the token an `Authorization` value carries, checking signature and expiry
-/// only: none without a value, an error for anything but a valid `Bearer <token>`.
+/// only ([`bearer::token_claims`]), with GraphQL's error.
 pub fn token_claims(
     check: TokenCheck<'_>,
     authorization: Option<&str>,
 ) -> Result<Option<Claims>, async_graphql::Error> {
-    let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let invalid = || coded(UNAUTHENTICATED, "invalid or expired token");
-    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(invalid());
-    }
-    check
-        .keys
-        .verify(token.trim(), check.now)
-        .map(Some)
-        .ok_or_else(invalid)
+    bearer::token_claims(check, authorization).map_err(graphql_error)
 }
 
-/// The claims of the token an `Authorization` value carries: none without a value, an error
-/// for anything but a valid `Bearer <token>` of a user whose record has not changed since.
+/// The claims of the token of a user whose record has not changed since
+/// ([`bearer::claims_from_authorization`]), with GraphQL's error.
 pub async fn claims_from_authorization(
     check: TokenCheck<'_>,
     authorization: Option<&str>,
 ) -> Result<Option<Claims>, async_graphql::Error> {
-    let Some(claims) = token_claims(check, authorization)? else {
-        return Ok(None);
-    };
-    let invalid = || coded(UNAUTHENTICATED, "invalid or expired token");
-    let name = UserName::parse(&claims.sub).map_err(|_| invalid())?;
-    let current = check
-        .users
-        .current_user(&name)
+    bearer::claims_from_authorization(check, authorization)
         .await
-        .map_err(super::errors::store)?;
-    let unchanged = current.is_some_and(|user| {
-        bool::from(
-            check
-                .keys
-                .user_version(&user)
-                .as_bytes()
-                .ct_eq(claims.tv.as_bytes()),
-        )
-    });
-    if !unchanged {
-        tracing::info!(user = ?claims.sub, "token of a removed or changed user refused");
-        return Err(invalid());
+        .map_err(graphql_error)
+}
+
+fn graphql_error(error: BearerError) -> async_graphql::Error {
+    match error {
+        BearerError::Invalid => coded(UNAUTHENTICATED, error.to_string()),
+        BearerError::Store(error) => super::errors::store(error),
     }
-    Ok(Some(claims))
 }
 
 /// The guard of protected fields: a valid token is required.

@@ -8,7 +8,6 @@ use crate::ingest::classify;
 use async_graphql::{
     Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, Value,
 };
-use chrono::{DateTime as ChronoDateTime, NaiveDate, SecondsFormat};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -19,23 +18,14 @@ use std::net::IpAddr;
 pub struct DateTime(pub Timestamp);
 
 impl DateTime {
-    /// RFC 3339 text in UTC.
+    /// RFC 3339 text in UTC ([`Timestamp::format_rfc3339`]).
     pub fn rfc3339(t: Timestamp) -> String {
-        t.to_datetime().to_rfc3339_opts(SecondsFormat::Secs, true)
+        t.format_rfc3339()
     }
 
-    /// Reads any of the accepted forms.
+    /// Reads any of the accepted forms ([`Timestamp::parse_api`]).
     pub fn parse(text: &str) -> Option<Timestamp> {
-        if let Ok(t) = ChronoDateTime::parse_from_rfc3339(text) {
-            return Some(Timestamp::from_unix(t.timestamp()));
-        }
-        if let Ok(t) = Timestamp::parse_legacy(text) {
-            return Some(t);
-        }
-        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-        Some(Timestamp::from_unix(
-            day.and_hms_opt(0, 0, 0)?.and_utc().timestamp(),
-        ))
+        Timestamp::parse_api(text)
     }
 }
 

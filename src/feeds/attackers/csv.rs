@@ -2,7 +2,6 @@
 //! lists separated by `;`.
 
 use super::Feed;
-use crate::graphql::inputs::DateTime;
 
 /// The header and one row per attacker.
 pub fn render(feed: &Feed) -> String {
@@ -21,8 +20,8 @@ pub fn render(feed: &Feed) -> String {
             writer.write_record([
                 a.address.to_string(),
                 a.count.to_string(),
-                DateTime::rfc3339(a.first_seen),
-                DateTime::rfc3339(a.last_seen),
+                a.first_seen.format_rfc3339(),
+                a.last_seen.format_rfc3339(),
                 a.honeypot_types.join(";"),
                 ports.join(";"),
             ])?;

@@ -1,7 +1,6 @@
 //! The JSON feed: the window and the attackers.
 
 use super::Feed;
-use crate::graphql::inputs::DateTime;
 use serde_json::json;
 
 /// `{"generated", "window": {"from", "to"}, "count", "attackers": [...]}`.
@@ -16,16 +15,16 @@ pub fn render(feed: &Feed) -> String {
             json!({
                 "address": a.address.to_string(),
                 "count": a.count,
-                "firstSeen": DateTime::rfc3339(a.first_seen),
-                "lastSeen": DateTime::rfc3339(a.last_seen),
+                "firstSeen": a.first_seen.format_rfc3339(),
+                "lastSeen": a.last_seen.format_rfc3339(),
                 "honeypotTypes": a.honeypot_types,
                 "ports": a.ports,
             })
         })
         .collect();
     json!({
-        "generated": DateTime::rfc3339(feed.computed),
-        "window": {"from": DateTime::rfc3339(from), "to": DateTime::rfc3339(feed.computed)},
+        "generated": feed.computed.format_rfc3339(),
+        "window": {"from": from.format_rfc3339(), "to": feed.computed.format_rfc3339()},
         "count": attackers.len(),
         "attackers": attackers,
     })

@@ -146,13 +146,17 @@ pub enum Replicas {
     AutoExpand { min: u32, max: Option<u32> },
 }
 
+/// A replica count that is not a number, `min-max` or `min-all`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a number of replicas, `min-max` or `min-all`, not {0:?}")]
+pub struct ReplicasError(String);
+
 impl std::str::FromStr for Replicas {
-    type Err = String;
+    type Err = ReplicasError;
 
     /// `2`, `0-1` or `0-all`.
-    fn from_str(text: &str) -> Result<Self, String> {
-        let expected =
-            || format!("expected a number of replicas, `min-max` or `min-all`, not {text:?}");
+    fn from_str(text: &str) -> Result<Self, ReplicasError> {
+        let expected = || ReplicasError(text.to_owned());
         let number = |t: &str| t.trim().parse::<u32>().map_err(|_| expected());
         match text.split_once('-') {
             None => number(text).map(Replicas::Fixed),

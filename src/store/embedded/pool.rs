@@ -1,11 +1,13 @@
 //! Connections: one writer behind a mutex, a small pool of read-only readers. All SQLite work
-//! runs on blocking threads, never on the async runtime.
+//! runs on blocking threads, never on the async runtime. A panic in a closure loses nothing:
+//! the reader goes back to the pool as the closure unwinds, and the writer lock recovers,
+//! rolling back whatever transaction the panic left open.
 
 use super::checkpoint::{AUTOCHECKPOINT_PAGES, WAL_LIMIT_BYTES};
 use super::error::DbError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -133,11 +135,24 @@ impl Writer {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock()?;
-            f(&mut guard)
-        })
-        .await?
+        tokio::task::spawn_blocking(move || f(&mut *lock_recovered(&conn)?)).await?
+    }
+}
+
+/// Locks the writer; after a panic while it was held, clears the poison and rolls back the
+/// transaction the panic may have left open, so the next write starts clean.
+fn lock_recovered(conn: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>, DbError> {
+    match conn.lock() {
+        Ok(guard) => Ok(guard),
+        Err(poisoned) => {
+            conn.clear_poison();
+            let guard = poisoned.into_inner();
+            if !guard.is_autocommit() {
+                guard.execute_batch("ROLLBACK")?;
+            }
+            tracing::warn!("store writer recovered after a panic");
+            Ok(guard)
+        }
     }
 }
 
@@ -170,19 +185,102 @@ impl ReadPool {
             .acquire()
             .await
             .map_err(|_| DbError::Unavailable("reader pool closed".to_owned()))?;
-        let conn = self
-            .idle
-            .lock()?
+        let conn = idle_list(&self.idle)
             .pop()
             .ok_or_else(|| DbError::Unavailable("no reader connection left".to_owned()))?;
-        let idle = Arc::clone(&self.idle);
-        tokio::task::spawn_blocking(move || {
-            let result = f(&conn);
-            if let Ok(mut idle) = idle.lock() {
-                idle.push(conn);
-            }
-            result
-        })
-        .await?
+        let borrowed = Borrowed {
+            conn: Some(conn),
+            idle: Arc::clone(&self.idle),
+        };
+        tokio::task::spawn_blocking(move || f(borrowed.conn()?)).await?
+    }
+}
+
+/// The idle readers; the list stays whole whatever panicked while it was locked (a push or a
+/// pop cannot be left half done).
+fn idle_list(idle: &Mutex<Vec<Connection>>) -> MutexGuard<'_, Vec<Connection>> {
+    idle.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A reader taken from the pool, returned when dropped, also while a panic unwinds.
+struct Borrowed {
+    conn: Option<Connection>,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl Borrowed {
+    /// The connection (held from the pool's pop until the drop).
+    fn conn(&self) -> Result<&Connection, DbError> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| DbError::Unavailable("reader connection already returned".to_owned()))
+    }
+}
+
+impl Drop for Borrowed {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            idle_list(&self.idle).push(conn);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const READERS: usize = 2;
+
+    fn count(conn: &Connection) -> Result<i64, DbError> {
+        Ok(conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+    }
+
+    #[tokio::test]
+    async fn panicking_closures_lose_no_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pool.sqlite");
+        let writer = Writer::new(open_writer(&path).unwrap());
+        writer
+            .run(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        let pool = ReadPool::open(&path, READERS).unwrap();
+
+        for _ in 0..3 * READERS {
+            let outcome = pool
+                .run(|conn| -> Result<(), DbError> {
+                    count(conn)?;
+                    panic!("reader closure panics")
+                })
+                .await;
+            assert!(
+                matches!(outcome, Err(DbError::Unavailable(_))),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(idle_list(&pool.idle).len(), READERS);
+
+        for _ in 0..3 {
+            let outcome = writer
+                .run(|conn| -> Result<(), DbError> {
+                    conn.execute_batch("BEGIN; INSERT INTO t VALUES (1);")?;
+                    panic!("writer closure panics inside a transaction")
+                })
+                .await;
+            assert!(
+                matches!(outcome, Err(DbError::Unavailable(_))),
+                "{outcome:?}"
+            );
+        }
+        writer
+            .run(|conn| Ok(conn.execute("INSERT INTO t VALUES (2)", [])?))
+            .await
+            .unwrap();
+
+        // Every reader answers at once, and sees the one committed row only.
+        let reads = (0..READERS).map(|_| pool.run(count));
+        for read in futures::future::join_all(reads).await {
+            assert_eq!(read.unwrap(), 1);
+        }
     }
 }
