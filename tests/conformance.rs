@@ -20,7 +20,7 @@ use futures::{StreamExt, TryStreamExt};
 use peba::domain::AttackerQuery;
 use peba::domain::{
     Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, HistogramQuery,
-    TermField, TimeField, TimeRange, Timestamp, UserName,
+    PortField, PortRange, TermField, TimeField, TimeRange, Timestamp, UserName,
 };
 use peba::query::{Densify, QueryLayer, alert_stream};
 use peba::store::elastic::ElasticStore;
@@ -65,6 +65,16 @@ const BASE: &str = "2024-06-20 00:00:00";
 const USERNAMES: [&str; 6] = ["root", "admin", "", "ubuntu", "üser 攻撃", "Root"];
 const PASSWORDS: [&str; 6] = ["admin", "123456", "", "root", "pässwörd \"q\"", "Admin"];
 const SYNTHETIC: usize = 4000;
+/// Target ports as a sensor may send them: leading zeros, too many digits, not a number.
+const ODD_PORTS: [&str; 6] = ["022", "00023", "000022", "8o", "22/tcp", "99999"];
+/// Source AS texts close to `AS<n> <org>`: no organisation, a longer number, no space.
+const ODD_AS: [&str; 5] = [
+    "AS7",
+    "AS71 Seventy-One",
+    "AS7x Not Seven",
+    "AS07 Leading Zero",
+    "AS7-Dash",
+];
 
 fn ts(text: &str) -> Timestamp {
     Timestamp::parse_legacy(text).expect("time")
@@ -166,7 +176,11 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
                 _ => received.plus_seconds(-(rng.below(300) as i64)),
             };
             let source = *rng.pick(&sources);
-            let port = rng.pick(&ports).map(str::to_owned);
+            let mut port = rng.pick(&ports).map(str::to_owned);
+            // Ports as sent that only look like numbers, every 53rd alert.
+            if i % 53 == 0 {
+                port = Some(ODD_PORTS[i / 53 % ODD_PORTS.len()].to_owned());
+            }
             Alert {
                 id: format!("syn{seed}-{i:05}"),
                 country: country.into(),
@@ -181,6 +195,7 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
                     0 => "-".to_owned(),
                     1 => "IANA".to_owned(),
                     2 => "AS3320 Deutsche Telekom AG".to_owned(),
+                    3 if i % 5 == 0 => ODD_AS[i / 5 % ODD_AS.len()].to_owned(),
                     _ => format!("AS{} SOMEWHERE", rng.below(20)),
                 },
                 create_time: created,
@@ -477,6 +492,91 @@ fn filters(data: &[Alert]) -> Vec<AlertFilter> {
         out.push(f.clone());
         out.push(f.within(TimeField::Received, week));
     }
+    out.extend(search_filters());
+    out
+}
+
+/// Filters with negations, AS numbers and port ranges (also checked against
+/// [`AlertFilter::matches`]).
+fn search_filters() -> Vec<AlertFilter> {
+    let base = ts(BASE);
+    let h = |hours: i64| base.plus_seconds(hours * 3600);
+    let week = TimeRange::since(h(3 * 24));
+    let all = || AlertFilter::domain(DataDomain::All);
+    let not = |mut f: AlertFilter, sub: AlertFilter| {
+        f.excluded.push(sub);
+        f
+    };
+    let asns = |numbers: &[u32]| {
+        let mut f = all();
+        f.source_as_numbers = Some(numbers.to_vec());
+        f
+    };
+    let ports = |field: PortField, from: u16, to: u16| {
+        let mut f = all();
+        f.port_ranges.push((field, PortRange { from, to }));
+        f
+    };
+    let cowrie = all().matching(TermField::PeerType, "SSH/console(cowrie)");
+    let ssh = ports(PortField::Target, 22, 23);
+    let mut out = vec![
+        not(all(), cowrie.clone()),
+        not(all(), not(all(), cowrie.clone())),
+        // Missing usernames and ports are kept by a negation.
+        not(
+            AlertFilter::domain(DataDomain::Community).within(TimeField::Received, week),
+            all().matching(TermField::Username, "root"),
+        ),
+        not(all(), all().matching(TermField::TargetPort, "22")),
+        not(all(), ssh.clone()),
+        // Windows and domains inside a negation are negated too.
+        not(
+            all().within(TimeField::Received, week),
+            all().within(TimeField::Created, TimeRange::between(h(4 * 24), h(5 * 24))),
+        ),
+        not(all(), AlertFilter::domain(DataDomain::Community)),
+        not(
+            AlertFilter::domain(DataDomain::Community),
+            all()
+                .matching_any(TermField::SourceCountry, vec!["CN".into(), "US".into()])
+                .within(TimeField::Received, week),
+        ),
+        // An empty negated filter matches everything, so nothing is left.
+        not(all(), all()),
+        not(all(), asns(&[3320])),
+        not(ssh.clone(), {
+            let mut f = all();
+            f.source_net = Some("8.8.0.0/16".parse().expect("network"));
+            f
+        }),
+        not(
+            all().matching(TermField::PeerType, "Webpage"),
+            not(all(), all().matching(TermField::SourceCountry, "DE")),
+        ),
+        asns(&[3320]),
+        asns(&[7]),
+        asns(&[1, 7, 19, 3320]),
+        asns(&[]),
+        asns(&[4_294_967_295]),
+        ssh.clone(),
+        ports(PortField::Target, 0, 100),
+        ports(PortField::Target, 8080, 8080),
+        ports(PortField::Target, 444, 444),
+        ports(PortField::Target, 0, u16::MAX),
+        ports(PortField::Source, 1024, 20_000),
+        ports(PortField::Source, 60_000, u16::MAX),
+    ];
+    let mut both = ssh.within(TimeField::Received, week);
+    both.port_ranges.push((
+        PortField::Source,
+        PortRange {
+            from: 30_000,
+            to: 40_000,
+        },
+    ));
+    both.source_as_numbers = Some(vec![3, 3320]);
+    out.push(both.clone());
+    out.push(not(both, cowrie));
     out
 }
 
@@ -765,6 +865,25 @@ async fn both_stores_answer_every_query_family_alike() {
         empty * 4 < questions.len(),
         "too many empty answers: {empty}"
     );
+
+    // Negations, AS numbers and port ranges select what the live feed's matcher selects.
+    let search = search_filters();
+    let selecting = search
+        .iter()
+        .filter(|f| data.iter().any(|a| f.matches(a)))
+        .count();
+    // All but the four built to select nothing (everything negated, no AS numbers, an AS
+    // number nowhere, port 444).
+    assert_eq!(selecting, search.len() - 4, "filters selecting alerts");
+    for filter in search {
+        let expected = data.iter().filter(|a| filter.matches(a)).count() as u64;
+        for (layer, _) in &layers {
+            let n = layer.count(&filter).await.expect("count");
+            if n != expected {
+                failures.push(format!("{filter:?}: counted {n}, matches() {expected}"));
+            }
+        }
+    }
 
     // Rankings count what the data holds (checked once against the data itself).
     let all = AlertFilter::domain(DataDomain::All);

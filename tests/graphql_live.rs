@@ -507,3 +507,44 @@ async fn subscriptions_end_when_the_token_expires_or_the_user_is_removed() {
 fn host(base: &str) -> &str {
     base.trim_start_matches("http://")
 }
+
+#[tokio::test]
+async fn subscriptions_apply_negations_and_port_ranges() {
+    let live = start(30).await;
+    let mut socket = connect(host(&live.base), json!({})).await;
+    let subscribe = |id: &str, filter: Value| json!({ "id": id, "type": "subscribe", "payload": { "query": SUBSCRIPTION, "variables": { "d": "COMMUNITY", "f": filter } } });
+    let low = json!({ "sourcePortRange": { "to": 2000 } });
+    send(&mut socket, subscribe("low", low.clone())).await;
+    send(&mut socket, subscribe("notLow", json!({ "not": low }))).await;
+    send(
+        &mut socket,
+        subscribe(
+            "ssh",
+            json!({ "targetPortRange": { "from": 22, "to": 23 }, "not": { "asn": 1 } }),
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let http = reqwest::Client::new();
+    for (port, time) in [(1111, "2024-07-01 00:19:00"), (4444, "2024-07-01 00:19:10")] {
+        let status = http
+            .post(format!("{}/ews-0.1/alert/postSimpleMessage", live.base))
+            .body(message(
+                COMMUNITY_USER,
+                COMMUNITY_TOKEN,
+                &alert("8.8.8.8", port, time),
+            ))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        let event = next(&mut socket, Duration::from_secs(5))
+            .await
+            .expect("an event");
+        let expected = if port < 2000 { "low" } else { "notLow" };
+        assert_eq!(event["id"], expected, "source port {port}: {event}");
+        // Exactly one of the pair sees it; the port-445 alert is outside 22–23.
+        assert_eq!(next(&mut socket, Duration::from_millis(500)).await, None);
+    }
+}

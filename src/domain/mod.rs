@@ -21,7 +21,8 @@ pub use geo::GeoPoint;
 pub use health::ServiceHealth;
 pub use query::{
     AlertCursor, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery,
-    Installation, TermCount, TermField, TimeField, rank_credentials, rank_terms, term_value,
+    Installation, PortField, PortRange, TermCount, TermField, TimeField, names_as_number,
+    rank_credentials, rank_terms, term_value,
 };
 pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};

@@ -80,6 +80,58 @@ pub struct AlertFilter {
     pub one_of: Vec<(TermField, Vec<String>)>,
     /// Source address inside this network.
     pub source_net: Option<IpNet>,
+    /// Source autonomous system numbers, one of which the alert's `sourceEntryAS` must name
+    /// (see [`names_as_number`]; an empty list matches nothing).
+    pub source_as_numbers: Option<Vec<u32>>,
+    /// Port ranges the alert's ports must lie in (see [`PortRange::contains_text`]).
+    pub port_ranges: Vec<(PortField, PortRange)>,
+    /// Filters the alert must not match. Each is a whole filter, windows and domain
+    /// included, and is negated exactly: a sub-filter matches only when every condition holds
+    /// (a condition on a missing field does not), and the alert is kept otherwise.
+    pub excluded: Vec<AlertFilter>,
+}
+
+/// Which port of an alert a port range refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PortField {
+    /// `sourceEntryPort`, the attacker's port.
+    Source,
+    /// `targetEntryPort`, the honeypot's port.
+    Target,
+}
+
+/// An inclusive range of port numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PortRange {
+    /// Smallest port in the range.
+    pub from: u16,
+    /// Largest port in the range.
+    pub to: u16,
+}
+
+impl PortRange {
+    /// The most digits a stored port may have to be read as a number.
+    pub const MAX_DIGITS: usize = 5;
+
+    /// Whether a stored port text lies in the range: ports are stored as sent, so only a text
+    /// of one to [`Self::MAX_DIGITS`] ASCII digits is read (as a decimal number, leading zeros
+    /// allowed); any other text is in no range.
+    pub fn contains_text(&self, port: &str) -> bool {
+        (1..=Self::MAX_DIGITS).contains(&port.len())
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port
+                .parse::<u32>()
+                .is_ok_and(|n| (u32::from(self.from)..=u32::from(self.to)).contains(&n))
+    }
+}
+
+/// Whether a stored `sourceEntryAS` text names the autonomous system `number`: it is
+/// `AS<number>` alone or followed by a space and the organisation.
+pub fn names_as_number(source_as: &str, number: u32) -> bool {
+    source_as
+        .strip_prefix("AS")
+        .and_then(|rest| rest.strip_prefix(number.to_string().as_str()))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
 }
 
 impl AlertFilter {
@@ -131,6 +183,23 @@ impl AlertFilter {
             && self.one_of.iter().all(|(field, values)| {
                 term_value(alert, *field).is_some_and(|v| values.contains(&v))
             })
+            && self.source_as_numbers.as_ref().is_none_or(|numbers| {
+                numbers
+                    .iter()
+                    .any(|n| names_as_number(&alert.source_entry_as, *n))
+            })
+            && self.port_ranges.iter().all(|(field, range)| {
+                port_value(alert, *field).is_some_and(|port| range.contains_text(port))
+            })
+            && !self.excluded.iter().any(|sub| sub.matches(alert))
+    }
+}
+
+/// The port an alert carries, as sent.
+fn port_value(alert: &Alert, field: PortField) -> Option<&str> {
+    match field {
+        PortField::Source => alert.source_entry_port.as_deref(),
+        PortField::Target => alert.target_entry_port.as_deref(),
     }
 }
 
@@ -249,4 +318,47 @@ pub struct Installation {
     pub daemons: Vec<TermCount>,
     /// The honeypot types it produced, sorted.
     pub peer_types: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_only_from_short_digit_strings() {
+        let ssh = PortRange { from: 22, to: 23 };
+        for (port, inside) in [
+            ("22", true),
+            ("23", true),
+            ("022", true),
+            ("00022", true),
+            ("000022", false),
+            ("24", false),
+            ("", false),
+            (" 22", false),
+            ("+22", false),
+            ("22/tcp", false),
+        ] {
+            assert_eq!(ssh.contains_text(port), inside, "{port:?}");
+        }
+        let all = PortRange {
+            from: 0,
+            to: u16::MAX,
+        };
+        assert!(all.contains_text("65535"));
+        assert!(!all.contains_text("65536"));
+        assert!(!all.contains_text("4294967296"));
+    }
+
+    #[test]
+    fn as_numbers_match_whole_numbers_only() {
+        assert!(names_as_number("AS4134 CHINANET", 4134));
+        assert!(names_as_number("AS4134", 4134));
+        assert!(!names_as_number("AS41340 Other", 4134));
+        assert!(!names_as_number("AS413 x", 4134));
+        assert!(!names_as_number("AS4134x", 4134));
+        assert!(!names_as_number("as4134 lower", 4134));
+        assert!(!names_as_number("IANA", 0));
+        assert!(!names_as_number("-", 0));
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::errors::{bad_input, token_required};
-use crate::domain::{self, TermField, TimeRange, Timestamp};
+use crate::domain::{self, PortField, PortRange, TermField, TimeRange, Timestamp};
 use crate::ingest::classify;
 use async_graphql::{
     Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, Value,
@@ -183,7 +183,59 @@ pub struct AlertFilterInput {
     pub source_ip: Option<String>,
     /// Target (honeypot) port.
     pub target_port: Option<i32>,
+    /// Source autonomous system number: alerts whose source AS (`AS<n> <organisation>`) is
+    /// AS `asn`, e.g. `4134` for `AS4134 CHINANET-BACKBONE`.
+    pub asn: Option<i64>,
+    /// Any of these source autonomous system numbers (an empty list matches nothing).
+    pub asns: Option<Vec<i64>>,
+    /// Source (attacker) port inside this range. Ports are stored as the sensor sent them:
+    /// only a port of one to five digits is in a range.
+    pub source_port_range: Option<PortRangeInput>,
+    /// Target (honeypot) port inside this range, e.g. `{from: 22, to: 23}`. Ports are stored
+    /// as the sensor sent them: only a port of one to five digits is in a range.
+    pub target_port_range: Option<PortRangeInput>,
+    /// Leaves out the alerts this filter matches (at most four `not` deep). Its conditions,
+    /// time windows included, apply as in any filter and the alert is left out when all of
+    /// them hold; a condition on a field the alert lacks (e.g. `username` on an alert without
+    /// one) does not hold, so such alerts are kept. Within the outer filter, `not` is the
+    /// exact complement: `{X}` and `{X, not: Y}` differ by exactly the alerts of `{X, ...Y}`.
+    pub not: Option<Box<AlertFilterInput>>,
 }
+
+/// An inclusive range of port numbers; an open end is 0 or 65535.
+#[derive(InputObject, Debug, Clone, Copy, Default)]
+#[graphql(name = "PortRange")]
+pub struct PortRangeInput {
+    /// Smallest port (inclusive, default 0).
+    pub from: Option<i32>,
+    /// Largest port (inclusive, default 65535).
+    pub to: Option<i32>,
+}
+
+impl PortRangeInput {
+    /// The validated range; `name` is the argument's name in errors.
+    fn resolve(self, name: &str) -> async_graphql::Result<PortRange> {
+        let port = |value: Option<i32>, default: u16| match value {
+            None => Ok(default),
+            Some(p) => u16::try_from(p)
+                .map_err(|_| bad_input(format!("`{name}` ports must be between 0 and 65535"))),
+        };
+        let range = PortRange {
+            from: port(self.from, 0)?,
+            to: port(self.to, u16::MAX)?,
+        };
+        if range.from > range.to {
+            return Err(bad_input(format!(
+                "`{name}` is empty: `from` ({}) is above `to` ({})",
+                range.from, range.to
+            )));
+        }
+        Ok(range)
+    }
+}
+
+/// How many `not` filters may be nested inside each other.
+pub const MAX_NOT_DEPTH: usize = 4;
 
 impl AlertFilterInput {
     /// The query layer's filter for `principal` asking about `domain` at `now`.
@@ -193,10 +245,22 @@ impl AlertFilterInput {
         domain: DataDomain,
         now: Timestamp,
     ) -> async_graphql::Result<domain::AlertFilter> {
-        let mut out = domain::AlertFilter::domain(principal.domain(domain.into()));
-        let Some(filter) = filter else {
-            return Ok(out);
-        };
+        let out = domain::AlertFilter::domain(principal.domain(domain.into()));
+        match filter {
+            Some(filter) => filter.apply(out, principal, now, 0),
+            None => Ok(out),
+        }
+    }
+
+    /// Adds the conditions of this filter, found `depth` levels of `not` deep, to `out`.
+    fn apply(
+        &self,
+        mut out: domain::AlertFilter,
+        principal: &Principal,
+        now: Timestamp,
+        depth: usize,
+    ) -> async_graphql::Result<domain::AlertFilter> {
+        let filter = self;
         if let Some(range) = &filter.received {
             out.received = range.resolve(now)?;
         }
@@ -253,8 +317,57 @@ impl AlertFilterInput {
                 Source::Network(net) => out.source_net = Some(net),
             }
         }
+        out.source_as_numbers = as_numbers(filter.asn, filter.asns.as_deref())?;
+        for (field, name, range) in [
+            (
+                PortField::Source,
+                "sourcePortRange",
+                filter.source_port_range,
+            ),
+            (
+                PortField::Target,
+                "targetPortRange",
+                filter.target_port_range,
+            ),
+        ] {
+            if let Some(range) = range {
+                out.port_ranges.push((field, range.resolve(name)?));
+            }
+        }
+        if let Some(sub) = &filter.not {
+            if depth >= MAX_NOT_DEPTH {
+                return Err(bad_input(format!(
+                    "`not` is nested more than {MAX_NOT_DEPTH} deep"
+                )));
+            }
+            // The domain is the outer filter's business: inside `not`, every domain.
+            let all = domain::AlertFilter::domain(domain::DataDomain::All);
+            out.excluded
+                .push(sub.apply(all, principal, now, depth + 1)?);
+        }
         Ok(out)
     }
+}
+
+/// The AS numbers an alert must name given `asn` and `asns` (both given: those in both).
+fn as_numbers(asn: Option<i64>, asns: Option<&[i64]>) -> async_graphql::Result<Option<Vec<u32>>> {
+    let number = |n: &i64| {
+        u32::try_from(*n).map_err(|_| {
+            bad_input(format!(
+                "AS numbers are between 0 and {}, not {n}",
+                u32::MAX
+            ))
+        })
+    };
+    let asn = asn.as_ref().map(number).transpose()?;
+    let asns = asns
+        .map(|list| list.iter().map(number).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    Ok(match (asn, asns) {
+        (Some(one), Some(list)) => Some(list.into_iter().filter(|n| *n == one).collect()),
+        (Some(one), None) => Some(vec![one]),
+        (None, list) => list,
+    })
 }
 
 /// The stored honeypot type a filter value names (see [`classify::label_of`]).

@@ -1,7 +1,9 @@
 //! Building query DSL from the typed questions, and reading aggregation answers.
 
 use super::layout::{FieldLayout, FieldRef, QUERY_DATE_FORMAT};
-use crate::domain::{AlertFilter, TermCount, TermField, TimeField, TimeRange, Timestamp};
+use crate::domain::{
+    AlertFilter, PortField, PortRange, TermCount, TermField, TimeField, TimeRange, Timestamp,
+};
 use crate::store::StoreError;
 use serde_json::{Value, json};
 use std::net::IpAddr;
@@ -135,7 +137,77 @@ pub(crate) fn filter_clauses(filter: &AlertFilter, layout: &FieldLayout) -> Vec<
         let field = layout.get("sourceEntryIp");
         clauses.push(json!({"term": {field.name: net.trunc().to_string()}}));
     }
+    if let Some(numbers) = &filter.source_as_numbers {
+        clauses.push(as_numbers_clause(&layout.get("sourceEntryAS"), numbers));
+    }
+    for (field, range) in &filter.port_ranges {
+        let name = match field {
+            PortField::Source => "sourceEntryPort",
+            PortField::Target => "targetEntryPort",
+        };
+        clauses.push(port_range_clause(&layout.get(name), *range));
+    }
+    for sub in &filter.excluded {
+        clauses.push(json!({"bool": {"must_not": [bool_filter(filter_clauses(sub, layout))]}}));
+    }
     clauses
+}
+
+/// Matches a `sourceEntryAS` naming one of `numbers` (see
+/// [`crate::domain::names_as_number`]): `AS<n>` exactly or followed by a space.
+fn as_numbers_clause(field: &FieldRef, numbers: &[u32]) -> Value {
+    let any: Vec<Value> = numbers
+        .iter()
+        .flat_map(|number| {
+            let exact = format!("AS{number}");
+            let prefix = format!("{exact} ");
+            if field.searchable {
+                [
+                    json!({"term": {field.name.clone(): exact}}),
+                    json!({"prefix": {field.name.clone(): prefix}}),
+                ]
+            } else {
+                [
+                    field_equals(field, &exact),
+                    json!({"script": {"script": {
+                        "lang": "painless",
+                        "source": "def v = doc[params.f]; \
+                                   return v.size() > 0 && v.value.startsWith(params.p);",
+                        "params": {"f": field.name, "p": prefix}
+                    }}}),
+                ]
+            }
+        })
+        .collect();
+    if any.is_empty() {
+        json!({"match_none": {}})
+    } else {
+        json!({"bool": {"should": any, "minimum_should_match": 1}})
+    }
+}
+
+/// Matches a stored port of one to five ASCII digits whose number lies in `range` (see
+/// [`PortRange::contains_text`]); ports are stored as sent, in keyword doc values.
+fn port_range_clause(field: &FieldRef, range: PortRange) -> Value {
+    json!({"script": {"script": {
+        "lang": "painless",
+        "source": "def v = doc[params.f]; if (v.size() == 0) { return false; } \
+                   String s = v.value.toString(); int n = s.length(); \
+                   if (n == 0 || n > params.digits) { return false; } \
+                   int port = 0; \
+                   for (int i = 0; i < n; ++i) { \
+                     char c = s.charAt(i); \
+                     if (c < (char) '0' || c > (char) '9') { return false; } \
+                     port = port * 10 + (c - (char) '0'); \
+                   } \
+                   return port >= params.from && port <= params.to;",
+        "params": {
+            "f": field.name,
+            "digits": PortRange::MAX_DIGITS,
+            "from": range.from,
+            "to": range.to,
+        }
+    }}})
 }
 
 /// `{"bool": {"filter": clauses}}`.

@@ -7,7 +7,7 @@ use super::error::DbError;
 use super::rollup::{DAY, Dim, Plan, Span, decompose, installations_window, plan, tf_code};
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
-    TermCount, TermField, TimeField, UNDEFINED_HOSTNAME, rank_terms,
+    PortField, PortRange, TermCount, TermField, TimeField, UNDEFINED_HOSTNAME, rank_terms,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
@@ -117,7 +117,57 @@ fn raw_where(filter: &AlertFilter) -> Where {
             ],
         );
     }
+    if let Some(numbers) = &filter.source_as_numbers {
+        let (cond, params) = as_numbers_condition(numbers);
+        w.push(&cond, params);
+    }
+    for (field, range) in &filter.port_ranges {
+        let (cond, params) = port_range_condition(*field, *range);
+        w.push(&cond, params);
+    }
+    for sub in &filter.excluded {
+        // A condition on a NULL column is NULL: the sub-filter matches only when it is true.
+        let sub = raw_where(sub);
+        w.push(&format!("NOT IFNULL(({}), 0)", sub.sql), sub.params);
+    }
     w
+}
+
+/// The condition that `source_as` names one of `numbers` (see [`crate::domain::names_as_number`]).
+fn as_numbers_condition(numbers: &[u32]) -> (String, Vec<Value>) {
+    let mut conds = vec!["0".to_owned()];
+    let mut params = Vec::new();
+    for number in numbers {
+        let exact = format!("AS{number}");
+        let prefix = format!("{exact} ");
+        conds.push("source_as = ? OR substr(source_as, 1, ?) = ?".to_owned());
+        params.extend([
+            Value::Text(exact),
+            Value::Integer(prefix.len() as i64),
+            Value::Text(prefix),
+        ]);
+    }
+    (format!("({})", conds.join(" OR ")), params)
+}
+
+/// The condition that a port column holds a number in `range` (see
+/// [`PortRange::contains_text`]).
+fn port_range_condition(field: PortField, range: PortRange) -> (String, Vec<Value>) {
+    let col = match field {
+        PortField::Source => "src_port",
+        PortField::Target => "target_port",
+    };
+    (
+        format!(
+            "({col} GLOB '[0-9]*' AND NOT {col} GLOB '*[^0-9]*' AND length({col}) <= {} \
+             AND CAST({col} AS INTEGER) BETWEEN ? AND ?)",
+            PortRange::MAX_DIGITS
+        ),
+        vec![
+            Value::Integer(range.from.into()),
+            Value::Integer(range.to.into()),
+        ],
+    )
 }
 
 /// Runs `SELECT {select} FROM alerts WHERE <filter> {tail}` and feeds every row to `f`.

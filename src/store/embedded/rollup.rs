@@ -389,6 +389,16 @@ fn dim_of(field: TermField, tf: TimeField) -> Option<Dim> {
     rollup_for(tf, dim).map(|r| r.dim)
 }
 
+/// Whether `filter` has conditions no rollup keeps (lists, networks, AS numbers, port
+/// ranges, exclusions): only a scan of the rows answers it.
+fn needs_rows(filter: &AlertFilter) -> bool {
+    filter.source_net.is_some()
+        || !filter.one_of.is_empty()
+        || filter.source_as_numbers.is_some()
+        || !filter.port_ranges.is_empty()
+        || !filter.excluded.is_empty()
+}
+
 /// Whether a rollup can answer for `filter`, grouped by `group` (or counted when `None`),
 /// with buckets on `bucket_field` when given. `None` means: scan rows.
 pub(crate) fn plan(
@@ -396,7 +406,7 @@ pub(crate) fn plan(
     bucket_field: Option<TimeField>,
     group: Option<TermField>,
 ) -> Option<Plan> {
-    if filter.source_net.is_some() || !filter.one_of.is_empty() {
+    if needs_rows(filter) {
         return None;
     }
     let tf = match (
@@ -442,9 +452,6 @@ pub(crate) fn plan(
 
 /// The installations rollups apply when the filter is a domain and a received window only.
 pub(crate) fn installations_window(filter: &AlertFilter) -> Option<Span> {
-    (filter.source_net.is_none()
-        && filter.equals.is_empty()
-        && filter.one_of.is_empty()
-        && filter.created.is_unbounded())
-    .then(|| Span::of(&filter.received))
+    (!needs_rows(filter) && filter.equals.is_empty() && filter.created.is_unbounded())
+        .then(|| Span::of(&filter.received))
 }
