@@ -20,6 +20,9 @@ use futures::Stream;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// Page size of the alerts connection when neither `first` nor `last` is given.
+const DEFAULT_PAGE: i32 = 50;
+
 /// The honeypot type whose requests are URLs.
 pub const WEB_TYPE: &str = "Webpage";
 
@@ -58,43 +61,86 @@ impl Query {
     }
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
-    /// connection. `first` is at most 500; pass a page's `endCursor` as `after` for the next.
+    /// connection. Page forward with `first` (default 50) and `after` (a page's `endCursor`),
+    /// or backward with `last` and `before` (a page's `startCursor`); pages hold at most 500.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(
-        complexity = "2 * super::STORE_COST + (first.max(0) as usize) * child_complexity / 10"
+        complexity = "2 * super::STORE_COST + (first.unwrap_or(0).max(last.unwrap_or(0)).max(0) as usize) * child_complexity / 10"
     )]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
-        #[graphql(default)] order_by: TimeField,
+        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(desc = "Page size when paging forward (0 to 500; default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Continue forward behind this cursor (an `endCursor`).")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Page size when paging backward (0 to 500): the alerts just before \
+                          `before`, or the oldest ones without it."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Continue backward before this cursor (a `startCursor`).")] before: Option<
+            String,
+        >,
+        #[graphql(default, desc = "The time that orders the listing.")] order_by: TimeField,
     ) -> Result<AlertConnection> {
-        let limit = page_size(first, MAX_PAGE)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let order_by: domain::TimeField = order_by.into();
-        let after = after
-            .as_deref()
-            .map(|c| decode_cursor(order_by, c))
-            .transpose()?;
-        let has_previous_page = after.is_some();
-        let mut alerts = if limit == 0 {
-            Vec::new()
+        let cursor =
+            |c: Option<String>| c.as_deref().map(|c| decode_cursor(order_by, c)).transpose();
+        let backward = last.is_some() || before.is_some();
+        if backward && (first.is_some() || after.is_some()) {
+            return Err(bad_input(
+                "page forward with `first`/`after` or backward with `last`/`before`, not both",
+            ));
+        }
+        let query = &state(ctx)?.query;
+        let (alerts, has_previous_page, has_next_page) = if backward {
+            let limit = page_size(last.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
+            let before = cursor(before)?;
+            let has_next_page = before.is_some();
+            let page = AlertPage {
+                filter: filter.clone(),
+                order_by,
+                limit: limit + 1,
+                after: before,
+            };
+            let mut alerts = if limit == 0 {
+                Vec::new()
+            } else {
+                query
+                    .alerts_page_oldest_first(&page)
+                    .await
+                    .map_err(errors::store)?
+            };
+            let has_previous_page = alerts.len() > limit;
+            alerts.truncate(limit);
+            alerts.reverse();
+            (alerts, has_previous_page, has_next_page)
         } else {
-            state(ctx)?
-                .query
-                .alerts_page(&AlertPage {
-                    filter: filter.clone(),
-                    order_by,
-                    limit: limit + 1,
-                    after,
-                })
-                .await
-                .map_err(errors::store)?
+            let limit = page_size(first.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
+            let after = cursor(after)?;
+            let has_previous_page = after.is_some();
+            let page = AlertPage {
+                filter: filter.clone(),
+                order_by,
+                limit: limit + 1,
+                after,
+            };
+            let mut alerts = if limit == 0 {
+                Vec::new()
+            } else {
+                query.alerts_page(&page).await.map_err(errors::store)?
+            };
+            let has_next_page = alerts.len() > limit;
+            alerts.truncate(limit);
+            (alerts, has_previous_page, has_next_page)
         };
-        let has_next_page = alerts.len() > limit;
-        alerts.truncate(limit);
         Ok(AlertConnection {
             filter,
             order_by,
