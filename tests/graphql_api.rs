@@ -1142,3 +1142,44 @@ async fn alert_listing_pages_backward_to_the_same_alerts() {
     let empty = gql.data(page, json!({ "last": 0 })).await;
     assert_eq!(empty["alerts"]["nodes"], json!([]));
 }
+
+#[tokio::test]
+async fn every_argument_and_input_field_has_a_description() {
+    let server = fixture_server().await;
+    let data = Gql::new(&server.base)
+        .data(
+            "{ __schema { types { name
+                 fields { name args { name description } }
+                 inputFields { name description } } } }",
+            json!({}),
+        )
+        .await;
+    let described = |v: &Value| {
+        v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    let mut missing = Vec::new();
+    let mut arguments = 0;
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue;
+        }
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            for arg in field["args"].as_array().unwrap() {
+                arguments += 1;
+                if !described(arg) {
+                    missing.push(format!("{name}.{}({})", field["name"], arg["name"]));
+                }
+            }
+        }
+        for input in ty["inputFields"].as_array().into_iter().flatten() {
+            if !described(input) {
+                missing.push(format!("{name}.{}", input["name"]));
+            }
+        }
+    }
+    assert!(arguments > 60, "only {arguments} arguments seen");
+    assert!(missing.is_empty(), "without a description: {missing:#?}");
+}

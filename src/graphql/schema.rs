@@ -48,7 +48,11 @@ impl Query {
     async fn alert_stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
     ) -> Result<AlertStats> {
         let state = state(ctx)?;
         let domain = Principal::of(ctx).domain(domain.into());
@@ -70,7 +74,10 @@ impl Query {
     async fn alerts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
         domain: DataDomain,
         #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
         #[graphql(desc = "Page size when paging forward (0 to 500; default 50).")] first: Option<
@@ -155,8 +162,12 @@ impl Query {
     async fn alert_count(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<u64> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         state(ctx)?
@@ -172,9 +183,13 @@ impl Query {
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<HoneypotTypeCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::PeerType, first).await?;
@@ -190,13 +205,30 @@ impl Query {
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default)] field: TimeField,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default, desc = "Which time of the alerts is bucketed.")] field: TimeField,
+        #[graphql(
+            desc = "Bucket width in seconds (60 s to 366 days); buckets start at multiples of it since the epoch (a day at UTC midnight)."
+        )]
         interval_seconds: i32,
-        #[graphql(default = 0)] split_by_type: i32,
-        #[graphql(default)] fill: GapFill,
+        #[graphql(
+            default = 0,
+            desc = "Split each bucket into this many most frequent honeypot types (0: no split)."
+        )]
+        split_by_type: i32,
+        #[graphql(default, desc = "Which empty buckets are added.")] fill: GapFill,
+        #[graphql(
+            desc = "First bucket of `fill: RANGE` (default: the start of the filter's window)."
+        )]
         fill_from: Option<DateTime>,
+        #[graphql(
+            desc = "Last bucket of `fill: RANGE` (default: the end of the filter's window, or now)."
+        )]
         fill_to: Option<DateTime>,
     ) -> Result<Vec<TimeBucket>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
@@ -216,9 +248,13 @@ impl Query {
     async fn top_source_countries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<CountryCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::SourceCountry, first).await?;
@@ -230,9 +266,13 @@ impl Query {
     async fn top_target_countries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<CountryCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::TargetCountry, first).await?;
@@ -244,10 +284,18 @@ impl Query {
     async fn top_geo_points(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default)] direction: Direction,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Locations of the attackers (`SOURCE`) or of the honeypots (`TARGET`)."
+        )]
+        direction: Direction,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<GeoPointCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let field = match direction {
@@ -264,9 +312,13 @@ impl Query {
     async fn top_urls(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<RankedValue>> {
         let mut filter = filter_of(ctx, domain, filter.as_ref())?;
         if !filter.equals.iter().any(|(f, _)| *f == TermField::PeerType) {
@@ -281,9 +333,13 @@ impl Query {
     async fn top_ports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<RankedValue>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::TargetPort, first).await?;
@@ -300,10 +356,14 @@ impl Query {
     async fn attackers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 100)] first: i32,
-        #[graphql(default = true)] global_only: bool,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 100, desc = "How many to give (at most 1000).")] first: i32,
+        #[graphql(default = true, desc = "Only globally routable addresses.")] global_only: bool,
     ) -> Result<Option<Vec<AttackerCount>>> {
         let limit = page_size(first, MAX_ATTACKERS)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
@@ -328,8 +388,12 @@ impl Query {
     async fn ip_report(
         &self,
         ctx: &Context<'_>,
-        ip: String,
-        #[graphql(default)] domain: DataDomain,
+        #[graphql(desc = "The source address (IPv4 or IPv6).")] ip: String,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
     ) -> Result<Option<IpReport>> {
         let address: std::net::IpAddr = ip
             .trim()
@@ -349,8 +413,12 @@ impl Query {
     async fn honeypot_statistics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<HoneypotStatistics> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let stats = state(ctx)?
@@ -381,10 +449,20 @@ impl Query {
     async fn community_statistics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        from: Option<DateTime>,
-        to: Option<DateTime>,
-        #[graphql(default)] honeypot_types: Vec<String>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Earliest period start (inclusive; default: 24 hours ago).")] from: Option<
+            DateTime,
+        >,
+        #[graphql(desc = "Latest period start (inclusive; default: now).")] to: Option<DateTime>,
+        #[graphql(
+            default,
+            desc = "Honeypot types whose ratios to give (as the documents name them)."
+        )]
+        honeypot_types: Vec<String>,
     ) -> Result<Vec<StatisticsSnapshot>> {
         let state = state(ctx)?;
         if Principal::of(ctx).domain(domain.into()) == domain::DataDomain::Private {
@@ -471,8 +549,8 @@ impl Mutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        token: String,
+        #[graphql(desc = "The user's name.")] username: String,
+        #[graphql(desc = "The user's token (as sent to the legacy private routes).")] token: String,
     ) -> Result<LoginResult> {
         let state = state(ctx)?;
         let attempt = Attempt {
@@ -521,8 +599,12 @@ impl Subscription {
     async fn alert_added(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<impl Stream<Item = Result<AlertNode>> + use<>> {
         let state = state(ctx)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;

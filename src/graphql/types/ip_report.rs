@@ -44,7 +44,7 @@ impl IpReport {
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<HoneypotTypeCount>> {
         let terms = top(ctx, &self.filter, TermField::PeerType, first).await?;
         Ok(terms.into_iter().map(Into::into).collect())
@@ -57,7 +57,7 @@ impl IpReport {
     async fn target_ports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<RankedValue>> {
         let terms = top(ctx, &self.filter, TermField::TargetPort, first).await?;
         Ok(ranked(terms, TermField::TargetPort, &self.filter))
@@ -70,8 +70,12 @@ impl IpReport {
     async fn alerts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 5)] first: i32,
-        #[graphql(default_with = "TimeField::Created")] order_by: TimeField,
+        #[graphql(default = 5, desc = "How many to give (at most 1000).")] first: i32,
+        #[graphql(
+            default_with = "TimeField::Created",
+            desc = "The time that orders the alerts."
+        )]
+        order_by: TimeField,
     ) -> Result<Vec<AlertNode>> {
         let limit = page_size(first, crate::graphql::MAX_PAGE)?;
         let alerts = state(ctx)?
