@@ -1183,3 +1183,71 @@ async fn every_argument_and_input_field_has_a_description() {
     assert!(arguments > 60, "only {arguments} arguments seen");
     assert!(missing.is_empty(), "without a description: {missing:#?}");
 }
+
+#[tokio::test]
+async fn ip_report_gives_first_and_last_seen_country_as_and_pages_of_alerts() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+    let all = fixtures();
+    // the source address with the most alerts
+    let ip = all
+        .iter()
+        .map(|a| a.source_entry_ip)
+        .max_by_key(|ip| all.iter().filter(|a| a.source_entry_ip == *ip).count())
+        .unwrap();
+    let mut mine: Vec<&Alert> = all.iter().filter(|a| a.source_entry_ip == ip).collect();
+    assert!(
+        mine.len() >= 3,
+        "fixtures have an address with several alerts"
+    );
+    mine.sort_by(|a, b| {
+        b.recieved_time
+            .cmp(&a.recieved_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let query = "query($ip: String!, $after: String) { ipReport(ip: $ip, domain: ALL) {
+        firstSeen lastSeen alertCount
+        country { code name }
+        autonomousSystem { number name value }
+        alertPage(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } }
+      } }";
+    let data = gql
+        .data(query, json!({ "ip": ip.to_string(), "after": null }))
+        .await;
+    let report = &data["ipReport"];
+    let iso = |t: Timestamp| t.format_legacy().replace(' ', "T") + "Z";
+    let newest = mine[0];
+    let oldest = mine.iter().map(|a| a.recieved_time).min().unwrap();
+    assert_eq!(report["alertCount"], mine.len());
+    assert_eq!(report["lastSeen"], iso(newest.recieved_time));
+    assert_eq!(report["firstSeen"], iso(oldest));
+    assert_eq!(
+        report["country"],
+        json!({ "code": newest.country, "name": newest.country_name })
+    );
+    assert_eq!(
+        report["autonomousSystem"]["value"],
+        newest.source_as().map_or(Value::Null, |v| json!(v))
+    );
+    // every alert once, page by page
+    let mut seen = ids(&report["alertPage"]["nodes"]);
+    let mut info = report["alertPage"]["pageInfo"].clone();
+    while info["hasNextPage"] == true {
+        let data = gql
+            .data(
+                query,
+                json!({ "ip": ip.to_string(), "after": info["endCursor"] }),
+            )
+            .await;
+        seen.extend(ids(&data["ipReport"]["alertPage"]["nodes"]));
+        info = data["ipReport"]["alertPage"]["pageInfo"].clone();
+    }
+    let expected: Vec<String> = mine.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(seen, expected);
+    // an address without alerts
+    let data = gql.data(query, json!({ "ip": "192.0.2.250" })).await;
+    let report = &data["ipReport"];
+    assert_eq!(report["firstSeen"], Value::Null);
+    assert_eq!(report["country"], Value::Null);
+    assert_eq!(report["alertPage"]["nodes"], json!([]));
+}

@@ -5,7 +5,7 @@ use super::auth::Principal;
 use super::errors;
 use super::inputs::{AlertFilterInput, DataDomain};
 use super::schema::filter_of;
-use super::types::{AlertNode, RankedValue, page_size, ranked, state};
+use super::types::{AlertNode, AutonomousSystem, RankedValue, page_size, ranked, state};
 use crate::domain::{self, AlertFilter, CredentialCount, TermCount, TermField};
 use crate::ingest::classify;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -53,14 +53,11 @@ pub struct AsnCount {
 
 impl From<TermCount> for AsnCount {
     fn from(t: TermCount) -> Self {
-        let (number, name) = match t.key.split_once(' ') {
-            Some((number, name)) => (number, Some(name.to_owned())),
-            None => (t.key.as_str(), None),
-        };
+        let system = AutonomousSystem::parse(&t.key);
         AsnCount {
-            asn: number.strip_prefix("AS").and_then(|n| n.parse().ok()),
-            name,
-            value: t.key.clone(),
+            asn: system.number,
+            name: system.name,
+            value: system.value,
             count: t.count,
         }
     }

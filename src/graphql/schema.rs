@@ -13,12 +13,11 @@ use super::types::{
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
 use crate::auth::{Attempt, AuthError};
-use crate::domain::{self, AlertFilter, AlertPage, ServiceHealth, TermField, Timestamp};
+use crate::domain::{self, AlertFilter, ServiceHealth, TermField, Timestamp};
 use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Page size of the alerts connection when neither `first` nor `last` is given.
 const DEFAULT_PAGE: i32 = 50;
@@ -107,54 +106,13 @@ impl Query {
             ));
         }
         let query = &state(ctx)?.query;
-        let (alerts, has_previous_page, has_next_page) = if backward {
+        if backward {
             let limit = page_size(last.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
-            let before = cursor(before)?;
-            let has_next_page = before.is_some();
-            let page = AlertPage {
-                filter: filter.clone(),
-                order_by,
-                limit: limit + 1,
-                after: before,
-            };
-            let mut alerts = if limit == 0 {
-                Vec::new()
-            } else {
-                query
-                    .alerts_page_oldest_first(&page)
-                    .await
-                    .map_err(errors::store)?
-            };
-            let has_previous_page = alerts.len() > limit;
-            alerts.truncate(limit);
-            alerts.reverse();
-            (alerts, has_previous_page, has_next_page)
+            AlertConnection::backward(query, filter, order_by, limit, cursor(before)?).await
         } else {
             let limit = page_size(first.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
-            let after = cursor(after)?;
-            let has_previous_page = after.is_some();
-            let page = AlertPage {
-                filter: filter.clone(),
-                order_by,
-                limit: limit + 1,
-                after,
-            };
-            let mut alerts = if limit == 0 {
-                Vec::new()
-            } else {
-                query.alerts_page(&page).await.map_err(errors::store)?
-            };
-            let has_next_page = alerts.len() > limit;
-            alerts.truncate(limit);
-            (alerts, has_previous_page, has_next_page)
-        };
-        Ok(AlertConnection {
-            filter,
-            order_by,
-            alerts: alerts.into_iter().map(Arc::new).collect(),
-            has_next_page,
-            has_previous_page,
-        })
+            AlertConnection::forward(query, filter, order_by, limit, cursor(after)?).await
+        }
     }
 
     /// Number of matching alerts (legacy `retrieveAlertsCount`).
