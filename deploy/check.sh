@@ -80,7 +80,7 @@ url="http://$address"
 echo "serving on $url"
 
 [ "$(curl -fsS "$url/heartbeat")" = "I'm alive" ] || fail "/heartbeat is not alive"
-env -i PEBA_BINDHOST="$address" chroot --userspec="$user" "$root" /usr/local/bin/peba healthcheck \
+env -i PATH="$PATH" PEBA_BINDHOST="$address" chroot --userspec="$user" "$root" /usr/local/bin/peba healthcheck \
   || fail "the image's health check fails"
 
 alert='<EWS-SimpleMessage version="3.0"><Authentication><username>community-01-user</username><token>foth{a5maiCee8fineu7</token></Authentication><Alert><Analyzer id="honeytrap-image-check"/><CreateTime tz="+0000">2026-01-02 03:04:05</CreateTime><Source category="ipv4" port="41234" protocol="tcp">203.0.113.7</Source><Target category="ipv4" port="445" protocol="tcp">198.51.100.1</Target><Request type="description">NetworkHoneypot Honeytrap v1.1</Request></Alert></EWS-SimpleMessage>'

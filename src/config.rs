@@ -18,7 +18,7 @@ use kinds::{
     Address, Choice, Clock, Flag, Kind, NonEmpty, NonEmptyPath, Number, OptionalPath,
     OptionalSecret, OptionalText, Seconds, Secret, SetSecret, Text,
 };
-use kinds::{MetricsListen, Proxies, ReplicaCount};
+use kinds::{MetricsListen, Origins, Proxies, ReplicaCount};
 pub use reference::{
     Declaration, UnknownVariable, example_toml, markdown_table, unknown_variables,
 };
@@ -135,6 +135,10 @@ settings! {
     communitytoken -> community_token: SecretString = Secret, default DEFAULT_COMMUNITY_TOKEN;
     /// Allowed CORS origin, and where `GET /` redirects.
     corsdomain -> cors_domain: String = Text, default "https://sicherheitstacho.eu";
+    /// More origins that may call `/graphql` besides `corsdomain`, comma-separated (such as
+    /// `http://localhost:3000` for a dashboard in development); the legacy routes and `GET /`
+    /// keep `corsdomain` alone.
+    graphql_cors_origins -> graphql_cors_origins: Vec<String> = Origins, default "";
     /// Answer to invalid legacy requests.
     defaultresponse -> default_response: String = Text, default "Nope";
     /// Alerts returned by `retrieveAlertsCyber` and `querySingleIP` (1 to 10000).
@@ -493,6 +497,39 @@ mod tests {
         assert!(off.trusted_proxies.is_empty());
         assert!(Settings::load(None, env(&[("PEBA_TRUSTED_PROXIES", "proxy")]), &[]).is_err());
         assert!(Settings::load(None, env(&[("PEBA_METRICS_BIND", "elsewhere")]), &[]).is_err());
+    }
+
+    #[test]
+    fn graphql_cors_origins_are_a_list_of_origins() {
+        let none = Settings::load(None, env(&[]), &[]).unwrap();
+        assert!(none.graphql_cors_origins.is_empty());
+        let s = Settings::load(
+            None,
+            env(&[(
+                "PEBA_GRAPHQL_CORS_ORIGINS",
+                "http://localhost:3000, https://dash.example.org,http://[::1]:8080",
+            )]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.graphql_cors_origins,
+            [
+                "http://localhost:3000",
+                "https://dash.example.org",
+                "http://[::1]:8080"
+            ]
+        );
+        for bad in [
+            "localhost:3000",
+            "http://",
+            "https://a.example/",
+            "ftp://a",
+            "http://a b",
+        ] {
+            let refused = Settings::load(None, env(&[("PEBA_GRAPHQL_CORS_ORIGINS", bad)]), &[]);
+            assert!(refused.is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -85,7 +85,12 @@ pub fn router(state: AppState) -> Router {
             client_addr::resolve,
         ));
     // Outermost, so that every answer (404s and timeouts included) carries the CORS headers.
-    compat::cors::apply(routes, &settings.cors_domain).with_state(state)
+    compat::cors::apply(
+        routes,
+        &settings.cors_domain,
+        &settings.graphql_cors_origins,
+    )
+    .with_state(state)
 }
 
 /// Serves `state` on `listener` (and `GET /metrics` on `metrics_bind` when that is an

@@ -74,6 +74,8 @@ pub struct Clock;
 pub struct Proxies;
 /// `same`, `off`, or a `HOST:PORT` socket address.
 pub struct MetricsListen;
+/// Web origins (`scheme://host[:port]`), comma-separated; empty: none.
+pub struct Origins;
 
 /// A whole number within bounds; `unit` names it in the error ("a number", "bytes").
 pub struct Number<T> {
@@ -323,6 +325,35 @@ impl Kind for Proxies {
         let nets: Vec<String> = value.iter().map(IpNet::to_string).collect();
         nets.join(",")
     }
+}
+
+impl Kind for Origins {
+    type Value = Vec<String>;
+    fn parse(&self, text: &str) -> Result<Vec<String>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                parse_origin(part).ok_or_else(|| {
+                    format!("{part:?} is not an origin such as http://localhost:3000 (scheme://host[:port], comma-separated)")
+                })
+            })
+            .collect()
+    }
+    fn show(&self, value: &Vec<String>) -> String {
+        value.join(",")
+    }
+}
+
+/// `text` if it is an origin as browsers send it: `http` or `https`, a host, an optional
+/// port, and nothing after (no path, no trailing slash).
+fn parse_origin(text: &str) -> Option<String> {
+    let authority = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    (!authority.is_empty() && !authority.starts_with(':') && authority.chars().all(plain))
+        .then(|| text.to_owned())
 }
 
 impl Kind for MetricsListen {

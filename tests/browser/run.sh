@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Headless-browser tests of the GraphQL playground and the live attack map, in one command:
 # builds peba if needed, installs the pinned npm packages, imports the fixture alerts into a
-# temporary data directory, starts `peba serve` with a frozen clock and runs the playground
-# test, then starts a fresh server for the map test (see below); stops each server.
+# temporary data directory, adds a user, starts `peba serve` with a frozen clock and runs the
+# playground test, then starts a fresh server for the map test (see below); stops each server.
 # Needs node and a Chromium (default /usr/bin/chromium; CHROMIUM=... to choose another).
 set -euo pipefail
 
@@ -29,6 +29,9 @@ trap cleanup EXIT
 export PEBA_DATA_DIR="$data/store"
 unset PEBA_ELASTICSEARCH_HOST
 "$peba" import "$root/compat/fixtures/alerts.jsonl" >/dev/null
+playground_user="analyst"
+playground_token="analyst-token-$RANDOM$RANDOM"
+"$peba" user add --token "$playground_token" "$playground_user" >/dev/null
 "$peba" serve --bind 127.0.0.1:0 --set 'clock=2024-07-01 00:20:00' >"$data/serve.out" 2>"$data/serve.err" &
 server=$!
 
@@ -46,7 +49,8 @@ done
 [ -n "$url" ] || { echo "peba did not report its address" >&2; exit 1; }
 
 cd "$here"
-PEBA_URL="$url" SCREENSHOT="${SCREENSHOT:-$data/playground.png}" node --test playground.test.mjs
+PEBA_URL="$url" PLAYGROUND_USER="$playground_user" PLAYGROUND_TOKEN="$playground_token" \
+  SCREENSHOT="${SCREENSHOT:-$data/playground.png}" node --test playground.test.mjs
 
 # The live attack map, against a server of its own: a live clock, an empty store, a GeoIP
 # database placing the test networks (written by mmdb.mjs) and a private user.
