@@ -149,6 +149,19 @@ impl QueryLayer {
         self.store.alerts(page).await
     }
 
+    /// One page of matching alerts in the opposite order (oldest first, ties: id ascending),
+    /// continuing after `page.after` in that order: the alerts [`QueryLayer::alerts_page`]
+    /// lists before that cursor, for backward paging.
+    pub async fn alerts_page_oldest_first(
+        &self,
+        page: &AlertPage,
+    ) -> Result<Vec<Alert>, StoreError> {
+        if page.limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.store.alerts_oldest_first(page).await
+    }
+
     /// Alerts by id (missing ids are left out).
     pub async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
         if ids.is_empty() {

@@ -243,6 +243,12 @@ enum Question {
     Page(AlertPage),
     /// Every alert, page by page with cursors of the previous page's last alert.
     Walk(AlertFilter, TimeField, usize, usize),
+    /// A page in the opposite order (backward paging).
+    PageBack(AlertPage),
+    /// Every alert, paging backward from the oldest (pages of `alerts_oldest_first`), given
+    /// in listing order (newest first): must equal the [`Question::Walk`] with the same
+    /// arguments.
+    WalkBack(AlertFilter, TimeField, usize, usize),
     ById(Vec<String>),
     Installations(AlertFilter),
     Statistics(Timestamp, Timestamp),
@@ -250,6 +256,17 @@ enum Question {
     Attackers(AttackerQuery),
     /// Every alert as the exports stream it (ids in order).
     Export(AlertFilter, TimeField, Option<u64>),
+}
+
+/// The position of `alert` in a listing ordered by `field`.
+fn cursor_of(alert: &Alert, field: TimeField) -> AlertCursor {
+    AlertCursor {
+        time: match field {
+            TimeField::Created => alert.create_time,
+            TimeField::Received => alert.recieved_time,
+        },
+        id: alert.id.clone(),
+    }
 }
 
 /// The answer as text (answers of all families compared alike).
@@ -283,18 +300,37 @@ async fn answer(layer: &Arc<QueryLayer>, store: &dyn Store, q: &Question) -> Str
                     Err(e) => return format!("error: {e:?}"),
                 };
                 let Some(last) = alerts.last() else { break };
-                after = Some(AlertCursor {
-                    time: match field {
-                        TimeField::Created => last.create_time,
-                        TimeField::Received => last.recieved_time,
-                    },
-                    id: last.id.clone(),
-                });
+                after = Some(cursor_of(last, *field));
                 ids.extend(alerts.iter().map(|a| a.id.clone()));
                 if alerts.len() < *size {
                     break;
                 }
             }
+            format!("{ids:?}")
+        }
+        Question::PageBack(p) => show(store.alerts_oldest_first(p).await),
+        Question::WalkBack(f, field, size, max_pages) => {
+            let mut ids = Vec::new();
+            let mut after = None;
+            for _ in 0..*max_pages {
+                let page = AlertPage {
+                    filter: f.clone(),
+                    order_by: *field,
+                    limit: *size,
+                    after: after.clone(),
+                };
+                let alerts = match store.alerts_oldest_first(&page).await {
+                    Ok(a) => a,
+                    Err(e) => return format!("error: {e:?}"),
+                };
+                let Some(last) = alerts.last() else { break };
+                after = Some(cursor_of(last, *field));
+                ids.extend(alerts.iter().map(|a| a.id.clone()));
+                if alerts.len() < *size {
+                    break;
+                }
+            }
+            ids.reverse();
             format!("{ids:?}")
         }
         Question::ById(ids) => show(store.alerts_by_id(ids).await),
@@ -662,7 +698,12 @@ fn questions(data: &[Alert]) -> Vec<Question> {
             qs.push(Question::Export(f.clone(), TimeField::Created, Some(1500)));
         }
         if i % 4 == 0 {
-            qs.push(Question::Walk(f.clone(), TimeField::Created, 250, 20));
+            qs.push(Question::Walk(f.clone(), TimeField::Created, 250, 40));
+            qs.push(Question::WalkBack(f.clone(), TimeField::Created, 250, 40));
+        }
+        if i % 8 == 1 {
+            qs.push(Question::Walk(f.clone(), TimeField::Received, 333, 40));
+            qs.push(Question::WalkBack(f.clone(), TimeField::Received, 333, 40));
         }
     }
     // Cursors taken from the data, including ones on crowded seconds.
@@ -694,7 +735,21 @@ fn questions(data: &[Alert]) -> Vec<Question> {
                 id: a.id.clone(),
             }),
         }));
+        for (field, limit) in [(TimeField::Received, 25), (TimeField::Created, 10)] {
+            qs.push(Question::PageBack(AlertPage {
+                filter: AlertFilter::domain(DataDomain::All),
+                order_by: field,
+                limit,
+                after: Some(cursor_of(a, field)),
+            }));
+        }
     }
+    qs.push(Question::PageBack(AlertPage {
+        filter: AlertFilter::domain(DataDomain::Community),
+        order_by: TimeField::Received,
+        limit: 40,
+        after: None,
+    }));
     // A cursor id that is not stored, on a stored second.
     qs.push(Question::Page(AlertPage {
         filter: AlertFilter::domain(DataDomain::All),
@@ -860,6 +915,24 @@ async fn both_stores_answer_every_query_family_alike() {
         empty,
         failures.len()
     );
+    // Paging backward lists the same alerts in the same order as paging forward.
+    let answers: std::collections::HashMap<usize, &String> = results
+        .iter()
+        .map(|(i, expected, _)| (*i, expected))
+        .collect();
+    let mut walks = 0;
+    for (i, q) in questions.iter().enumerate() {
+        if let Question::WalkBack(..) = q {
+            assert!(
+                matches!(questions[i - 1], Question::Walk(..)),
+                "a backward walk follows its forward walk"
+            );
+            assert_eq!(answers[&(i - 1)], answers[&i], "#{i} {q:?}");
+            walks += 1;
+        }
+    }
+    assert!(walks > 0);
+
     // Most questions must have something to compare.
     assert!(
         empty * 4 < questions.len(),

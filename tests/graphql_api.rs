@@ -1200,3 +1200,212 @@ async fn deeply_nested_negations_are_refused_without_harm() {
     let data = gql.data("{ alertCount }", json!({})).await;
     assert!(data["alertCount"].as_u64() > Some(0));
 }
+
+#[tokio::test]
+async fn an_alert_by_id_is_null_unless_the_caller_may_see_it() {
+    let server = fixture_server().await;
+    let anonymous = Gql::new(&server.base);
+    let reader = anonymous.login("reader", "readerpass").await;
+    let community_only = anonymous.login("communityonly", "communitypass").await;
+    let public = fixtures().into_iter().find(|a| a.client_domain).unwrap();
+    let private = fixtures().into_iter().find(|a| !a.client_domain).unwrap();
+    let query = "query($id: ID!) { alert(id: $id) { id domain honeypotType createdAt } }";
+    let ask = |gql: &Gql, id: &str| {
+        let gql = gql.clone();
+        let id = id.to_owned();
+        async move { gql.data(query, json!({ "id": id })).await["alert"].clone() }
+    };
+    let shown = ask(&anonymous, &public.id).await;
+    assert_eq!(shown["id"], public.id.as_str());
+    assert_eq!(shown["domain"], "COMMUNITY");
+    assert_eq!(shown["honeypotType"], public.peer_type.as_str());
+    // a private alert: only for users that may read private data
+    assert_eq!(ask(&anonymous, &private.id).await, Value::Null);
+    assert_eq!(ask(&community_only, &private.id).await, Value::Null);
+    let shown = ask(&reader, &private.id).await;
+    assert_eq!(shown["id"], private.id.as_str());
+    assert_eq!(shown["domain"], "PRIVATE");
+    // absent ids
+    assert_eq!(ask(&reader, "no-such-alert").await, Value::Null);
+    assert_eq!(ask(&reader, "").await, Value::Null);
+}
+
+#[tokio::test]
+async fn alert_listing_pages_backward_to_the_same_alerts() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+    let page = "query($first: Int, $after: String, $last: Int, $before: String) {
+        alerts(domain: ALL, orderBy: CREATED, first: $first, after: $after, last: $last, before: $before) {
+          nodes { id }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        }
+      }";
+    // forward, 4 at a time
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = gql.data(page, json!({ "first": 4, "after": after })).await;
+        forward.extend(ids(&data["alerts"]["nodes"]));
+        if data["alerts"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = data["alerts"]["pageInfo"]["endCursor"].clone();
+    }
+    let mut expected = fixtures();
+    expected.sort_by(|a, b| {
+        b.create_time
+            .cmp(&a.create_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let expected: Vec<String> = expected.into_iter().map(|a| a.id).collect();
+    assert_eq!(forward, expected);
+    // backward, 3 at a time, from the oldest alerts
+    let mut backward: Vec<Vec<String>> = Vec::new();
+    let mut before = Value::Null;
+    let mut pages = 0;
+    loop {
+        let data = gql.data(page, json!({ "last": 3, "before": before })).await;
+        let info = &data["alerts"]["pageInfo"];
+        let nodes = ids(&data["alerts"]["nodes"]);
+        assert_eq!(info["hasNextPage"], pages > 0);
+        assert_eq!(info["startCursor"].is_null(), nodes.is_empty());
+        pages += 1;
+        backward.push(nodes);
+        if info["hasPreviousPage"] == false {
+            break;
+        }
+        before = info["startCursor"].clone();
+        assert!(pages < 20);
+    }
+    // each page in listing order; the pages from the oldest to the newest
+    let reassembled: Vec<String> = backward.into_iter().rev().flatten().collect();
+    assert_eq!(reassembled, expected);
+    assert_eq!(pages, expected.len().div_ceil(3));
+    // a page's startCursor leads back to the page before it
+    let second = gql.data(page, json!({ "first": 4, "after": null })).await;
+    let end = second["alerts"]["pageInfo"]["endCursor"].clone();
+    let third = gql.data(page, json!({ "first": 4, "after": end })).await;
+    let start = third["alerts"]["pageInfo"]["startCursor"].clone();
+    let back = gql.data(page, json!({ "last": 4, "before": start })).await;
+    assert_eq!(back["alerts"]["nodes"], second["alerts"]["nodes"]);
+    assert_eq!(back["alerts"]["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(back["alerts"]["pageInfo"]["hasNextPage"], true);
+    // bounded like `first`; directions are not mixed
+    let body = gql.post(page, json!({ "last": 501 })).await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    let body = gql.post(page, json!({ "first": 2, "last": 2 })).await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    let body = gql.post(page, json!({ "last": -1 })).await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+    let empty = gql.data(page, json!({ "last": 0 })).await;
+    assert_eq!(empty["alerts"]["nodes"], json!([]));
+}
+
+#[tokio::test]
+async fn every_argument_and_input_field_has_a_description() {
+    let server = fixture_server().await;
+    let data = Gql::new(&server.base)
+        .data(
+            "{ __schema { types { name
+                 fields { name args { name description } }
+                 inputFields { name description } } } }",
+            json!({}),
+        )
+        .await;
+    let described = |v: &Value| {
+        v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    let mut missing = Vec::new();
+    let mut arguments = 0;
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue;
+        }
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            for arg in field["args"].as_array().unwrap() {
+                arguments += 1;
+                if !described(arg) {
+                    missing.push(format!("{name}.{}({})", field["name"], arg["name"]));
+                }
+            }
+        }
+        for input in ty["inputFields"].as_array().into_iter().flatten() {
+            if !described(input) {
+                missing.push(format!("{name}.{}", input["name"]));
+            }
+        }
+    }
+    assert!(arguments > 60, "only {arguments} arguments seen");
+    assert!(missing.is_empty(), "without a description: {missing:#?}");
+}
+
+#[tokio::test]
+async fn ip_report_gives_first_and_last_seen_country_as_and_pages_of_alerts() {
+    let server = fixture_server().await;
+    let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+    let all = fixtures();
+    // the source address with the most alerts
+    let ip = all
+        .iter()
+        .map(|a| a.source_entry_ip)
+        .max_by_key(|ip| all.iter().filter(|a| a.source_entry_ip == *ip).count())
+        .unwrap();
+    let mut mine: Vec<&Alert> = all.iter().filter(|a| a.source_entry_ip == ip).collect();
+    assert!(
+        mine.len() >= 3,
+        "fixtures have an address with several alerts"
+    );
+    mine.sort_by(|a, b| {
+        b.recieved_time
+            .cmp(&a.recieved_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let query = "query($ip: String!, $after: String) { ipReport(ip: $ip, domain: ALL) {
+        firstSeen lastSeen alertCount
+        country { code name }
+        autonomousSystem { number name value }
+        alertPage(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } }
+      } }";
+    let data = gql
+        .data(query, json!({ "ip": ip.to_string(), "after": null }))
+        .await;
+    let report = &data["ipReport"];
+    let iso = |t: Timestamp| t.format_legacy().replace(' ', "T") + "Z";
+    let newest = mine[0];
+    let oldest = mine.iter().map(|a| a.recieved_time).min().unwrap();
+    assert_eq!(report["alertCount"], mine.len());
+    assert_eq!(report["lastSeen"], iso(newest.recieved_time));
+    assert_eq!(report["firstSeen"], iso(oldest));
+    assert_eq!(
+        report["country"],
+        json!({ "code": newest.country, "name": newest.country_name })
+    );
+    assert_eq!(
+        report["autonomousSystem"]["value"],
+        newest.source_as().map_or(Value::Null, |v| json!(v))
+    );
+    // every alert once, page by page
+    let mut seen = ids(&report["alertPage"]["nodes"]);
+    let mut info = report["alertPage"]["pageInfo"].clone();
+    while info["hasNextPage"] == true {
+        let data = gql
+            .data(
+                query,
+                json!({ "ip": ip.to_string(), "after": info["endCursor"] }),
+            )
+            .await;
+        seen.extend(ids(&data["ipReport"]["alertPage"]["nodes"]));
+        info = data["ipReport"]["alertPage"]["pageInfo"].clone();
+    }
+    let expected: Vec<String> = mine.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(seen, expected);
+    // an address without alerts
+    let data = gql.data(query, json!({ "ip": "192.0.2.250" })).await;
+    let report = &data["ipReport"];
+    assert_eq!(report["firstSeen"], Value::Null);
+    assert_eq!(report["country"], Value::Null);
+    assert_eq!(report["alertPage"]["nodes"], json!([]));
+}

@@ -90,6 +90,10 @@ impl Store for Counting {
         self.read().await?;
         self.inner.alerts(page).await
     }
+    async fn alerts_oldest_first(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        self.read().await?;
+        self.inner.alerts_oldest_first(page).await
+    }
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {
         self.read().await?;
         self.inner.alerts_by_id(ids).await

@@ -1,13 +1,15 @@
-//! The analysts' questions: rankings of credentials, commands, autonomous systems and CVEs.
-//! Part of the root `Query` (merged in [`super::RootQuery`]).
+//! The analysts' questions: one alert by id and rankings of credentials, commands,
+//! autonomous systems and CVEs. Part of the root `Query` (merged in [`super::RootQuery`]).
 
+use super::auth::Principal;
 use super::errors;
 use super::inputs::{AlertFilterInput, DataDomain};
 use super::schema::filter_of;
-use super::types::{RankedValue, page_size, ranked, state};
-use crate::domain::{AlertFilter, CredentialCount, TermCount, TermField};
+use super::types::{AlertNode, AutonomousSystem, RankedValue, page_size, ranked, state};
+use crate::domain::{self, AlertFilter, CredentialCount, TermCount, TermField};
 use crate::ingest::classify;
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use std::sync::Arc;
 
 /// The honeypot type whose requests are shell input.
 pub const SHELL_TYPE: &str = "SSH/console(cowrie)";
@@ -51,14 +53,11 @@ pub struct AsnCount {
 
 impl From<TermCount> for AsnCount {
     fn from(t: TermCount) -> Self {
-        let (number, name) = match t.key.split_once(' ') {
-            Some((number, name)) => (number, Some(name.to_owned())),
-            None => (t.key.as_str(), None),
-        };
+        let system = AutonomousSystem::parse(&t.key);
         AsnCount {
-            asn: number.strip_prefix("AS").and_then(|n| n.parse().ok()),
-            name,
-            value: t.key.clone(),
+            asn: system.number,
+            name: system.name,
+            value: system.value,
             count: t.count,
         }
     }
@@ -93,6 +92,26 @@ async fn ranking(
 
 #[Object]
 impl AnalystQuery {
+    /// The alert with this id, or null when there is none the caller may see: callers without
+    /// a token and community-only users see community alerts only, as in `alerts`.
+    #[graphql(complexity = "super::STORE_COST + child_complexity")]
+    async fn alert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The alert's `id`, as `alerts` lists it.")] id: ID,
+    ) -> Result<Option<AlertNode>> {
+        let visible = AlertFilter::domain(Principal::of(ctx).domain(domain::DataDomain::All));
+        let found = state(ctx)?
+            .query
+            .alerts_by_id(&[id.0])
+            .await
+            .map_err(errors::store)?;
+        Ok(found
+            .into_iter()
+            .find(|a| visible.matches(a))
+            .map(|a| AlertNode(Arc::new(a))))
+    }
+
     /// Every honeypot type ingest can store, with its category and sensor modules (from the
     /// classification table ingest uses by default).
     async fn honeypot_type_catalog(&self) -> Vec<HoneypotKind> {

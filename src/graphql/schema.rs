@@ -13,12 +13,14 @@ use super::types::{
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
 use crate::auth::{Attempt, AuthError};
-use crate::domain::{self, AlertFilter, AlertPage, ServiceHealth, TermField, Timestamp};
+use crate::domain::{self, AlertFilter, ServiceHealth, TermField, Timestamp};
 use crate::http::ClientAddr;
 use async_graphql::{Context, Object, Result, Subscription};
 use futures::Stream;
 use serde_json::Value;
-use std::sync::Arc;
+
+/// Page size of the alerts connection when neither `first` nor `last` is given.
+const DEFAULT_PAGE: i32 = 50;
 
 /// The honeypot type whose requests are URLs.
 pub const WEB_TYPE: &str = "Webpage";
@@ -45,7 +47,11 @@ impl Query {
     async fn alert_stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
     ) -> Result<AlertStats> {
         let state = state(ctx)?;
         let domain = Principal::of(ctx).domain(domain.into());
@@ -58,50 +64,55 @@ impl Query {
     }
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
-    /// connection. `first` is at most 500; pass a page's `endCursor` as `after` for the next.
+    /// connection. Page forward with `first` (default 50) and `after` (a page's `endCursor`),
+    /// or backward with `last` and `before` (a page's `startCursor`); pages hold at most 500.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(
-        complexity = "2 * super::STORE_COST + (first.max(0) as usize) * child_complexity / 10"
+        complexity = "2 * super::STORE_COST + (first.unwrap_or(0).max(last.unwrap_or(0)).max(0) as usize) * child_complexity / 10"
     )]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
-        #[graphql(default)] order_by: TimeField,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(desc = "Page size when paging forward (0 to 500; default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Continue forward behind this cursor (an `endCursor`).")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Page size when paging backward (0 to 500): the alerts just before \
+                          `before`, or the oldest ones without it."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Continue backward before this cursor (a `startCursor`).")] before: Option<
+            String,
+        >,
+        #[graphql(default, desc = "The time that orders the listing.")] order_by: TimeField,
     ) -> Result<AlertConnection> {
-        let limit = page_size(first, MAX_PAGE)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let order_by: domain::TimeField = order_by.into();
-        let after = after
-            .as_deref()
-            .map(|c| decode_cursor(order_by, c))
-            .transpose()?;
-        let has_previous_page = after.is_some();
-        let mut alerts = if limit == 0 {
-            Vec::new()
+        let cursor =
+            |c: Option<String>| c.as_deref().map(|c| decode_cursor(order_by, c)).transpose();
+        let backward = last.is_some() || before.is_some();
+        if backward && (first.is_some() || after.is_some()) {
+            return Err(bad_input(
+                "page forward with `first`/`after` or backward with `last`/`before`, not both",
+            ));
+        }
+        let query = &state(ctx)?.query;
+        if backward {
+            let limit = page_size(last.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
+            AlertConnection::backward(query, filter, order_by, limit, cursor(before)?).await
         } else {
-            state(ctx)?
-                .query
-                .alerts_page(&AlertPage {
-                    filter: filter.clone(),
-                    order_by,
-                    limit: limit + 1,
-                    after,
-                })
-                .await
-                .map_err(errors::store)?
-        };
-        let has_next_page = alerts.len() > limit;
-        alerts.truncate(limit);
-        Ok(AlertConnection {
-            filter,
-            order_by,
-            alerts: alerts.into_iter().map(Arc::new).collect(),
-            has_next_page,
-            has_previous_page,
-        })
+            let limit = page_size(first.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
+            AlertConnection::forward(query, filter, order_by, limit, cursor(after)?).await
+        }
     }
 
     /// Number of matching alerts (legacy `retrieveAlertsCount`).
@@ -109,8 +120,12 @@ impl Query {
     async fn alert_count(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<u64> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         state(ctx)?
@@ -126,9 +141,13 @@ impl Query {
     async fn honeypot_types(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<HoneypotTypeCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::PeerType, first).await?;
@@ -144,13 +163,30 @@ impl Query {
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default)] field: TimeField,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default, desc = "Which time of the alerts is bucketed.")] field: TimeField,
+        #[graphql(
+            desc = "Bucket width in seconds (60 s to 366 days); buckets start at multiples of it since the epoch (a day at UTC midnight)."
+        )]
         interval_seconds: i32,
-        #[graphql(default = 0)] split_by_type: i32,
-        #[graphql(default)] fill: GapFill,
+        #[graphql(
+            default = 0,
+            desc = "Split each bucket into this many most frequent honeypot types (0: no split)."
+        )]
+        split_by_type: i32,
+        #[graphql(default, desc = "Which empty buckets are added.")] fill: GapFill,
+        #[graphql(
+            desc = "First bucket of `fill: RANGE` (default: the start of the filter's window)."
+        )]
         fill_from: Option<DateTime>,
+        #[graphql(
+            desc = "Last bucket of `fill: RANGE` (default: the end of the filter's window, or now)."
+        )]
         fill_to: Option<DateTime>,
     ) -> Result<Vec<TimeBucket>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
@@ -170,9 +206,13 @@ impl Query {
     async fn top_source_countries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<CountryCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::SourceCountry, first).await?;
@@ -184,9 +224,13 @@ impl Query {
     async fn top_target_countries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<CountryCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::TargetCountry, first).await?;
@@ -198,10 +242,18 @@ impl Query {
     async fn top_geo_points(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default)] direction: Direction,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Locations of the attackers (`SOURCE`) or of the honeypots (`TARGET`)."
+        )]
+        direction: Direction,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<GeoPointCount>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let field = match direction {
@@ -218,9 +270,13 @@ impl Query {
     async fn top_urls(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<RankedValue>> {
         let mut filter = filter_of(ctx, domain, filter.as_ref())?;
         if !filter.equals.iter().any(|(f, _)| *f == TermField::PeerType) {
@@ -235,9 +291,13 @@ impl Query {
     async fn top_ports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
     ) -> Result<Vec<RankedValue>> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let terms = top(ctx, &filter, TermField::TargetPort, first).await?;
@@ -254,10 +314,14 @@ impl Query {
     async fn attackers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
-        #[graphql(default = 100)] first: i32,
-        #[graphql(default = true)] global_only: bool,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
+        #[graphql(default = 100, desc = "How many to give (at most 1000).")] first: i32,
+        #[graphql(default = true, desc = "Only globally routable addresses.")] global_only: bool,
     ) -> Result<Option<Vec<AttackerCount>>> {
         let limit = page_size(first, MAX_ATTACKERS)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;
@@ -282,8 +346,12 @@ impl Query {
     async fn ip_report(
         &self,
         ctx: &Context<'_>,
-        ip: String,
-        #[graphql(default)] domain: DataDomain,
+        #[graphql(desc = "The source address (IPv4 or IPv6).")] ip: String,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
     ) -> Result<Option<IpReport>> {
         let address: std::net::IpAddr = ip
             .trim()
@@ -303,8 +371,12 @@ impl Query {
     async fn honeypot_statistics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<HoneypotStatistics> {
         let filter = filter_of(ctx, domain, filter.as_ref())?;
         let stats = state(ctx)?
@@ -335,10 +407,20 @@ impl Query {
     async fn community_statistics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        from: Option<DateTime>,
-        to: Option<DateTime>,
-        #[graphql(default)] honeypot_types: Vec<String>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Earliest period start (inclusive; default: 24 hours ago).")] from: Option<
+            DateTime,
+        >,
+        #[graphql(desc = "Latest period start (inclusive; default: now).")] to: Option<DateTime>,
+        #[graphql(
+            default,
+            desc = "Honeypot types whose ratios to give (as the documents name them)."
+        )]
+        honeypot_types: Vec<String>,
     ) -> Result<Vec<StatisticsSnapshot>> {
         let state = state(ctx)?;
         if Principal::of(ctx).domain(domain.into()) == domain::DataDomain::Private {
@@ -425,8 +507,8 @@ impl Mutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        token: String,
+        #[graphql(desc = "The user's name.")] username: String,
+        #[graphql(desc = "The user's token (as sent to the legacy private routes).")] token: String,
     ) -> Result<LoginResult> {
         let state = state(ctx)?;
         let attempt = Attempt {
@@ -475,8 +557,12 @@ impl Subscription {
     async fn alert_added(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] domain: DataDomain,
-        filter: Option<AlertFilterInput>,
+        #[graphql(
+            default,
+            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
+        )]
+        domain: DataDomain,
+        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
     ) -> Result<impl Stream<Item = Result<AlertNode>> + use<>> {
         let state = state(ctx)?;
         let filter = filter_of(ctx, domain, filter.as_ref())?;

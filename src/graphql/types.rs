@@ -14,7 +14,7 @@ pub use alert::{AlertNode, Country, Credentials, Endpoint, GeoPoint, Sensor, Ses
 pub use connection::{AlertConnection, AlertEdge, PageInfo};
 pub use counts::{AlertStats, AttackerCount, CountryCount, GeoPointCount, HoneypotTypeCount};
 pub use cursor::{decode_cursor, encode_cursor};
-pub use ip_report::IpReport;
+pub use ip_report::{AutonomousSystem, IpReport};
 pub use ranked::{RankedValue, page_size, ranked, top};
 pub use service::{Health, LoginResult, Viewer};
 pub use statistics::{HoneypotStatistics, StatisticsSnapshot, TypeRatio};

@@ -117,6 +117,10 @@ impl Store for ConnectingStore {
         self.store()?.alerts(page).await
     }
 
+    async fn alerts_oldest_first(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        self.store()?.alerts_oldest_first(page).await
+    }
+
     async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError> {
         self.store()?.attackers(query).await
     }

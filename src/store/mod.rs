@@ -105,6 +105,11 @@ pub trait Store: Send + Sync + 'static {
     /// A page of matching alerts, newest first (ties: id descending).
     async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError>;
 
+    /// A page of matching alerts in the opposite order of [`Store::alerts`]: oldest first
+    /// (ties: id ascending), continuing after `page.after` in that order, that is with the
+    /// alerts listed before the cursor in [`Store::alerts`] (backward paging).
+    async fn alerts_oldest_first(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError>;
+
     /// Alerts by id (missing ids are left out).
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError>;
 

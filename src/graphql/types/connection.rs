@@ -1,9 +1,10 @@
 //! The alert listing as a Relay cursor connection.
 
 use super::{AlertNode, encode_cursor, state};
-use crate::domain::{self, Alert, AlertFilter};
+use crate::domain::{self, Alert, AlertCursor, AlertFilter, AlertPage};
 use crate::graphql::errors::{self};
 use crate::graphql::loaders::prefetch_sensors;
+use crate::query::QueryLayer;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use std::sync::Arc;
 
@@ -19,6 +20,88 @@ pub struct AlertConnection {
     pub has_next_page: bool,
     /// Whether this page continues an earlier one.
     pub has_previous_page: bool,
+}
+
+impl AlertConnection {
+    /// The `limit` matching alerts listed after `after` (from the newest without it).
+    pub async fn forward(
+        query: &QueryLayer,
+        filter: AlertFilter,
+        order_by: domain::TimeField,
+        limit: usize,
+        after: Option<AlertCursor>,
+    ) -> Result<AlertConnection> {
+        let has_previous_page = after.is_some();
+        let page = AlertPage {
+            filter,
+            order_by,
+            limit: limit + 1,
+            after,
+        };
+        let mut alerts = if limit == 0 {
+            Vec::new()
+        } else {
+            query.alerts_page(&page).await.map_err(errors::store)?
+        };
+        let has_next_page = alerts.len() > limit;
+        alerts.truncate(limit);
+        Ok(AlertConnection::of(
+            page,
+            alerts,
+            has_previous_page,
+            has_next_page,
+        ))
+    }
+
+    /// The `limit` matching alerts listed just before `before` (the oldest without it), in
+    /// listing order.
+    pub async fn backward(
+        query: &QueryLayer,
+        filter: AlertFilter,
+        order_by: domain::TimeField,
+        limit: usize,
+        before: Option<AlertCursor>,
+    ) -> Result<AlertConnection> {
+        let has_next_page = before.is_some();
+        let page = AlertPage {
+            filter,
+            order_by,
+            limit: limit + 1,
+            after: before,
+        };
+        let mut alerts = if limit == 0 {
+            Vec::new()
+        } else {
+            query
+                .alerts_page_oldest_first(&page)
+                .await
+                .map_err(errors::store)?
+        };
+        let has_previous_page = alerts.len() > limit;
+        alerts.truncate(limit);
+        alerts.reverse();
+        Ok(AlertConnection::of(
+            page,
+            alerts,
+            has_previous_page,
+            has_next_page,
+        ))
+    }
+
+    fn of(
+        page: AlertPage,
+        alerts: Vec<Alert>,
+        has_previous_page: bool,
+        has_next_page: bool,
+    ) -> AlertConnection {
+        AlertConnection {
+            filter: page.filter,
+            order_by: page.order_by,
+            alerts: alerts.into_iter().map(Arc::new).collect(),
+            has_next_page,
+            has_previous_page,
+        }
+    }
 }
 
 /// A page of alerts, newest first (Relay cursor connection).

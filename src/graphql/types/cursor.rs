@@ -29,7 +29,7 @@ pub fn encode_cursor(order_by: domain::TimeField, alert: &Alert) -> String {
 
 /// Reads a cursor of a listing ordered by `order_by`.
 pub fn decode_cursor(order_by: domain::TimeField, cursor: &str) -> Result<domain::AlertCursor> {
-    let invalid = || bad_input("invalid cursor: pass an `endCursor` of the same listing");
+    let invalid = || bad_input("invalid cursor: pass a cursor of the same listing");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.splitn(3, ':');

@@ -38,10 +38,19 @@ impl RankedValue {
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] field: TimeField,
+        #[graphql(default, desc = "Which time of the alerts is bucketed.")] field: TimeField,
+        #[graphql(
+            desc = "Bucket width in seconds (60 s to 366 days); buckets start at multiples of it since the epoch (a day at UTC midnight)."
+        )]
         interval_seconds: i32,
-        #[graphql(default)] fill: GapFill,
+        #[graphql(default, desc = "Which empty buckets are added.")] fill: GapFill,
+        #[graphql(
+            desc = "First bucket of `fill: RANGE` (default: the start of the filter's window)."
+        )]
         fill_from: Option<DateTime>,
+        #[graphql(
+            desc = "Last bucket of `fill: RANGE` (default: the end of the filter's window, or now)."
+        )]
         fill_to: Option<DateTime>,
     ) -> Result<Vec<TimeBucket>> {
         let filter = self.filter.clone().matching(self.field, self.value.clone());

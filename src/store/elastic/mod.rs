@@ -502,7 +502,11 @@ impl Store for ElasticStore {
     }
 
     async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
-        read::alerts(self, page).await
+        read::alerts(self, page, read::Order::NewestFirst).await
+    }
+
+    async fn alerts_oldest_first(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        read::alerts(self, page, read::Order::OldestFirst).await
     }
 
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {

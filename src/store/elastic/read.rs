@@ -262,12 +262,61 @@ fn time_of(alert: &Alert, field: TimeField) -> Timestamp {
     }
 }
 
-/// Every matching alert of the second `t`, ordered by id descending.
+/// The order of an alert listing by its time, ties by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Newest first, ties by id descending.
+    NewestFirst,
+    /// Oldest first, ties by id ascending.
+    OldestFirst,
+}
+
+impl Order {
+    /// Orders two alerts of a listing by `field`.
+    fn compare(self, field: TimeField, a: &Alert, b: &Alert) -> std::cmp::Ordering {
+        let ascending = time_of(a, field)
+            .cmp(&time_of(b, field))
+            .then_with(|| a.id.cmp(&b.id));
+        match self {
+            Order::NewestFirst => ascending.reverse(),
+            Order::OldestFirst => ascending,
+        }
+    }
+
+    /// Whether `id` comes after the cursor id `cursor` among alerts of the same second.
+    fn beyond(self, id: &str, cursor: &str) -> bool {
+        match self {
+            Order::NewestFirst => id < cursor,
+            Order::OldestFirst => id > cursor,
+        }
+    }
+
+    /// The times after the second `t` (exclusive) in this order.
+    fn past(self, t: Timestamp) -> TimeRange {
+        match self {
+            Order::NewestFirst => TimeRange {
+                from: None,
+                to: Some(t),
+            },
+            Order::OldestFirst => TimeRange::since(t.plus_seconds(1)),
+        }
+    }
+
+    fn sort(self) -> &'static str {
+        match self {
+            Order::NewestFirst => "desc",
+            Order::OldestFirst => "asc",
+        }
+    }
+}
+
+/// Every matching alert of the second `t`, in `order` by id.
 async fn alerts_at(
     store: &ElasticStore,
     clauses: &[Value],
     field: TimeField,
     t: Timestamp,
+    order: Order,
 ) -> Result<Vec<Alert>, StoreError> {
     let mut all = clauses.to_vec();
     all.push(time_equals(time_field_name(field), t));
@@ -279,42 +328,42 @@ async fn alerts_at(
         )));
     }
     let mut alerts = hits_of(&answer)?;
-    alerts.sort_by(|a, b| b.id.cmp(&a.id));
+    alerts.sort_by(|a, b| order.compare(field, a, b));
     Ok(alerts)
 }
 
+/// A page of alerts in `order` by the page's time, continuing after its cursor. The cluster
+/// sorts by time only; the alerts of a second the page ends in are read whole and ordered by
+/// id here.
 pub(super) async fn alerts(
     store: &ElasticStore,
     page: &AlertPage,
+    order: Order,
 ) -> Result<Vec<Alert>, StoreError> {
     let layout = store.alerts_layout.get(&store.http).await?;
     let clauses = filter_clauses(&page.filter, &layout);
     let field = page.order_by;
     let time = time_field_name(field);
     let mut out: Vec<Alert> = Vec::new();
-    let mut upper: Option<Timestamp> = None;
+    let mut window = TimeRange::ALL;
     if let Some(cursor) = &page.after {
-        let ties = alerts_at(store, &clauses, field, cursor.time).await?;
+        let ties = alerts_at(store, &clauses, field, cursor.time, order).await?;
         out.extend(
             ties.into_iter()
-                .filter(|a| a.id < cursor.id)
+                .filter(|a| order.beyond(&a.id, &cursor.id))
                 .take(page.limit),
         );
-        upper = Some(cursor.time);
+        window = order.past(cursor.time);
     }
     while out.len() < page.limit {
         let need = (page.limit - out.len()).min(MAX_HITS);
         let mut all = clauses.clone();
-        let before = TimeRange {
-            from: None,
-            to: upper,
-        };
-        all.extend(time_range(time, &before));
+        all.extend(time_range(time, &window));
         let body = json!({
             "size": need,
             "track_total_hits": false,
             "query": bool_filter(all),
-            "sort": [{time: {"order": "desc"}}],
+            "sort": [{time: {"order": order.sort()}}],
         });
         let mut batch = hits_of(&store.search_alerts(&body).await?)?;
         let full = batch.len() == need;
@@ -323,23 +372,15 @@ pub(super) async fn alerts(
         };
         if full {
             // The last second may hold more alerts than this page saw: take them all in order.
-            batch.retain(|a| time_of(a, field) > last);
-            batch.sort_by(|a, b| {
-                time_of(b, field)
-                    .cmp(&time_of(a, field))
-                    .then_with(|| b.id.cmp(&a.id))
-            });
-            let ties = alerts_at(store, &clauses, field, last).await?;
+            batch.retain(|a| time_of(a, field) != last);
+            batch.sort_by(|a, b| order.compare(field, a, b));
+            let ties = alerts_at(store, &clauses, field, last, order).await?;
             out.extend(batch);
             let room = page.limit - out.len();
             out.extend(ties.into_iter().take(room));
-            upper = Some(last);
+            window = order.past(last);
         } else {
-            batch.sort_by(|a, b| {
-                time_of(b, field)
-                    .cmp(&time_of(a, field))
-                    .then_with(|| b.id.cmp(&a.id))
-            });
+            batch.sort_by(|a, b| order.compare(field, a, b));
             out.extend(batch);
             break;
         }

@@ -194,7 +194,14 @@ impl Store for EmbeddedStore {
 
     async fn alerts(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
         let page = page.clone();
-        self.read(move |conn| read::alerts(conn, &page)).await
+        self.read(move |conn| read::alerts(conn, &page, read::Order::NewestFirst))
+            .await
+    }
+
+    async fn alerts_oldest_first(&self, page: &AlertPage) -> Result<Vec<Alert>, StoreError> {
+        let page = page.clone();
+        self.read(move |conn| read::alerts(conn, &page, read::Order::OldestFirst))
+            .await
     }
 
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError> {

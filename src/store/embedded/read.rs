@@ -497,15 +497,32 @@ fn raw_split(
     )
 }
 
-/// A page of alerts, newest first by the chosen time, ties by id descending.
-pub(crate) fn alerts(conn: &Connection, page: &AlertPage) -> Result<Vec<Alert>, DbError> {
+/// The order of an alert listing by its time, ties by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Newest first, ties by id descending.
+    NewestFirst,
+    /// Oldest first, ties by id ascending.
+    OldestFirst,
+}
+
+/// A page of alerts in `order` by the chosen time, continuing after the page's cursor.
+pub(crate) fn alerts(
+    conn: &Connection,
+    page: &AlertPage,
+    order: Order,
+) -> Result<Vec<Alert>, DbError> {
     let col = time_column(page.order_by);
+    let (beyond, not_before, direction) = match order {
+        Order::NewestFirst => ("<", "<=", "DESC"),
+        Order::OldestFirst => (">", ">=", "ASC"),
+    };
     let extra = page.after.as_ref().map(|c| {
         let t = Value::Integer(c.time.unix());
         (
-            // The leading `<=` bounds the index range, so a page does not re-scan the pages
+            // The leading bound limits the index range, so a page does not re-scan the pages
             // before it.
-            format!("{col} <= ? AND ({col} < ? OR ({col} = ? AND id < ?))"),
+            format!("{col} {not_before} ? AND ({col} {beyond} ? OR ({col} = ? AND id {beyond} ?))"),
             vec![t.clone(), t.clone(), t, Value::Text(c.id.clone())],
         )
     });
@@ -516,7 +533,7 @@ pub(crate) fn alerts(conn: &Connection, page: &AlertPage) -> Result<Vec<Alert>, 
         &page.filter,
         ALERT_COLUMNS,
         extra.as_ref().map(|(c, v)| (c.as_str(), v.clone())),
-        &format!("ORDER BY {col} DESC, id DESC LIMIT {limit}"),
+        &format!("ORDER BY {col} {direction}, id {direction} LIMIT {limit}"),
         |r| {
             out.push(alert_from_row(r)?);
             Ok(())
