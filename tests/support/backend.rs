@@ -112,16 +112,35 @@ impl Backend {
         assert!(answer.status().is_success(), "refresh: {}", answer.status());
     }
 
-    /// Deletes the test's indices and template (Elasticsearch only; best effort).
+    /// Deletes the test's indices and template (Elasticsearch only; best effort). Indices go
+    /// by name: Elasticsearch 8 refuses wildcard deletes (`action.destructive_requires_name`).
     pub async fn cleanup(&self) {
         let Backend::Elastic(c) = self else { return };
         let client = reqwest::Client::new();
         let base = c.url.trim_end_matches('/');
         let p = &c.alert_read_prefix;
-        for path in [
-            format!("{p}-*,{p}_*?ignore_unavailable=true&allow_no_indices=true"),
-            format!("_index_template/peba-{p}"),
-        ] {
+        let listed: serde_json::Value = match client
+            .get(format!(
+                "{base}/_cat/indices/{p}-*,{p}_*?format=json&h=index"
+            ))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+        {
+            Ok(answer) => answer.json().await.unwrap_or_default(),
+            Err(_) => return,
+        };
+        let indices: Vec<&str> = listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|index| index["index"].as_str())
+            .collect();
+        let mut paths = vec![format!("_index_template/peba-{p}")];
+        if !indices.is_empty() {
+            paths.push(indices.join(","));
+        }
+        for path in paths {
             let _ = client
                 .delete(format!("{base}/{path}"))
                 .timeout(Duration::from_secs(30))
