@@ -187,8 +187,14 @@ fn as_numbers_clause(field: &FieldRef, numbers: &[u32]) -> Value {
 }
 
 /// Matches a stored port of one to five ASCII digits whose number lies in `range` (see
-/// [`PortRange::contains_text`]); ports are stored as sent, in keyword doc values.
+/// [`PortRange::contains_text`]); ports are stored as sent, in keyword doc values. Where the
+/// engine can query the field, no script is needed: among texts of exactly `n` digits the
+/// text order is the number order, so each length is one `range` on the zero-padded bounds
+/// plus a `regexp` for "exactly `n` digits".
 fn port_range_clause(field: &FieldRef, range: PortRange) -> Value {
+    if field.searchable {
+        return port_range_by_length(&field.name, range);
+    }
     json!({"script": {"script": {
         "lang": "painless",
         "source": "def v = doc[params.f]; if (v.size() == 0) { return false; } \
@@ -208,6 +214,24 @@ fn port_range_clause(field: &FieldRef, range: PortRange) -> Value {
             "to": range.to,
         }
     }}})
+}
+
+/// The script-free form of [`port_range_clause`]: one clause per text length.
+fn port_range_by_length(field: &str, range: PortRange) -> Value {
+    let (from, to) = (u32::from(range.from), u32::from(range.to));
+    let any: Vec<Value> = (1..=PortRange::MAX_DIGITS)
+        .filter_map(|digits| {
+            let largest = 10u32.pow(digits as u32) - 1;
+            (from <= largest).then(|| {
+                let pad = |n: u32| format!("{n:0digits$}");
+                json!({"bool": {"filter": [
+                    {"range": {field: {"gte": pad(from), "lte": pad(to.min(largest))}}},
+                    {"regexp": {field: format!("[0-9]{{{digits}}}")}},
+                ]}})
+            })
+        })
+        .collect();
+    json!({"bool": {"should": any, "minimum_should_match": 1}})
 }
 
 /// `{"bool": {"filter": clauses}}`.
