@@ -20,6 +20,7 @@ pub(crate) const ALERT_FIELDS: &[&str] = &[
     "locationDestination",
     "sourceEntryIp",
     "originalRequestString",
+    "sourceEntryPort",
     "targetEntryPort",
     "hostname",
     "targetEntryIp",
