@@ -17,6 +17,7 @@ pub mod params;
 pub use error::FeedError;
 
 use crate::app::AppState;
+use attackers::Format;
 use axum::Router;
 use axum::routing::get;
 
@@ -26,9 +27,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/export/alerts.csv", get(export::csv))
         .route("/export/alerts.ndjson", get(export::ndjson))
-        .route("/feeds/attackers.txt", get(attackers::text))
-        .route("/feeds/attackers.csv", get(attackers::csv))
-        .route("/feeds/attackers.json", get(attackers::json))
-        .route("/feeds/attackers.stix.json", get(attackers::stix))
+        .route("/feeds/attackers.txt", attackers::route(Format::Text))
+        .route("/feeds/attackers.csv", attackers::route(Format::Csv))
+        .route("/feeds/attackers.json", attackers::route(Format::Json))
+        .route("/feeds/attackers.stix.json", attackers::route(Format::Stix))
         .layer(axum::Extension(cache))
 }

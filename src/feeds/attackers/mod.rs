@@ -18,6 +18,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,58 +114,48 @@ fn answer(state: &AppState, content_type: &'static str, body: String) -> Respons
     response
 }
 
-/// `GET /feeds/attackers.txt`: one address per line.
-pub async fn text(
-    State(state): State<AppState>,
-    Extension(cache): Extension<FeedCache>,
-    reader: FeedReader,
-    uri: Uri,
-) -> Result<Response, FeedError> {
-    let feed = feed(&state, &cache, &reader, &uri).await?;
-    Ok(answer(
-        &state,
-        "text/plain; charset=utf-8",
-        text::render(&feed),
-    ))
+/// The formats an attacker feed is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `attackers.txt`: one address per line.
+    Text,
+    /// `attackers.csv`: a header line, then one address per line.
+    Csv,
+    /// `attackers.json`: the window and the attackers.
+    Json,
+    /// `attackers.stix.json`: a STIX 2.1 bundle of indicators.
+    Stix,
 }
 
-/// `GET /feeds/attackers.csv`: a header line, then one address per line.
-pub async fn csv(
-    State(state): State<AppState>,
-    Extension(cache): Extension<FeedCache>,
-    reader: FeedReader,
-    uri: Uri,
-) -> Result<Response, FeedError> {
-    let feed = feed(&state, &cache, &reader, &uri).await?;
-    Ok(answer(
-        &state,
-        "text/csv; charset=utf-8",
-        csv::render(&feed),
-    ))
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Stix => "application/stix+json;version=2.1",
+        }
+    }
+
+    fn render(self, feed: &Feed) -> String {
+        match self {
+            Format::Text => text::render(feed),
+            Format::Csv => csv::render(feed),
+            Format::Json => json::render(feed),
+            Format::Stix => stix::render(feed),
+        }
+    }
 }
 
-/// `GET /feeds/attackers.json`: the window and the attackers.
-pub async fn json(
-    State(state): State<AppState>,
-    Extension(cache): Extension<FeedCache>,
-    reader: FeedReader,
-    uri: Uri,
-) -> Result<Response, FeedError> {
-    let feed = feed(&state, &cache, &reader, &uri).await?;
-    Ok(answer(&state, "application/json", json::render(&feed)))
-}
-
-/// `GET /feeds/attackers.stix.json`: a STIX 2.1 bundle of indicators.
-pub async fn stix(
-    State(state): State<AppState>,
-    Extension(cache): Extension<FeedCache>,
-    reader: FeedReader,
-    uri: Uri,
-) -> Result<Response, FeedError> {
-    let feed = feed(&state, &cache, &reader, &uri).await?;
-    Ok(answer(
-        &state,
-        "application/stix+json;version=2.1",
-        stix::render(&feed),
-    ))
+/// `GET /feeds/attackers.<format>`: the cached feed, rendered in `format`.
+pub fn route(format: Format) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              Extension(cache): Extension<FeedCache>,
+              reader: FeedReader,
+              uri: Uri| async move {
+            let feed = feed(&state, &cache, &reader, &uri).await?;
+            Ok::<_, FeedError>(answer(&state, format.content_type(), format.render(&feed)))
+        },
+    )
 }
