@@ -131,6 +131,25 @@ async fn raw(url: &str, method: reqwest::Method, path: &str, body: Option<Value>
     value
 }
 
+/// The names of the indices matching `pattern`, sorted.
+async fn index_names(url: &str, pattern: &str) -> Vec<String> {
+    let indices = raw(
+        url,
+        reqwest::Method::GET,
+        &format!("_cat/indices/{pattern}?format=json"),
+        None,
+    )
+    .await;
+    let mut names: Vec<String> = indices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["index"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[tokio::test]
 async fn writes_and_reads_back_every_field() {
     let Some(url) = node_url() else { return };
@@ -990,25 +1009,7 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
         Some(json!({"recievedTime": "2024-06-01 00:00:00"})),
     )
     .await;
-    let names = |indices: &Value| -> Vec<String> {
-        let mut names: Vec<String> = indices
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["index"].as_str().unwrap().to_owned())
-            .collect();
-        names.sort();
-        names
-    };
-    let before = names(
-        &raw(
-            &url,
-            reqwest::Method::GET,
-            &format!("_cat/indices/{prefix}*?format=json"),
-            None,
-        )
-        .await,
-    );
+    let before = index_names(&url, &format!("{prefix}*")).await;
     let first = format!("{prefix}-{}-000001", today.format("%Y.%m.%d"));
     assert!(before.contains(&first), "{before:?}");
 
@@ -1023,15 +1024,7 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
         "the two alerts of the old index"
     );
 
-    let after = names(
-        &raw(
-            &url,
-            reqwest::Method::GET,
-            &format!("_cat/indices/{prefix}*?format=json"),
-            None,
-        )
-        .await,
-    );
+    let after = index_names(&url, &format!("{prefix}*")).await;
     let expected: Vec<String> = before.iter().filter(|n| **n != first).cloned().collect();
     assert_eq!(after, expected);
     for kept in [
@@ -1048,14 +1041,6 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
     refresh(&stores[0]).await;
     assert_eq!(stores[0].count(&all).await.unwrap(), 4);
     // By name: Elasticsearch 8 refuses wildcard deletes (`action.destructive_requires_name`).
-    let left = names(
-        &raw(
-            &url,
-            reqwest::Method::GET,
-            &format!("_cat/indices/{prefix}*?format=json"),
-            None,
-        )
-        .await,
-    );
+    let left = index_names(&url, &format!("{prefix}*")).await;
     raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
 }
