@@ -329,7 +329,11 @@ impl ElasticStore {
                 query::ALERT_FIELDS,
                 &engine,
             ),
-            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"], &engine),
+            cve_layout: LayoutCache::new(
+                config.cve_index.clone(),
+                &["vulnid", "recievedTime"],
+                &engine,
+            ),
             users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"], &engine),
             stats_layout: LayoutCache::new(
                 config.statistic_index.clone(),
@@ -552,8 +556,9 @@ impl Store for ElasticStore {
         users::users(self).await
     }
 
-    /// Whole daily indices at a time (see [`retention`]); `limit` does not apply.
+    /// Whole daily indices at a time, then CVE copies and statistics (see [`retention`]);
+    /// `limit` does not apply.
     async fn expire(&self, before: Timestamp, _limit: usize) -> Result<usize, StoreError> {
-        self.expire_indices(before).await
+        ElasticStore::expire(self, before).await
     }
 }
