@@ -118,7 +118,7 @@ pub trait Store: Send + Sync + 'static {
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError>;
 
     /// The source addresses of matching alerts with their counts, first and last received
-    /// times, honeypot types and ports, ranked by [`crate::domain::rank_attackers`].
+    /// times, honeypot types and ports, as [`crate::domain::AttackerRanking`] lists them.
     async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError>;
 
     /// Pre-computed statistics documents whose `UTCtimeFrom` lies in `[from, to]` (both
