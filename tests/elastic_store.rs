@@ -1097,3 +1097,31 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
     let left = index_names(&url, &format!("{prefix}*")).await;
     raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
 }
+
+/// The cluster-wide live feed's poll: the ids of the newest alerts received since a time, as
+/// the embedded store lists them from whole alerts.
+#[tokio::test]
+async fn recent_alert_ids_are_the_newest_received_since_a_time() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let store = ElasticStore::connect(cfg.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = peba::store::embedded::EmbeddedStore::open(dir.path()).unwrap();
+    let alerts = vec![
+        alert("old", "2024-06-02 09:59:59"),
+        alert("n1", "2024-06-02 10:00:00"),
+        alert("n2", "2024-06-02 10:00:05"),
+        alert("n3", "2024-06-02 10:00:09"),
+    ];
+    store.write(batch(alerts.clone())).await.unwrap();
+    embedded.write(batch(alerts)).await.unwrap();
+    refresh(&store).await;
+    let since = t("2024-06-02 10:00:00");
+    for limit in [10, 2] {
+        let ids = store.recent_alert_ids(since, limit).await.unwrap();
+        assert_eq!(ids, ["n3", "n2", "n1"][..limit.min(3)]);
+        assert_eq!(embedded.recent_alert_ids(since, limit).await.unwrap(), ids);
+    }
+    let left = index_names(&url, &format!("{}*", cfg.alert_read_prefix)).await;
+    raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
+}

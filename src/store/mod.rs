@@ -8,7 +8,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
-use crate::domain::{Attacker, AttackerQuery};
+use crate::domain::{Attacker, AttackerQuery, DataDomain, TimeField, TimeRange};
 use async_trait::async_trait;
 
 pub mod connecting;
@@ -112,6 +112,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// Alerts by id (missing ids are left out).
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError>;
+
+    /// The ids of the newest `limit` alerts received at `since` or later (the cluster-wide
+    /// live feed's poll). By default read from [`Store::alerts`]; a store that can list ids
+    /// without reading whole alerts does so.
+    async fn recent_alert_ids(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let page = AlertPage {
+            filter: AlertFilter {
+                received: TimeRange::since(since),
+                ..AlertFilter::domain(DataDomain::All)
+            },
+            order_by: TimeField::Received,
+            limit,
+            after: None,
+        };
+        Ok(self
+            .alerts(&page)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect())
+    }
 
     /// Installations (by host name, or by target address when the host name is `undefined`)
     /// among matching alerts.

@@ -517,6 +517,15 @@ impl Store for ElasticStore {
         read::alerts_by_id(self, ids).await
     }
 
+    /// Ids only: the hits carry no `_source`.
+    async fn recent_alert_ids(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        read::recent_alert_ids(self, since, limit).await
+    }
+
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         read::installations(self, filter).await
     }
