@@ -1067,8 +1067,8 @@ fn received_day(alert: &Alert) -> chrono::NaiveDate {
 }
 
 /// Retention: after a pass over `expired` (loaded day by day, each day in a daily index of its
-/// own on Elasticsearch), every query family answers as `fresh`, which only ever received the
-/// surviving alerts and statistics; the CVE copies received before the cut-off are gone (a
+/// own on Elasticsearch), every query family, legacy route and GraphQL query answers as `fresh`,
+/// which only ever received the surviving alerts and statistics; the CVE copies received before the cut-off are gone (a
 /// new alert of their CVE is copied again) and later ones stay.
 async fn retention_answers_as_survivors_only(
     expired: Arc<dyn Store>,
@@ -1182,6 +1182,8 @@ async fn retention_answers_as_survivors_only(
             .join("\n\n")
     );
 
+    servers_answer_alike(&[expired.clone(), fresh.clone()]).await;
+
     // The old CVEs are copied anew, the late one is still known.
     let old_cves: BTreeSet<&str> = data
         .iter()
@@ -1217,6 +1219,112 @@ async fn retention_answers_as_survivors_only(
             .expect("pass"),
         0
     );
+}
+
+/// Legacy routes (public ones, and private ones with a user's credentials) compared between
+/// servers, an hour after the retention tests' data ends.
+const LEGACY_ROUTES: [(&str, &str); 19] = [
+    (
+        "GET",
+        "/alert/retrieveAlertsCount?time=46081&ci=-1&out=json",
+    ),
+    ("GET", "/alert/retrieveAlertsCount?time=day&ci=-1&out=json"),
+    ("GET", "/alert/retrieveAlertsCountWithType?time=20160&ci=-1"),
+    ("GET", "/alert/retrieveAlertsJson?ci=-1"),
+    ("GET", "/alert/datasetAlertsPerMonth?days=40&ci=-1"),
+    ("GET", "/alert/datasetAlertTypesPerMonth?days=40&ci=-1"),
+    ("GET", "/alert/retrieveAlertStats?ci=-1"),
+    ("GET", "/alert/topCountriesAttacks?monthOffset=0&ci=-1"),
+    (
+        "GET",
+        "/alert/retrieveLatLonAttacks?offset=20&topx=50&ci=-1",
+    ),
+    ("GET", "/alert/TpotStats?day=20240621"),
+    ("GET", "/alert/TpotStats?day=20240626"),
+    (
+        "GET",
+        "/alert/getStats?values=Network(Dionaea),SSH%2Fconsole(cowrie),Unclassified\
+         &gte=2024-06-01+00%3A00%3A00&lt=2024-07-02+00%3A00%3A00",
+    ),
+    ("GET", "/alert/tops?type=urls&days=28&ci=-1"),
+    ("GET", "/alert/tops?type=destports&days=7&topx=5"),
+    ("GET", "/alert/tops?type=destports&days=28"),
+    ("POST", "/alert/retrieveAlertsCyber?ci=-1&topx=30"),
+    ("POST", "/alert/retrieveIPs?out=json&ci=-1"),
+    ("POST", "/alert/retrieveIPs15m?ci=-1"),
+    ("POST", "/alert/querySingleIP?ip=8.8.0.37&ci=-1"),
+];
+
+/// GraphQL queries compared between servers.
+const GRAPHQL_QUERIES: [&str; 6] = [
+    "{ alertCount(domain: ALL) }",
+    "{ honeypotTypes(domain: ALL, first: 50) { honeypotType count } }",
+    "{ topSourceCountries(domain: ALL, first: 50) { code name count } }",
+    "{ topUrls(domain: ALL, first: 50) { value count } }",
+    "{ timeline(domain: ALL, intervalSeconds: 3600) { start count } }",
+    "{ alerts(domain: ALL, first: 200) { nodes { id request } } }",
+];
+
+/// Real servers over each of `stores` (frozen clock) give equal answers to every legacy
+/// route of [`LEGACY_ROUTES`] and every query of [`GRAPHQL_QUERIES`].
+async fn servers_answer_alike(stores: &[Arc<dyn Store>]) {
+    let reader = user("reader", "readerpass", false, false);
+    let mut servers = Vec::new();
+    for store in stores {
+        store.add_user(&reader).await.expect("user");
+        let settings = peba::config::Settings {
+            frozen_clock: Some(ts("2024-07-01 01:00:00")),
+            ..Default::default()
+        };
+        let state = peba::app::AppState::with_store(settings, store.clone()).expect("state");
+        servers.push(support::in_process::serve(state).await);
+    }
+    let client = reqwest::Client::new();
+    let mut answers: Vec<Vec<(u16, String)>> = vec![Vec::new(); servers.len()];
+    for ((base, _), answers) in servers.iter().zip(&mut answers) {
+        for (method, target) in LEGACY_ROUTES {
+            let request = if method == "POST" {
+                client
+                    .post(format!("{base}{target}"))
+                    .body(support::in_process::credentials("reader", "readerpass"))
+            } else {
+                client.get(format!("{base}{target}"))
+            };
+            let response = request.send().await.expect("legacy route");
+            answers.push((
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            ));
+        }
+        for query in GRAPHQL_QUERIES {
+            let response = client
+                .post(format!("{base}/graphql"))
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await
+                .expect("graphql");
+            answers.push((
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            ));
+        }
+    }
+    let asked: Vec<String> = LEGACY_ROUTES
+        .iter()
+        .map(|(method, target)| format!("{method} {target}"))
+        .chain(GRAPHQL_QUERIES.iter().map(|q| q.to_string()))
+        .collect();
+    for (i, what) in asked.iter().enumerate() {
+        let (status, body) = &answers[0][i];
+        assert_eq!(*status, 200, "{what}: {body}");
+        assert!(!body.contains("\"errors\""), "{what}: {body}");
+        for other in &answers[1..] {
+            assert_eq!(&other[i], &answers[0][i], "{what}");
+        }
+    }
+    for (_, task) in servers {
+        task.abort();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
