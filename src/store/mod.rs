@@ -175,8 +175,8 @@ pub trait Store: Send + Sync + 'static {
     /// One step of retention: deletes alerts received before `before` with everything counted
     /// from them, and returns how many went. The embedded store deletes up to `limit` of them
     /// (oldest first) and, once none are left, the CVE copies received and the statistics
-    /// starting before it; Elasticsearch deletes the daily indices holding only such alerts.
-    /// Stores without retention refuse.
+    /// starting before it; Elasticsearch deletes the daily indices holding only such alerts,
+    /// then those CVE copies and statistics. Stores without retention refuse.
     async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
         let _ = (before, limit);
         Err(StoreError::Unavailable(
