@@ -171,7 +171,7 @@ impl AppState {
         let live = AlertFeed::new();
         if settings.elasticsearch_host.is_some() {
             // Other servers may share the cluster: their alerts reach this server's feed too.
-            crate::ingest::cluster_feed::spawn(query.clone(), live.clone(), clock);
+            crate::ingest::cluster_feed::spawn(store.clone(), live.clone(), clock);
         }
         Ok(AppState {
             jwt: Arc::new(jwt),
