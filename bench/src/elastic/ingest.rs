@@ -9,7 +9,7 @@ use super::node::Node;
 use super::proxy::{Exchange, Proxy};
 use super::replay::{Plan, Replayer};
 use crate::measure::{self, IngestResult};
-use crate::server::Server;
+use crate::server::{Server, cpu_seconds};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -46,6 +46,10 @@ pub struct Round {
     pub peba: IngestResult,
     /// Alert documents in the indices after peba's run.
     pub peba_stored: u64,
+    /// CPU seconds the peba process used in its run.
+    pub peba_cpu: f64,
+    /// CPU seconds the load generator (this process) used in peba's run.
+    pub sender_cpu: f64,
     /// Seconds the replayed `_bulk` requests took.
     pub raw_seconds: f64,
     /// Alert documents in the indices after the replay.
@@ -192,6 +196,7 @@ pub async fn compare(
                 raw = Some((elapsed.as_secs_f64(), stored(node).await));
             } else {
                 let server = Server::start(target.data_dir, &settings(target.data_dir, target.url));
+                let cpu_before = (cpu_seconds(server.pid()), cpu_seconds(std::process::id()));
                 let result = post(
                     server.addr,
                     MESSAGE_ALERTS,
@@ -200,12 +205,16 @@ pub async fn compare(
                     1000 + round as u64,
                 )
                 .await;
+                let cpu = (
+                    cpu_seconds(server.pid()) - cpu_before.0,
+                    cpu_seconds(std::process::id()) - cpu_before.1,
+                );
                 drop(server);
                 assert_eq!(result.failed, 0, "every message is acknowledged");
-                peba = Some((result, stored(node).await));
+                peba = Some((result, cpu, stored(node).await));
             }
         }
-        let ((raw_seconds, raw_stored), (peba, peba_stored)) =
+        let ((raw_seconds, raw_stored), (peba, (peba_cpu, sender_cpu), peba_stored)) =
             (raw.expect("a replay"), peba.expect("a peba run"));
         eprintln!(
             "  round {}: peba {:.0} alerts/s, raw _bulk {:.0} alerts/s",
@@ -216,6 +225,8 @@ pub async fn compare(
         out.push(Round {
             peba,
             peba_stored,
+            peba_cpu,
+            sender_cpu,
             raw_seconds,
             raw_stored,
         });

@@ -360,7 +360,7 @@ fn write_ingest(
     );
     let _ = writeln!(
         report,
-        "| round | peba alerts/s | raw `_bulk` alerts/s | ratio (peba rate / raw rate) | peba ack p50 ms | stored peba / raw |\n|---:|---:|---:|---:|---:|---:|"
+        "| round | peba alerts/s | raw `_bulk` alerts/s | ratio (peba rate / raw rate) | peba ack p50 ms | CPU s of peba / load generator / run | stored peba / raw |\n|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut ratios = Vec::new();
     let (mut peba_rates, mut raw_rates) = (Vec::new(), Vec::new());
@@ -372,11 +372,14 @@ fn write_ingest(
         raw_rates.push(raw_rate);
         let _ = writeln!(
             report,
-            "| {} | {:.0} | {:.0} | {ratio:.2} | {} | {} / {} |",
+            "| {} | {:.0} | {:.0} | {ratio:.2} | {} | {:.1} / {:.1} / {:.1} | {} / {} |",
             i + 1,
             r.peba.rate(),
             raw_rate,
             ms(r.peba.latency.p50),
+            r.peba_cpu,
+            r.sender_cpu,
+            r.peba.seconds,
             r.peba_stored,
             r.raw_stored
         );
@@ -387,7 +390,7 @@ fn write_ingest(
     };
     let _ = writeln!(
         report,
-        "| median | {:.0} | {:.0} | {:.2} | | |\n",
+        "| median | {:.0} | {:.0} | {:.2} | | | |\n",
         median(&mut peba_rates),
         median(&mut raw_rates),
         median(&mut ratios),
