@@ -12,6 +12,7 @@ mod measure;
 #[path = "../../tests/support/mmdb.rs"]
 mod mmdb;
 mod report;
+mod retention;
 mod server;
 mod store_write;
 mod synth;
@@ -54,6 +55,8 @@ enum Command {
     },
     /// peba on Elasticsearch beside raw requests to the node, and beside the embedded store.
     Elastic(elastic::ElasticOptions),
+    /// Ingest and dashboard latency while a retention pass deletes the oldest alerts.
+    Retention(retention::RetentionOptions),
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
     #[command(hide = true, disable_help_flag = true)]
     Peba {
@@ -93,6 +96,10 @@ fn main() -> std::process::ExitCode {
         }
         Command::Elastic(options) => {
             runtime.block_on(elastic::run(options));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Retention(options) => {
+            runtime.block_on(retention::run(options));
             std::process::ExitCode::SUCCESS
         }
         Command::All(options) => {
