@@ -15,8 +15,8 @@ mod feeds;
 pub use feeds::{STREAM_PAGE, alert_stream};
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
-    TermCount, TermField, TimeField, Timestamp,
+    Alert, AlertFilter, AlertPage, CredentialCount, DerivedField, HistogramBucket, HistogramQuery,
+    Installation, TermCount, TermField, TimeField, Timestamp,
 };
 use crate::store::{StatisticsDocument, Store, StoreError};
 use std::net::IpAddr;
@@ -96,6 +96,20 @@ impl QueryLayer {
         terms.retain(|t| !placeholders.contains(&t.key.as_str()));
         terms.truncate(limit);
         Ok(terms)
+    }
+
+    /// The `limit` most frequent values read out of stored texts (see
+    /// [`Store::derived_terms`]).
+    pub async fn derived_ranking(
+        &self,
+        filter: &AlertFilter,
+        field: DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.store.derived_terms(filter, field, limit).await
     }
 
     /// The `limit` most tried username/password pairs (see [`Store::credentials`]).

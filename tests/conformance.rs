@@ -19,8 +19,8 @@ mod support;
 use futures::{StreamExt, TryStreamExt};
 use peba::domain::AttackerQuery;
 use peba::domain::{
-    Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, HistogramQuery,
-    PortField, PortRange, TermField, TimeField, TimeRange, Timestamp, UserName,
+    Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, DerivedField,
+    HistogramQuery, PortField, PortRange, TermField, TimeField, TimeRange, Timestamp, UserName,
 };
 use peba::query::{Densify, QueryLayer, alert_stream};
 use peba::store::elastic::ElasticStore;
@@ -224,10 +224,33 @@ fn synthetic(seed: u64, n: usize) -> Vec<Alert> {
                 external_ip: "87.150.238.182".into(),
                 internal_ip: "10.0.0.5".into(),
                 hostname: rng.pick(&hostnames).to_string(),
-                rawhttp: "-".into(),
+                rawhttp: raw_http(i),
             }
         })
         .collect()
+}
+
+/// The raw HTTP request of the `i`-th synthetic alert: none for every fourth, else one of a
+/// few user agents (header name in either case, one empty) in requests that differ per
+/// alert, so that the stored texts outnumber a composite aggregation page.
+fn raw_http(i: usize) -> String {
+    const AGENTS: [&str; 5] = [
+        "Mozilla/5.0 zgrab/0.x",
+        "curl/8.0",
+        "Ünï-agent/1 😀",
+        "",
+        "python-requests/2.31",
+    ];
+    if i.is_multiple_of(4) {
+        return "-".into();
+    }
+    let name = if i.is_multiple_of(3) {
+        "user-agent"
+    } else {
+        "User-Agent"
+    };
+    let agent = AGENTS[i / 4 % AGENTS.len()];
+    format!("GET /{i} HTTP/1.1\r\nHost: h\r\n{name}: {agent}\r\nX-N: {i}\r\n\r\n")
 }
 
 /// One question, asked of both stores.
@@ -238,6 +261,8 @@ enum Question {
     /// Terms without placeholders.
     Ranking(AlertFilter, TermField, usize),
     Credentials(AlertFilter, usize),
+    /// Values read out of stored texts.
+    Derived(AlertFilter, DerivedField, usize),
     Histogram(HistogramQuery, Densify),
     Latest(AlertFilter, TimeField, usize),
     Page(AlertPage),
@@ -282,6 +307,7 @@ async fn answer(layer: &Arc<QueryLayer>, store: &dyn Store, q: &Question) -> Str
         Question::Terms(f, field, limit) => show(layer.terms(f, *field, *limit).await),
         Question::Ranking(f, field, limit) => show(layer.ranking(f, *field, *limit).await),
         Question::Credentials(f, limit) => show(layer.credentials(f, *limit).await),
+        Question::Derived(f, field, limit) => show(layer.derived_ranking(f, *field, *limit).await),
         Question::Histogram(h, densify) => show(layer.histogram(h, *densify).await),
         Question::Latest(f, field, limit) => show(layer.latest_alerts(f, *field, *limit).await),
         Question::Page(p) => show(store.alerts(p).await),
@@ -633,8 +659,20 @@ fn questions(data: &[Alert]) -> Vec<Question> {
                 qs.push(Question::Ranking(f.clone(), field, 3));
             }
             qs.push(Question::Ranking(f.clone(), TermField::RequestString, 3));
+            for field in [
+                TermField::SourceCountry,
+                TermField::TargetCountry,
+                TermField::SourceLocation,
+                TermField::TargetLocation,
+            ] {
+                qs.push(Question::Ranking(f.clone(), field, 3));
+            }
             qs.push(Question::Credentials(f.clone(), 1));
             qs.push(Question::Credentials(f.clone(), 1000));
+            for field in [DerivedField::UserAgent, DerivedField::HttpPath] {
+                qs.push(Question::Derived(f.clone(), field, 3));
+                qs.push(Question::Derived(f.clone(), field, 1000));
+            }
         }
         // Histograms: every interval and split on a rotating subset of filters.
         let hist = |field, interval_seconds, split| HistogramQuery {
@@ -973,6 +1011,30 @@ async fn both_stores_answer_every_query_family_alike() {
             assert!(t.key.starts_with("AS"), "placeholder ranked: {t:?}");
             let n = data.iter().filter(|a| a.source_entry_as == t.key).count();
             assert_eq!(t.count, n as u64, "{t:?}");
+        }
+    }
+
+    // Values read out of stored texts: every stored text counted, on both stores.
+    for field in [DerivedField::UserAgent, DerivedField::HttpPath] {
+        let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+        for a in &data {
+            let stored = match field {
+                DerivedField::UserAgent => &a.rawhttp,
+                DerivedField::HttpPath => &a.original_request_string,
+            };
+            if let Some(value) = field.read(stored) {
+                *expected.entry(value.to_owned()).or_default() += 1;
+            }
+        }
+        assert!(expected.len() > 1, "{field:?}: {expected:?}");
+        for layer in [&layers[0].0, &layers[1].0] {
+            let ranked = layer
+                .derived_ranking(&all, field, 1000)
+                .await
+                .expect("ranking");
+            let counted: std::collections::BTreeMap<String, u64> =
+                ranked.into_iter().map(|t| (t.key, t.count)).collect();
+            assert_eq!(counted, expected, "{field:?}");
         }
     }
 

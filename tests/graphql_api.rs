@@ -7,8 +7,11 @@ mod support;
 use peba::domain::{Alert, Timestamp};
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use support::backend::Backend;
 use support::graphql::{Gql, NOW, error_codes, fixture_server};
-use support::in_process::{client, compat_dir, read_alerts};
+use support::in_process::{
+    Server, client, compat_dir, read_alerts, read_documents, start_on, user,
+};
 
 fn fixtures() -> Vec<Alert> {
     read_alerts(&compat_dir().join("fixtures/alerts.jsonl"))
@@ -1408,4 +1411,361 @@ async fn ip_report_gives_first_and_last_seen_country_as_and_pages_of_alerts() {
     assert_eq!(report["firstSeen"], Value::Null);
     assert_eq!(report["country"], Value::Null);
     assert_eq!(report["alertPage"]["nodes"], json!([]));
+}
+
+/// Servers over the legacy fixtures plus `extra` alerts (with their statistics and the
+/// `reader` user): on the embedded store, and on Elasticsearch when a node is configured.
+async fn on_every_store(tag: &str, extra: Vec<Alert>) -> Vec<Server> {
+    let mut alerts = fixtures();
+    alerts.extend(extra);
+    let statistics = read_documents(&compat_dir().join("fixtures/statistics.jsonl"));
+    let mut backends = vec![Backend::Embedded];
+    backends.extend(Backend::elastic(tag));
+    let mut servers = Vec::new();
+    for backend in backends {
+        let users = vec![user("reader", "readerpass", false, false)];
+        let server = start_on(backend, NOW, alerts.clone(), statistics.clone(), users).await;
+        servers.push(server);
+    }
+    servers
+}
+
+/// A community alert of the fixtures' cowrie sensor, as `id`, with `change` applied.
+fn crafted(id: &str, change: impl FnOnce(&mut Alert)) -> Alert {
+    let mut alert = fixtures()
+        .into_iter()
+        .find(|a| a.peer_type == "SSH/console(cowrie)" && a.client_domain)
+        .expect("a cowrie fixture");
+    alert.id = id.to_owned();
+    change(&mut alert);
+    alert
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placeholders_read_as_null_and_text_as_sent_on_every_store() {
+    let unknown = crafted("placeholders", |a| {
+        a.external_ip = "1.1.1.1".into();
+        a.internal_ip = "1.1.1.1".into();
+        a.hostname = "undefined".into();
+        (a.username, a.password, a.login) = (Some(String::new()), Some(String::new()), None);
+        a.client_version = Some(String::new());
+        a.targetport = Some(String::new());
+        (a.country, a.country_name) = ("-".into(), "-".into());
+        (a.source_entry_as, a.location) = ("-".into(), "0.0 , 0.0".into());
+        (a.vulnid, a.additional_data, a.rawhttp) = (String::new(), "{}".into(), "-".into());
+        (a.session_start, a.session_end) = (String::new(), String::new());
+    });
+    let sent = crafted("as-sent", |a| {
+        a.peer_type = "Webpage".into();
+        a.original_request_string = "/index.php?a=%3Cscript%3E&b='1'".into();
+        a.session_start = "2024-06-24T10:00:00.123456Z".into();
+        a.session_end = "2024-06-24 10:00:09".into();
+        a.client_version = Some("SSH-2.0-Go".into());
+    });
+    let odd_session = crafted("odd-session", |a| {
+        (a.session_start, a.session_end) = ("yesterday".into(), String::new());
+    });
+    for server in on_every_store("placeholders", vec![unknown, sent, odd_session]).await {
+        let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+        let node = "protocol cve displayRequest additionalData rawHttp
+            sensor { hostname externalIp internalIp }
+            source { country { code name } autonomousSystem location { latitude } }
+            credentials { username password loginResult }
+            session { start end startText endText clientVersion }";
+        let query = format!(
+            "{{ unknown: alert(id: \"placeholders\") {{ {node} }}
+                sent: alert(id: \"as-sent\") {{ {node} }}
+                odd: alert(id: \"odd-session\") {{ session {{ start startText end endText }} }} }}"
+        );
+        let data = gql.data(&query, json!({})).await;
+        let unknown = &data["unknown"];
+        for path in [
+            "/protocol",
+            "/cve",
+            "/additionalData",
+            "/rawHttp",
+            "/sensor/hostname",
+            "/sensor/externalIp",
+            "/sensor/internalIp",
+            "/source/country",
+            "/source/autonomousSystem",
+            "/source/location",
+            "/credentials",
+            "/session",
+        ] {
+            assert_eq!(
+                unknown.pointer(path),
+                Some(&Value::Null),
+                "{path}: {unknown}"
+            );
+        }
+        let sent = &data["sent"];
+        // raw text: percent-decoded as the ticker words it, but not HTML-escaped
+        assert_eq!(sent["displayRequest"], "/index.php?a=<script>&b='1'");
+        assert_eq!(
+            sent["session"],
+            json!({
+                "start": "2024-06-24T10:00:00Z", "end": "2024-06-24T10:00:09Z",
+                "startText": "2024-06-24T10:00:00.123456Z", "endText": "2024-06-24 10:00:09",
+                "clientVersion": "SSH-2.0-Go",
+            })
+        );
+        assert_eq!(
+            data["odd"]["session"],
+            json!({ "start": null, "startText": "yesterday", "end": null, "endText": null })
+        );
+        // the legacy ticker keeps escaping the same text
+        let ticker: Value = client()
+            .get(format!("{}/alert/retrieveAlertsJson?ci=1", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let shown = ticker["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "as-sent")
+            .expect("the alert in the ticker");
+        assert_eq!(
+            shown["requestString"],
+            "/index.php?a=&lt;script&gt;&amp;b=&#x27;1&#x27;"
+        );
+
+        // Rankings leave placeholders out but count every other alert.
+        let data = gql
+            .data(
+                "{ topSourceCountries(domain: ALL, first: 1000) { code count }
+                   topGeoPoints(domain: ALL, first: 1000) { location count }
+                   topAsns(domain: ALL, first: 1000) { value count }
+                   topUsernames(domain: ALL, first: 100) { value count } }",
+                json!({}),
+            )
+            .await;
+        let ranked = |list: &Value, key: &str| -> Vec<String> {
+            let list = list.as_array().unwrap().iter();
+            list.map(|v| v[key].as_str().unwrap().to_owned()).collect()
+        };
+        let total = |list: &Value| -> u64 {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["count"].as_u64().unwrap())
+                .sum()
+        };
+        assert!(!ranked(&data["topSourceCountries"], "code").contains(&"-".to_owned()));
+        assert!(!ranked(&data["topGeoPoints"], "location").contains(&"0.0 , 0.0".to_owned()));
+        assert!(!ranked(&data["topAsns"], "value").contains(&"-".to_owned()));
+        assert!(!ranked(&data["topUsernames"], "value").contains(&String::new()));
+        // three alerts added; the fixtures hold one from an unknown country, "placeholders"
+        // is a second
+        let known_countries = fixtures().len() as u64 + 3 - 2;
+        assert_eq!(total(&data["topSourceCountries"]), known_countries);
+        server.backend.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_and_last_take_from_either_end_of_the_range_between_cursors_on_every_store() {
+    for server in on_every_store("cursorrange", Vec::new()).await {
+        let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+        let page = "query($first: Int, $after: String, $last: Int, $before: String) {
+            alerts(domain: ALL, orderBy: CREATED, first: $first, after: $after, last: $last, before: $before) {
+              edges { cursor node { id } }
+              pageInfo { hasNextPage hasPreviousPage }
+            }
+          }";
+        let all = gql.data(page, json!({ "first": 500 })).await;
+        let edges = all["alerts"]["edges"].as_array().unwrap().clone();
+        let listed: Vec<String> = edges
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(listed.len(), fixtures().len());
+        let cursor = |i: usize| edges[i]["cursor"].clone();
+        let range = |vars: Value| {
+            let gql = gql.clone();
+            async move {
+                let data = gql.data(page, vars).await;
+                let info = data["alerts"]["pageInfo"].clone();
+                let ids: Vec<String> = data["alerts"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+                    .collect();
+                (
+                    ids,
+                    info["hasPreviousPage"] == true,
+                    info["hasNextPage"] == true,
+                )
+            }
+        };
+        let backend = format!("{:?}", server.backend);
+        // `first` with `before`: the start of the listing, stopping in front of the cursor
+        let (ids, previous, next) = range(json!({ "first": 4, "before": cursor(10) })).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[..4].to_vec(), false, true),
+            "{backend}"
+        );
+        let (ids, previous, next) = range(json!({ "first": 20, "before": cursor(10) })).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[..10].to_vec(), false, true),
+            "{backend}"
+        );
+        // both cursors: the alerts between them, from either end
+        let between = json!({ "after": cursor(2), "before": cursor(10) });
+        let with = |size: Value, key: &str| {
+            let mut vars = between.clone();
+            vars[key] = size;
+            vars
+        };
+        let (ids, previous, next) = range(with(json!(3), "first")).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[3..6].to_vec(), true, true),
+            "{backend}"
+        );
+        let (ids, previous, next) = range(with(json!(50), "first")).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[3..10].to_vec(), true, true),
+            "{backend}"
+        );
+        let (ids, previous, next) = range(with(json!(3), "last")).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[7..10].to_vec(), true, true),
+            "{backend}"
+        );
+        let (ids, previous, next) = range(with(json!(50), "last")).await;
+        assert_eq!(
+            (ids, previous, next),
+            (listed[3..10].to_vec(), true, true),
+            "{backend}"
+        );
+        // `last` with `after` alone: the oldest alerts, down to the cursor
+        let last = listed.len() - 1;
+        let (ids, previous, next) = range(json!({ "last": 2, "after": cursor(last - 3) })).await;
+        assert_eq!(ids, listed[last - 1..].to_vec(), "{backend}");
+        assert_eq!((previous, next), (true, false), "{backend}");
+        // an empty range
+        let (ids, _, next) =
+            range(json!({ "first": 5, "after": cursor(4), "before": cursor(5) })).await;
+        assert_eq!((ids, next), (Vec::<String>::new(), true), "{backend}");
+        server.backend.cleanup().await;
+    }
+}
+
+/// A community web alert of sensor `ua-sensor` asking for `request` with `rawhttp`.
+fn web_alert(id: &str, request: &str, rawhttp: &str) -> Alert {
+    crafted(id, |a| {
+        a.peer_type = "Webpage".into();
+        a.peer_ident = "ua-sensor".into();
+        a.original_request_string = request.into();
+        a.rawhttp = rawhttp.into();
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_agents_and_http_paths_rank_exactly_on_every_store() {
+    let http = |line: &str, headers: &str| format!("{line}\r\nHost: example.org\r\n{headers}\r\n");
+    let zgrab = http(
+        "GET /wp-login.php?x=1 HTTP/1.1",
+        "User-Agent: Mozilla/5.0 zgrab/0.x\r\n",
+    );
+    let curl = http("GET /wp-login.php HTTP/1.1", "user-agent:  curl/8.0 \r\n");
+    let mut extra = vec![
+        web_alert("ua-1", "/wp-login.php?x=1", &zgrab),
+        web_alert("ua-2", "/wp-login.php?x=2", &zgrab),
+        web_alert("ua-3", "/wp-login.php?x=3#f", &zgrab),
+        web_alert("ua-4", "/wp-login.php", &curl),
+        web_alert("ua-5", "http://example.org/wp-login.php", &curl),
+        web_alert("ua-6", "/admin#top", "-"),
+        web_alert(
+            "ua-7",
+            "GET /cgi-bin/luci HTTP/1.1",
+            "POST / HTTP/1.1\r\n\r\nUser-Agent: in the body",
+        ),
+        web_alert("ua-8", "Attack on port 80/tcp", "-"),
+    ];
+    let mut private = web_alert(
+        "ua-9",
+        "/private",
+        &http("GET /private HTTP/1.1", "User-Agent: secret-agent\r\n"),
+    );
+    private.client_domain = false;
+    let mut other_type = web_alert(
+        "ua-10",
+        "/shell",
+        &http("GET /shell HTTP/1.1", "User-Agent: ssh-agent\r\n"),
+    );
+    other_type.peer_type = "Network(honeytrap)".into();
+    extra.extend([private, other_type]);
+    for server in on_every_store("useragents", extra).await {
+        let gql = Gql::new(&server.base).login("reader", "readerpass").await;
+        let data = gql
+            .data(
+                "{ community: topUserAgents(filter: { sensor: \"ua-sensor\" }) { value count }
+                   all: topUserAgents(domain: ALL, filter: { sensor: \"ua-sensor\" }) { value count }
+                   two: topUserAgents(domain: ALL, filter: { sensor: \"ua-sensor\" }, first: 2) { value count }
+                   paths: topHttpPaths(domain: ALL, filter: { sensor: \"ua-sensor\" }) { value count }
+                   honeytrap: topHttpPaths(domain: ALL, filter: { sensor: \"ua-sensor\", honeypotType: \"Network(honeytrap)\" }) { value count }
+                   none: topHttpPaths(filter: { sensor: \"ua-sensor\" }, first: 0) { value } }",
+                json!({}),
+            )
+            .await;
+        let backend = format!("{:?}", server.backend);
+        let counts = |pairs: &[(&str, u64)]| -> Value {
+            pairs
+                .iter()
+                .map(|(value, count)| json!({ "value": value, "count": count }))
+                .collect()
+        };
+        assert_eq!(
+            data["community"],
+            counts(&[
+                ("Mozilla/5.0 zgrab/0.x", 3),
+                ("curl/8.0", 2),
+                ("ssh-agent", 1)
+            ]),
+            "{backend}"
+        );
+        assert_eq!(
+            data["all"],
+            counts(&[
+                ("Mozilla/5.0 zgrab/0.x", 3),
+                ("curl/8.0", 2),
+                ("secret-agent", 1),
+                ("ssh-agent", 1),
+            ]),
+            "{backend}"
+        );
+        assert_eq!(
+            data["two"],
+            counts(&[("Mozilla/5.0 zgrab/0.x", 3), ("curl/8.0", 2)]),
+            "{backend}"
+        );
+        assert_eq!(
+            data["paths"],
+            counts(&[
+                ("/wp-login.php", 5),
+                ("/admin", 1),
+                ("/cgi-bin/luci", 1),
+                ("/private", 1),
+            ]),
+            "{backend}"
+        );
+        assert_eq!(data["honeytrap"], counts(&[("/shell", 1)]), "{backend}");
+        assert_eq!(data["none"], json!([]), "{backend}");
+        let body = gql
+            .post("{ topHttpPaths(first: 1001) { value } }", json!({}))
+            .await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{backend}");
+        server.backend.cleanup().await;
+    }
 }

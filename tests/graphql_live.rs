@@ -82,6 +82,15 @@ impl Store for Counting {
         self.read().await?;
         self.inner.credentials(filter, limit).await
     }
+    async fn derived_terms(
+        &self,
+        filter: &AlertFilter,
+        field: peba::domain::DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        self.read().await?;
+        self.inner.derived_terms(filter, field, limit).await
+    }
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {
         self.read().await?;
         self.inner.histogram(query).await

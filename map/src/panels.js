@@ -50,7 +50,7 @@ function tickerItem(alert) {
   const country = alert.source.country;
   item.append(
     element('time', 'time', time),
-    element('span', 'country', country.code === '-' ? 'unknown' : country.name || country.code),
+    element('span', 'country', country ? country.name || country.code : 'unknown'),
     element('span', 'type', alert.honeypotType),
     element('span', 'port', alert.target.port == null ? '' : `:${alert.target.port}`),
   );

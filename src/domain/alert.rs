@@ -232,6 +232,52 @@ impl Alert {
     pub fn session_ended(&self) -> Option<&str> {
         known(&self.session_end, "")
     }
+
+    /// The sensor's external address, unless it is the [`DEFAULT_SENSOR_IP`] stored when the
+    /// sensor sent none (or no address).
+    pub fn sensor_external_ip(&self) -> Option<&str> {
+        known(&self.external_ip, DEFAULT_SENSOR_IP)
+    }
+
+    /// The sensor's internal address, unless it is the [`DEFAULT_SENSOR_IP`] placeholder.
+    pub fn sensor_internal_ip(&self) -> Option<&str> {
+        known(&self.internal_ip, DEFAULT_SENSOR_IP)
+    }
+
+    /// The login name tried, unless none or an empty one was sent.
+    pub fn tried_username(&self) -> Option<&str> {
+        known(self.username.as_deref()?, "")
+    }
+
+    /// The password tried, unless none or an empty one was sent.
+    pub fn tried_password(&self) -> Option<&str> {
+        known(self.password.as_deref()?, "")
+    }
+
+    /// The login outcome (`Success` / `Fail`), when the sensor reported one.
+    pub fn login_result(&self) -> Option<&str> {
+        known(self.login.as_deref()?, "")
+    }
+
+    /// The attacker's client software version, when the sensor reported one.
+    pub fn client_software(&self) -> Option<&str> {
+        known(self.client_version.as_deref()?, "")
+    }
+
+    /// The transport protocol (`tcp`, `udp`), when the sensor sent one.
+    pub fn protocol(&self) -> Option<&str> {
+        known(self.targetport.as_deref()?, "")
+    }
+
+    /// The attacker's country code and name, unless GeoIP did not know the address (`-`).
+    pub fn source_country(&self) -> Option<(&str, &str)> {
+        known(&self.country, "-").map(|code| (code, self.country_name.as_str()))
+    }
+
+    /// The honeypot's country code and name, unless unknown (`-`).
+    pub fn target_country(&self) -> Option<(&str, &str)> {
+        known(&self.target_country, "-").map(|code| (code, self.target_country_name.as_str()))
+    }
 }
 
 /// `text` unless it is empty or the `placeholder` stored for "unknown".
@@ -311,6 +357,27 @@ mod tests {
         assert_eq!(a.extra_data(), None);
         assert_eq!(a.raw_http_request(), None);
         assert_eq!((a.session_started(), a.session_ended()), (None, Some("x")));
+        assert_eq!(
+            (a.sensor_external_ip(), a.sensor_internal_ip()),
+            (None, None)
+        );
+        assert_eq!((a.tried_username(), a.tried_password()), (None, None));
+        assert_eq!((a.login_result(), a.client_software()), (None, None));
+        assert_eq!(a.protocol(), None);
+        let unknown = stored(serde_json::json!({
+            "username": "", "password": "", "login": "", "clientVersion": "",
+            "targetport": "", "country": "-", "countryName": "-",
+        }));
+        assert_eq!(
+            (unknown.tried_username(), unknown.tried_password()),
+            (None, None)
+        );
+        assert_eq!(
+            (unknown.login_result(), unknown.client_software()),
+            (None, None)
+        );
+        assert_eq!((unknown.protocol(), unknown.source_country()), (None, None));
+        assert_eq!(unknown.target_country(), Some(("DE", "Germany")));
     }
 
     #[test]
@@ -327,5 +394,22 @@ mod tests {
         assert_eq!(a.sensor_hostname(), Some("tpot-1"));
         assert_eq!(a.extra_data(), Some("{\"a\":1}"));
         assert_eq!(a.raw_http_request(), Some("GET / HTTP/1.1"));
+        let sent = stored(serde_json::json!({
+            "externalIP": "87.150.238.182", "internalIP": "172.17.0.2",
+            "username": "root", "password": "1234", "login": "Fail",
+            "clientVersion": "SSH-2.0-Go", "targetport": "tcp",
+        }));
+        assert_eq!(sent.sensor_external_ip(), Some("87.150.238.182"));
+        assert_eq!(sent.sensor_internal_ip(), Some("172.17.0.2"));
+        assert_eq!(
+            (sent.tried_username(), sent.tried_password()),
+            (Some("root"), Some("1234"))
+        );
+        assert_eq!(
+            (sent.login_result(), sent.client_software()),
+            (Some("Fail"), Some("SSH-2.0-Go"))
+        );
+        assert_eq!(sent.protocol(), Some("tcp"));
+        assert_eq!(sent.source_country(), Some(("CN", "China")));
     }
 }

@@ -11,6 +11,7 @@ mod request_string;
 mod text;
 mod time;
 mod user;
+mod web;
 
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
 pub use attackers::{Attacker, AttackerDetails, AttackerQuery, AttackerRanking};
@@ -25,3 +26,4 @@ pub use query::{
 pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};
+pub use web::{DerivedCounts, DerivedField};

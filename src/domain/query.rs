@@ -41,11 +41,15 @@ pub enum TermField {
 
 impl TermField {
     /// Values stored in place of a missing one, which rankings of the field leave out:
-    /// `-` and `IANA` for autonomous systems, the empty text for credentials, CVEs and
-    /// requests.
+    /// `-` and `IANA` for autonomous systems, `-` for unknown countries, `0.0 , 0.0` for
+    /// unknown locations, `undefined` for host names of sensors that send none, the empty text
+    /// for credentials, CVEs and requests.
     pub fn placeholders(self) -> &'static [&'static str] {
         match self {
             TermField::SourceAs => &["-", "IANA"],
+            TermField::SourceCountry | TermField::TargetCountry => &["-"],
+            TermField::SourceLocation | TermField::TargetLocation => &["0.0 , 0.0"],
+            TermField::Hostname => &[super::UNDEFINED_HOSTNAME],
             TermField::Username
             | TermField::Password
             | TermField::Cve

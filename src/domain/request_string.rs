@@ -1,6 +1,6 @@
 //! The display form of an alert's request, as the legacy ticker (`retrieveAlertsJson`
-//! `requestString`) and GraphQL `displayRequest` show it (legacy rules, plus decision 8 for
-//! cowrie input sent as a Python list).
+//! `requestString`) shows it HTML-escaped and GraphQL `displayRequest` shows it raw (legacy
+//! rules, plus decision 8 for cowrie input sent as a Python list).
 
 use super::Alert;
 use super::text::{html_escape, unquote};
@@ -20,6 +20,29 @@ impl Alert {
             self.login.as_deref(),
         )
     }
+
+    /// The same display form without HTML escaping, for clients that escape themselves.
+    pub fn display_request_raw(&self) -> String {
+        compose(
+            &self.peer_type,
+            &self.original_request_string,
+            self.username.as_deref(),
+            self.password.as_deref(),
+            self.login.as_deref(),
+            str::to_owned,
+        )
+    }
+}
+
+/// The escaped display form (see [`compose`]).
+fn build(
+    peer_type: &str,
+    request: &str,
+    username: Option<&str>,
+    password: Option<&str>,
+    login: Option<&str>,
+) -> String {
+    compose(peer_type, request, username, password, login, html_escape)
 }
 
 /// The rules, in order:
@@ -27,12 +50,15 @@ impl Alert {
 /// 2. cowrie: the input as a Python list → commands joined with `; ` (decision 8); otherwise
 ///    the legacy rule (escape, line feeds to `"; "`, drop the first two characters);
 /// 3. anything else: percent-decoded, then escaped.
-fn build(
+///
+/// `escape` is Python's `html.escape` for the legacy form and the identity for the raw one.
+fn compose(
     peer_type: &str,
     request: &str,
     username: Option<&str>,
     password: Option<&str>,
     login: Option<&str>,
+    escape: fn(&str) -> String,
 ) -> String {
     let cowrie = peer_type.contains(COWRIE);
     if (cowrie || peer_type.contains(HERALDING)) && request.is_empty() {
@@ -48,16 +74,16 @@ fn build(
             s.push_str(" | Status: ");
             s.push_str(login);
         }
-        return html_escape(&s);
+        return escape(&s);
     }
     if cowrie {
         if let Some(commands) = python_list(request) {
-            return html_escape(&commands.join("; "));
+            return escape(&commands.join("; "));
         }
-        let joined = html_escape(request).replace('\n', "; ");
+        let joined = escape(request).replace('\n', "; ");
         return joined.chars().skip(2).collect();
     }
-    html_escape(&unquote(request))
+    escape(&unquote(request))
 }
 
 /// Reads the Python `repr` of a list of strings (`['a', "b'c"]`); `None` for anything else.
@@ -74,7 +100,7 @@ fn python_list(text: &str) -> Option<Vec<String>> {
         loop {
             match chars.next()? {
                 c if c == quote => break,
-                '\\' => item.push(escape(&mut chars)?),
+                '\\' => item.push(unescape(&mut chars)?),
                 c => item.push(c),
             }
         }
@@ -91,7 +117,7 @@ fn python_list(text: &str) -> Option<Vec<String>> {
     }
 }
 
-fn escape(chars: &mut impl Iterator<Item = char>) -> Option<char> {
+fn unescape(chars: &mut impl Iterator<Item = char>) -> Option<char> {
     let hex = |chars: &mut dyn Iterator<Item = char>, n: usize| -> Option<char> {
         let digits: String = chars.take(n).collect();
         if digits.len() != n {
@@ -135,6 +161,33 @@ mod tests {
             build("Webpage", "/index.php?a=%3Cscript%3E&b=1", None, None, None),
             "/index.php?a=&lt;script&gt;&amp;b=1"
         );
+    }
+
+    #[test]
+    fn raw_form_keeps_the_text() {
+        let raw = |peer_type: &str, request: &str, username: Option<&str>| {
+            compose(
+                peer_type,
+                request,
+                username,
+                Some("x'y"),
+                None,
+                str::to_owned,
+            )
+        };
+        assert_eq!(
+            raw("Webpage", "/index.php?a=%3Cscript%3E&b=1", None),
+            "/index.php?a=<script>&b=1"
+        );
+        assert_eq!(
+            raw(HERALDING, "", Some("<root>")),
+            "Username: \"<root>\" | Password: \"x'y\""
+        );
+        assert_eq!(
+            raw(COWRIE, r#"['echo "a<b"', "it's"]"#, None),
+            "echo \"a<b\"; it's"
+        );
+        assert_eq!(raw(COWRIE, "a\nb<c", None), " b<c");
     }
 
     #[test]

@@ -1,20 +1,16 @@
-//! The analysts' questions: one alert by id and rankings of credentials, commands,
-//! autonomous systems and CVEs. Part of the root `Query` (merged in [`super::RootQuery`]).
+//! The analysts' questions: one alert by id, the honeypot type catalog, and the result types
+//! of the credential and autonomous system rankings ([`super::rankings`]). Part of the root
+//! `Query` (merged in [`super::RootQuery`]).
 
 use super::auth::Principal;
 use super::errors;
-use super::inputs::{AlertFilterInput, DataDomain};
-use super::schema::filter_of;
-use super::types::{AlertNode, AutonomousSystem, RankedValue, page_size, ranked, state};
-use crate::domain::{self, AlertFilter, CredentialCount, TermCount, TermField};
+use super::types::{AlertNode, AutonomousSystem, state};
+use crate::domain::{self, AlertFilter, CredentialCount, TermCount};
 use crate::ingest::classify;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use std::sync::Arc;
 
-/// The honeypot type whose requests are shell input.
-pub const SHELL_TYPE: &str = "SSH/console(cowrie)";
-
-/// The analysts' rankings.
+/// The analysts' lookups.
 pub struct AnalystQuery;
 
 /// A username/password pair with its number of alerts.
@@ -75,21 +71,6 @@ pub struct HoneypotKind {
     pub modules: Vec<String>,
 }
 
-/// The top `first` values of `field` without placeholders.
-async fn ranking(
-    ctx: &Context<'_>,
-    filter: &AlertFilter,
-    field: TermField,
-    first: i32,
-) -> Result<Vec<TermCount>> {
-    let limit = page_size(first, super::MAX_TOP)?;
-    state(ctx)?
-        .query
-        .ranking(filter, field, limit)
-        .await
-        .map_err(errors::store)
-}
-
 #[Object]
 impl AnalystQuery {
     /// The alert with this id, or null when there is none the caller may see: callers without
@@ -123,106 +104,6 @@ impl AnalystQuery {
                 modules: k.modules.into_iter().map(str::to_owned).collect(),
             })
             .collect()
-    }
-
-    /// The login names tried most often (empty ones left out).
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_usernames(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = ranking(ctx, &filter, TermField::Username, first).await?;
-        Ok(ranked(terms, TermField::Username, &filter))
-    }
-
-    /// The passwords tried most often (empty ones left out).
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_passwords(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = ranking(ctx, &filter, TermField::Password, first).await?;
-        Ok(ranked(terms, TermField::Password, &filter))
-    }
-
-    /// The username/password pairs tried most often: alerts with a non-empty username, an
-    /// empty password counted as none. Ties: username, then password, ascending.
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn top_credentials(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<CredentialPair>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let limit = page_size(first, super::MAX_TOP)?;
-        let pairs = state(ctx)?
-            .query
-            .credentials(&filter, limit)
-            .await
-            .map_err(errors::store)?;
-        Ok(pairs.into_iter().map(Into::into).collect())
-    }
-
-    /// The shell input sent most often: requests of `SSH/console(cowrie)` alerts unless the
-    /// filter names another honeypot type; alerts without input are left out.
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_commands(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let mut filter = filter_of(ctx, domain, filter.as_ref())?;
-        if !filter.equals.iter().any(|(f, _)| *f == TermField::PeerType) {
-            filter = filter.matching(TermField::PeerType, SHELL_TYPE);
-        }
-        let terms = ranking(ctx, &filter, TermField::RequestString, first).await?;
-        Ok(ranked(terms, TermField::RequestString, &filter))
-    }
-
-    /// The autonomous systems most alerts come from (unknown and private sources left out).
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn top_asns(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<AsnCount>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = ranking(ctx, &filter, TermField::SourceAs, first).await?;
-        Ok(terms.into_iter().map(Into::into).collect())
-    }
-
-    /// The CVEs sensors reported most often (alerts without one left out).
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_cves(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default, desc = "Which alerts: community (default), private or all.")]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to rank (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = ranking(ctx, &filter, TermField::Cve, first).await?;
-        Ok(ranked(terms, TermField::Cve, &filter))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod loaders;
 pub mod map;
 pub mod page_asset;
 pub mod playground;
+pub mod rankings;
 pub mod request;
 pub mod schema;
 pub mod socket;
@@ -47,7 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// users whose token is limited to community data always get community data.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct RootQuery(Query, analyst::AnalystQuery);
+pub struct RootQuery(Query, analyst::AnalystQuery, rankings::RankingQuery);
 
 /// The schema type.
 pub type PebaSchema = Schema<RootQuery, Mutation, Subscription>;
@@ -75,7 +76,7 @@ pub const MAX_DIRECTIVES: usize = 16;
 
 fn builder() -> SchemaBuilder<RootQuery, Mutation, Subscription> {
     Schema::build(
-        RootQuery(Query, analyst::AnalystQuery),
+        RootQuery(Query, analyst::AnalystQuery, rankings::RankingQuery),
         Mutation,
         Subscription,
     )

@@ -3,13 +3,12 @@
 
 use super::auth::{Principal, TokenRequired};
 use super::errors::{self, bad_input, coded};
-use super::inputs::{AlertFilterInput, DataDomain, DateTime, Direction, GapFill, TimeField};
+use super::inputs::{AlertFilterInput, DataDomain, DateTime, GapFill, TimeField};
 use super::subscriptions;
 use super::types::{
-    AlertConnection, AlertNode, AlertStats, AttackerCount, CountryCount, GeoPointCount, Health,
-    HoneypotStatistics, HoneypotTypeCount, IpReport, LoginResult, RankedValue, StatisticsSnapshot,
-    TimeBucket, TimelineSpec, TypeRatio, Viewer, decode_cursor, page_size, ranked, state, timeline,
-    top,
+    AlertConnection, AlertNode, AlertStats, AttackerCount, Health, HoneypotStatistics,
+    HoneypotTypeCount, IpReport, LoginResult, StatisticsSnapshot, TimeBucket, TimelineSpec,
+    TypeRatio, Viewer, decode_cursor, page_size, state, timeline,
 };
 use super::{MAX_ATTACKERS, MAX_PAGE};
 use crate::auth::{Attempt, AuthError};
@@ -21,9 +20,6 @@ use serde_json::Value;
 
 /// Page size of the alerts connection when neither `first` nor `last` is given.
 const DEFAULT_PAGE: i32 = 50;
-
-/// The honeypot type whose requests are URLs.
-pub const WEB_TYPE: &str = "Webpage";
 
 /// Every question about the alerts.
 pub struct Query;
@@ -64,8 +60,11 @@ impl Query {
     }
 
     /// Matching alerts, newest first by `orderBy` (ties: id descending), as a Relay cursor
-    /// connection. Page forward with `first` (default 50) and `after` (a page's `endCursor`),
-    /// or backward with `last` and `before` (a page's `startCursor`); pages hold at most 500.
+    /// connection. `after` and `before` bound the listing (alerts behind `after`, alerts in
+    /// front of `before`); of those, `first` takes the first and `last` the last ones (one of
+    /// them, at most 500; default: the first 50, or the last 50 when only `before` is given).
+    /// Page forward with `first` and `after` (a page's `endCursor`), backward with `last` and
+    /// `before` (a page's `startCursor`).
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         complexity = "2 * super::STORE_COST + (first.unwrap_or(0).max(last.unwrap_or(0)).max(0) as usize) * child_complexity / 10"
@@ -79,18 +78,16 @@ impl Query {
         )]
         domain: DataDomain,
         #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(desc = "Page size when paging forward (0 to 500; default 50).")] first: Option<
-            i32,
-        >,
-        #[graphql(desc = "Continue forward behind this cursor (an `endCursor`).")] after: Option<
-            String,
-        >,
         #[graphql(
-            desc = "Page size when paging backward (0 to 500): the alerts just before \
-                          `before`, or the oldest ones without it."
+            desc = "Page size from the start (0 to 500): the newest alerts behind `after` (or overall), stopping before `before`."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Only alerts behind this cursor (an `endCursor`).")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end (0 to 500): the alerts just in front of `before` (or the oldest ones), stopping at `after`."
         )]
         last: Option<i32>,
-        #[graphql(desc = "Continue backward before this cursor (a `startCursor`).")] before: Option<
+        #[graphql(desc = "Only alerts in front of this cursor (a `startCursor`).")] before: Option<
             String,
         >,
         #[graphql(default, desc = "The time that orders the listing.")] order_by: TimeField,
@@ -99,19 +96,20 @@ impl Query {
         let order_by: domain::TimeField = order_by.into();
         let cursor =
             |c: Option<String>| c.as_deref().map(|c| decode_cursor(order_by, c)).transpose();
-        let backward = last.is_some() || before.is_some();
-        if backward && (first.is_some() || after.is_some()) {
+        if first.is_some() && last.is_some() {
             return Err(bad_input(
-                "page forward with `first`/`after` or backward with `last`/`before`, not both",
+                "give `first` (the start of the range) or `last` (its end), not both",
             ));
         }
+        let backward = last.is_some() || (first.is_none() && before.is_some());
+        let bounds = (cursor(after)?, cursor(before)?);
         let query = &state(ctx)?.query;
         if backward {
             let limit = page_size(last.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
-            AlertConnection::backward(query, filter, order_by, limit, cursor(before)?).await
+            AlertConnection::backward(query, filter, order_by, limit, bounds).await
         } else {
             let limit = page_size(first.unwrap_or(DEFAULT_PAGE), MAX_PAGE)?;
-            AlertConnection::forward(query, filter, order_by, limit, cursor(after)?).await
+            AlertConnection::forward(query, filter, order_by, limit, bounds).await
         }
     }
 
@@ -133,25 +131,6 @@ impl Query {
             .count(&filter)
             .await
             .map_err(errors::store)
-    }
-
-    /// Matching alerts per honeypot type, most frequent first (legacy
-    /// `retrieveAlertsCountWithType` uses `first: 10`).
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn honeypot_types(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<HoneypotTypeCount>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = top(ctx, &filter, TermField::PeerType, first).await?;
-        Ok(terms.into_iter().map(Into::into).collect())
     }
 
     /// Matching alerts over time in buckets of `intervalSeconds` (60 s to 366 days),
@@ -199,109 +178,6 @@ impl Query {
             fill_to,
         };
         timeline(state(ctx)?, &filter, &spec).await
-    }
-
-    /// The countries most alerts come from (legacy `topCountriesAttacks`).
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn top_source_countries(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<CountryCount>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = top(ctx, &filter, TermField::SourceCountry, first).await?;
-        Ok(terms.into_iter().map(Into::into).collect())
-    }
-
-    /// The countries of the most attacked honeypots (legacy `topCountriesAttacks`).
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn top_target_countries(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<CountryCount>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = top(ctx, &filter, TermField::TargetCountry, first).await?;
-        Ok(terms.into_iter().map(Into::into).collect())
-    }
-
-    /// The most frequent source (or target) locations (legacy `retrieveLatLonAttacks`).
-    #[graphql(complexity = "super::STORE_COST + child_complexity")]
-    async fn top_geo_points(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(
-            default,
-            desc = "Locations of the attackers (`SOURCE`) or of the honeypots (`TARGET`)."
-        )]
-        direction: Direction,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<GeoPointCount>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let field = match direction {
-            Direction::Source => TermField::SourceLocation,
-            Direction::Target => TermField::TargetLocation,
-        };
-        let terms = top(ctx, &filter, field, first).await?;
-        Ok(terms.into_iter().map(Into::into).collect())
-    }
-
-    /// The most requested URLs of web honeypots: requests of `Webpage` alerts unless the
-    /// filter names another honeypot type (legacy `tops?type=urls`, which reads `ALL`).
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_urls(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let mut filter = filter_of(ctx, domain, filter.as_ref())?;
-        if !filter.equals.iter().any(|(f, _)| *f == TermField::PeerType) {
-            filter = filter.matching(TermField::PeerType, WEB_TYPE);
-        }
-        let terms = top(ctx, &filter, TermField::RequestString, first).await?;
-        Ok(ranked(terms, TermField::RequestString, &filter))
-    }
-
-    /// The most attacked honeypot ports (legacy `tops?type=destports`, which reads `ALL`).
-    #[graphql(complexity = "super::STORE_COST + (first.max(0) as usize) * child_complexity")]
-    async fn top_ports(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            default,
-            desc = "Which alerts: community (default), private or all; callers without a token and community-only users get community data."
-        )]
-        domain: DataDomain,
-        #[graphql(desc = "Only alerts matching this filter.")] filter: Option<AlertFilterInput>,
-        #[graphql(default = 10, desc = "How many to give (at most 1000).")] first: i32,
-    ) -> Result<Vec<RankedValue>> {
-        let filter = filter_of(ctx, domain, filter.as_ref())?;
-        let terms = top(ctx, &filter, TermField::TargetPort, first).await?;
-        Ok(ranked(terms, TermField::TargetPort, &filter))
     }
 
     /// Distinct attacker addresses with their number of alerts, most active first; by default
@@ -403,6 +279,7 @@ impl Query {
     /// Pre-computed community statistics whose period starts in `[from, to]` (both
     /// inclusive; default: the last 24 hours), with the ratios of the named honeypot types
     /// (legacy `getStats`). These documents describe community data: `PRIVATE` gets none.
+    /// Documents whose `UTCtimeFrom` is not a time are left out.
     #[graphql(complexity = "super::STORE_COST + child_complexity")]
     async fn community_statistics(
         &self,
@@ -439,19 +316,18 @@ impl Query {
             Some(Value::String(s)) => s.trim().parse().ok(),
             _ => None,
         };
-        let text = |v: Option<&Value>| match v {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
+        let time = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => DateTime::parse(s.trim()).map(DateTime),
+            _ => None,
         };
         // A later document with the same start replaces an earlier one, as in `getStats`.
         let mut out: Vec<StatisticsSnapshot> = Vec::new();
         for document in documents {
-            let Some(start) = text(document.get("UTCtimeFrom")) else {
+            let Some(start) = time(document.get("UTCtimeFrom")) else {
                 continue;
             };
             let snapshot = StatisticsSnapshot {
-                to: text(document.get("UTCtimeTo")),
+                to: time(document.get("UTCtimeTo")),
                 total_ratio: number(document.get("comm_totalRatio")),
                 ratios: honeypot_types
                     .iter()

@@ -7,7 +7,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
-use crate::domain::{Attacker, AttackerQuery};
+use crate::domain::{Attacker, AttackerQuery, DerivedField};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use std::future::Future;
@@ -107,6 +107,15 @@ impl Store for ConnectingStore {
         limit: usize,
     ) -> Result<Vec<CredentialCount>, StoreError> {
         self.store()?.credentials(filter, limit).await
+    }
+
+    async fn derived_terms(
+        &self,
+        filter: &AlertFilter,
+        field: DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        self.store()?.derived_terms(filter, field, limit).await
     }
 
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {

@@ -5,8 +5,8 @@
 //! ([`crate::query`]) builds legacy and GraphQL answers from them.
 
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
-    TermCount, TermField, Timestamp, User, UserName,
+    Alert, AlertFilter, AlertPage, CredentialCount, DerivedField, HistogramBucket, HistogramQuery,
+    Installation, TermCount, TermField, Timestamp, User, UserName,
 };
 use crate::domain::{Attacker, AttackerQuery, DataDomain, TimeField, TimeRange};
 use async_trait::async_trait;
@@ -98,6 +98,16 @@ pub trait Store: Send + Sync + 'static {
         filter: &AlertFilter,
         limit: usize,
     ) -> Result<Vec<CredentialCount>, StoreError>;
+
+    /// The `limit` most frequent values of `field` among matching alerts, read out of every
+    /// distinct stored text with [`crate::domain::DerivedCounts`] (exact), ranked by
+    /// [`crate::domain::rank_terms`].
+    async fn derived_terms(
+        &self,
+        filter: &AlertFilter,
+        field: DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError>;
 
     /// Non-empty histogram buckets in ascending order.
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError>;

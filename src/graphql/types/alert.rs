@@ -61,9 +61,9 @@ impl AlertNode {
         }
     }
 
-    /// Transport protocol, when the sensor sent one (`tcp`, `udp`).
+    /// Transport protocol (`tcp`, `udp`); null when the sensor sent none or an empty one.
     async fn protocol(&self) -> Option<&str> {
-        self.0.targetport.as_deref()
+        self.0.protocol()
     }
 
     /// The request as stored: URL, command input, or `Attack on port …`.
@@ -71,10 +71,11 @@ impl AlertNode {
         &self.0.original_request_string
     }
 
-    /// The request as the legacy ticker shows it (HTML-escaped; credentials for login
-    /// honeypots without a request).
+    /// The request as the legacy ticker words it (credentials for login honeypots without a
+    /// request, cowrie input joined with `; `, URLs percent-decoded), as raw text: unlike the
+    /// legacy routes, not HTML-escaped.
     async fn display_request(&self) -> String {
-        self.0.display_request()
+        self.0.display_request_raw()
     }
 
     /// CVE id(s) the sensor reported.
@@ -82,26 +83,33 @@ impl AlertNode {
         self.0.cve()
     }
 
-    /// Login attempt data, for honeypots that record it.
+    /// Login attempt data, for honeypots that record it; null when the alert has no
+    /// username, password nor outcome (ingest stores empty ones for every other alert).
     async fn credentials(&self) -> Option<Credentials> {
         let a = &self.0;
-        (a.username.is_some() || a.password.is_some() || a.login.is_some()).then(|| Credentials {
-            username: a.username.clone(),
-            password: a.password.clone(),
-            login_result: a.login.clone(),
-        })
+        let credentials = Credentials {
+            username: a.tried_username().map(str::to_owned),
+            password: a.tried_password().map(str::to_owned),
+            login_result: a.login_result().map(str::to_owned),
+        };
+        (credentials.username.is_some()
+            || credentials.password.is_some()
+            || credentials.login_result.is_some())
+        .then_some(credentials)
     }
 
     /// Session data, for honeypots that record it.
     async fn session(&self) -> Option<Session> {
         let a = &self.0;
         let session = Session {
-            start: a.session_started().map(str::to_owned),
-            end: a.session_ended().map(str::to_owned),
-            client_version: a.client_version.clone(),
+            start_text: a.session_started().map(str::to_owned),
+            end_text: a.session_ended().map(str::to_owned),
+            client_version: a.client_software().map(str::to_owned),
         };
-        (session.start.is_some() || session.end.is_some() || session.client_version.is_some())
-            .then_some(session)
+        (session.start_text.is_some()
+            || session.end_text.is_some()
+            || session.client_version.is_some())
+        .then_some(session)
     }
 
     /// Extra data the sensor sent, as JSON text. Needs a token.
@@ -133,16 +141,18 @@ impl Sensor {
         self.0.sensor_hostname()
     }
 
-    /// The installation's external address. Needs a token.
+    /// The installation's external address; null when the sensor sent none (PEBA stores
+    /// `1.1.1.1` in its place). Needs a token.
     #[graphql(guard = "TokenRequired")]
     async fn external_ip(&self) -> Option<&str> {
-        Some(&self.0.external_ip)
+        self.0.sensor_external_ip()
     }
 
-    /// The installation's internal address. Needs a token.
+    /// The installation's internal address; null when the sensor sent none (stored as
+    /// `1.1.1.1`). Needs a token.
     #[graphql(guard = "TokenRequired")]
     async fn internal_ip(&self) -> Option<&str> {
-        Some(&self.0.internal_ip)
+        self.0.sensor_internal_ip()
     }
 
     /// Alerts this sensor sent in the 24 hours before now (in the alert's data domain).
@@ -167,7 +177,8 @@ pub struct Endpoint {
 /// One end of an attack.
 #[Object]
 impl Endpoint {
-    /// The address. Needs a token.
+    /// The address (never a placeholder: ingest refuses alerts without valid addresses).
+    /// Needs a token.
     #[graphql(guard = "TokenRequired")]
     async fn ip(&self) -> Option<String> {
         Some(if self.target {
@@ -187,20 +198,18 @@ impl Endpoint {
         port.map(i32::from)
     }
 
-    /// The country the address belongs to.
-    async fn country(&self) -> Country {
-        let a = &self.alert;
-        if self.target {
-            Country {
-                code: a.target_country.clone(),
-                name: a.target_country_name.clone(),
-            }
+    /// The country the address belongs to; null when the GeoIP database did not know the
+    /// address (stored as `-`).
+    async fn country(&self) -> Option<Country> {
+        let (code, name) = if self.target {
+            self.alert.target_country()
         } else {
-            Country {
-                code: a.country.clone(),
-                name: a.country_name.clone(),
-            }
-        }
+            self.alert.source_country()
+        }?;
+        Some(Country {
+            code: code.to_owned(),
+            name: name.to_owned(),
+        })
     }
 
     /// The autonomous system, `AS<number> <organisation>` (`IANA` for private ranges); none
@@ -227,9 +236,9 @@ impl Endpoint {
 /// A country.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Country {
-    /// ISO 3166 alpha-2 code; `PIR` for private ranges, `-` when unknown.
+    /// ISO 3166 alpha-2 code; `PIR` for private ranges.
     pub code: String,
-    /// English name; `IANA Private IP Range` for private ranges, `-` when unknown.
+    /// English name; `IANA Private IP Range` for private ranges.
     pub name: String,
 }
 
@@ -254,21 +263,52 @@ impl From<domain::GeoPoint> for GeoPoint {
 /// A login attempt.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Credentials {
-    /// The user name tried.
+    /// The user name tried; null when none or an empty one was sent.
     pub username: Option<String>,
-    /// The password tried.
+    /// The password tried; null when none or an empty one was sent.
     pub password: Option<String>,
-    /// The outcome (`Success` / `Fail`), when the honeypot reports it.
+    /// The outcome (`Success` / `Fail`); null when the honeypot does not report it.
     pub login_result: Option<String>,
 }
 
 /// An attacker's session.
-#[derive(SimpleObject, Debug, Clone)]
 pub struct Session {
-    /// Session start, as the sensor sent it.
-    pub start: Option<String>,
-    /// Session end, as the sensor sent it.
-    pub end: Option<String>,
-    /// The attacker's client software version.
-    pub client_version: Option<String>,
+    start_text: Option<String>,
+    end_text: Option<String>,
+    client_version: Option<String>,
+}
+
+/// An attacker's session.
+#[Object]
+impl Session {
+    /// Session start; null when the sensor sent none or a time not in RFC 3339 or
+    /// `YYYY-MM-DD HH:MM:SS` (UTC) form (see `startText`).
+    async fn start(&self) -> Option<DateTime> {
+        session_time(self.start_text.as_deref())
+    }
+
+    /// Session end; null when the sensor sent none or an unreadable time (see `endText`).
+    async fn end(&self) -> Option<DateTime> {
+        session_time(self.end_text.as_deref())
+    }
+
+    /// Session start exactly as the sensor sent it.
+    async fn start_text(&self) -> Option<&str> {
+        self.start_text.as_deref()
+    }
+
+    /// Session end exactly as the sensor sent it.
+    async fn end_text(&self) -> Option<&str> {
+        self.end_text.as_deref()
+    }
+
+    /// The attacker's client software version; null when the sensor reported none.
+    async fn client_version(&self) -> Option<&str> {
+        self.client_version.as_deref()
+    }
+}
+
+/// A session time a sensor sent, when it reads as one.
+fn session_time(text: Option<&str>) -> Option<DateTime> {
+    DateTime::parse(text?.trim()).map(DateTime)
 }

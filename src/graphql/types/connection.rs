@@ -23,13 +23,14 @@ pub struct AlertConnection {
 }
 
 impl AlertConnection {
-    /// The `limit` matching alerts listed after `after` (from the newest without it).
+    /// The first `limit` matching alerts listed after `after` (from the newest without it)
+    /// and before `before` (up to the end without it).
     pub async fn forward(
         query: &QueryLayer,
         filter: AlertFilter,
         order_by: domain::TimeField,
         limit: usize,
-        after: Option<AlertCursor>,
+        (after, before): (Option<AlertCursor>, Option<AlertCursor>),
     ) -> Result<AlertConnection> {
         let has_previous_page = after.is_some();
         let page = AlertPage {
@@ -38,12 +39,17 @@ impl AlertConnection {
             limit: limit + 1,
             after,
         };
-        let mut alerts = if limit == 0 {
+        let fetched = if limit == 0 {
             Vec::new()
         } else {
             query.alerts_page(&page).await.map_err(errors::store)?
         };
-        let has_next_page = alerts.len() > limit;
+        let (mut alerts, cut) = bounded(fetched, |a| {
+            before
+                .as_ref()
+                .is_none_or(|c| position(order_by, a) > (c.time, c.id.as_str()))
+        });
+        let has_next_page = cut || alerts.len() > limit;
         alerts.truncate(limit);
         Ok(AlertConnection::of(
             page,
@@ -53,14 +59,14 @@ impl AlertConnection {
         ))
     }
 
-    /// The `limit` matching alerts listed just before `before` (the oldest without it), in
-    /// listing order.
+    /// The last `limit` matching alerts listed before `before` (the oldest without it) and
+    /// after `after` (from the start without it), in listing order.
     pub async fn backward(
         query: &QueryLayer,
         filter: AlertFilter,
         order_by: domain::TimeField,
         limit: usize,
-        before: Option<AlertCursor>,
+        (after, before): (Option<AlertCursor>, Option<AlertCursor>),
     ) -> Result<AlertConnection> {
         let has_next_page = before.is_some();
         let page = AlertPage {
@@ -69,7 +75,7 @@ impl AlertConnection {
             limit: limit + 1,
             after: before,
         };
-        let mut alerts = if limit == 0 {
+        let fetched = if limit == 0 {
             Vec::new()
         } else {
             query
@@ -77,7 +83,12 @@ impl AlertConnection {
                 .await
                 .map_err(errors::store)?
         };
-        let has_previous_page = alerts.len() > limit;
+        let (mut alerts, cut) = bounded(fetched, |a| {
+            after
+                .as_ref()
+                .is_none_or(|c| position(order_by, a) < (c.time, c.id.as_str()))
+        });
+        let has_previous_page = cut || alerts.len() > limit;
         alerts.truncate(limit);
         alerts.reverse();
         Ok(AlertConnection::of(
@@ -102,6 +113,25 @@ impl AlertConnection {
             has_previous_page,
         }
     }
+}
+
+/// The position of `alert` in a listing by `order_by`: listings run from the greatest to the
+/// smallest.
+fn position(order_by: domain::TimeField, alert: &Alert) -> (domain::Timestamp, &str) {
+    let time = match order_by {
+        domain::TimeField::Received => alert.recieved_time,
+        domain::TimeField::Created => alert.create_time,
+    };
+    (time, &alert.id)
+}
+
+/// The leading alerts of `fetched` (in fetch order) for which `inside` holds, and whether a
+/// fetched alert lay beyond the bound.
+fn bounded(fetched: Vec<Alert>, inside: impl Fn(&Alert) -> bool) -> (Vec<Alert>, bool) {
+    let total = fetched.len();
+    let kept: Vec<Alert> = fetched.into_iter().take_while(|a| inside(a)).collect();
+    let cut = kept.len() < total;
+    (kept, cut)
 }
 
 /// A page of alerts, newest first (Relay cursor connection).

@@ -63,12 +63,14 @@ impl IpReport {
     }
 
     /// The address's country as its newest alert records it (from the GeoIP database of
-    /// that time); null without alerts.
+    /// that time); null without alerts or when the database did not know it (stored as `-`).
     #[graphql(complexity = "crate::graphql::STORE_COST + child_complexity")]
     async fn country(&self, ctx: &Context<'_>) -> Result<Option<Country>> {
-        Ok(self.newest(ctx).await?.map(|a| Country {
-            code: a.country,
-            name: a.country_name,
+        Ok(self.newest(ctx).await?.and_then(|a| {
+            a.source_country().map(|(code, name)| Country {
+                code: code.to_owned(),
+                name: name.to_owned(),
+            })
         }))
     }
 
@@ -99,7 +101,7 @@ impl IpReport {
             .map(|c| decode_cursor(order_by, c))
             .transpose()?;
         let query = &state(ctx)?.query;
-        AlertConnection::forward(query, self.filter.clone(), order_by, limit, after).await
+        AlertConnection::forward(query, self.filter.clone(), order_by, limit, (after, None)).await
     }
 
     /// The address.

@@ -1,6 +1,7 @@
 //! The statistics of installations and the pre-computed community statistics.
 
 use super::HoneypotTypeCount;
+use crate::graphql::inputs::DateTime;
 use async_graphql::SimpleObject;
 
 /// Daily-statistics style summary of the installations behind matching alerts (legacy
@@ -22,10 +23,10 @@ pub struct HoneypotStatistics {
 /// A pre-computed community statistics document (legacy `getStats`).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct StatisticsSnapshot {
-    /// Start of the period (`UTCtimeFrom`, as stored).
-    pub from: String,
-    /// End of the period (`UTCtimeTo`, as stored).
-    pub to: Option<String>,
+    /// Start of the period (`UTCtimeFrom`).
+    pub from: DateTime,
+    /// End of the period (`UTCtimeTo`); null when the document has none or an unreadable one.
+    pub to: Option<DateTime>,
     /// `comm_totalRatio`.
     pub total_ratio: Option<f64>,
     /// `comm_ratio_<type>` of the requested honeypot types present in the document.

@@ -79,7 +79,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
-use crate::domain::{Attacker, AttackerQuery};
+use crate::domain::{Attacker, AttackerQuery, DerivedField};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use elasticsearch::http::Method;
@@ -499,6 +499,15 @@ impl Store for ElasticStore {
         limit: usize,
     ) -> Result<Vec<CredentialCount>, StoreError> {
         rankings::credentials(self, filter, limit).await
+    }
+
+    async fn derived_terms(
+        &self,
+        filter: &AlertFilter,
+        field: DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        rankings::derived_terms(self, filter, field, limit).await
     }
 
     async fn histogram(&self, query: &HistogramQuery) -> Result<Vec<HistogramBucket>, StoreError> {

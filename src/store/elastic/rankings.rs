@@ -1,9 +1,11 @@
-//! Rankings beyond single fields: username/password pairs.
+//! Rankings beyond single fields: username/password pairs, values read out of stored texts.
 
 use super::ElasticStore;
 use super::query::{filter_clauses, key_text};
 use super::read::composite;
-use crate::domain::{AlertFilter, CredentialCount, rank_credentials};
+use crate::domain::{
+    AlertFilter, CredentialCount, DerivedCounts, DerivedField, TermCount, rank_credentials,
+};
 use crate::store::StoreError;
 use serde_json::json;
 use std::collections::HashMap;
@@ -48,4 +50,29 @@ pub(super) async fn credentials(
     rank_credentials(&mut pairs);
     pairs.truncate(limit);
     Ok(pairs)
+}
+
+/// Every distinct stored text counted exactly (a composite aggregation over its doc values),
+/// then folded into its value here: the cluster cannot read values out of texts without a
+/// script, which not every engine runs.
+pub(super) async fn derived_terms(
+    store: &ElasticStore,
+    filter: &AlertFilter,
+    field: DerivedField,
+    limit: usize,
+) -> Result<Vec<TermCount>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let clauses = filter_clauses(filter, &layout);
+    let sources = json!([{"t": {"terms": {"field": layout.get(field.source()).name}}}]);
+    let mut counts = DerivedCounts::new(field);
+    composite(store, &clauses, sources, None, |b| {
+        if let (Some(text), Some(count)) = (key_text(&b["key"]["t"]), b["doc_count"].as_u64()) {
+            counts.add(&text, count);
+        }
+    })
+    .await?;
+    Ok(counts.ranked(limit))
 }

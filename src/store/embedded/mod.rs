@@ -54,7 +54,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
-use crate::domain::{Attacker, AttackerQuery};
+use crate::domain::{Attacker, AttackerQuery, DerivedField};
 use crate::store::{StatisticsDocument, Store, StoreError, WriteBatch, WriteOutcome};
 use async_trait::async_trait;
 use error::DbError;
@@ -184,6 +184,17 @@ impl Store for EmbeddedStore {
     ) -> Result<Vec<CredentialCount>, StoreError> {
         let filter = filter.clone();
         self.read(move |conn| rankings::credentials(conn, &filter, limit))
+            .await
+    }
+
+    async fn derived_terms(
+        &self,
+        filter: &AlertFilter,
+        field: DerivedField,
+        limit: usize,
+    ) -> Result<Vec<TermCount>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| rankings::derived_terms(conn, &filter, field, limit))
             .await
     }
 
