@@ -43,7 +43,8 @@ fn get(name: &str, path: &str) -> Case {
     }
 }
 
-fn graphql(name: &str, query: &str) -> Case {
+/// A GraphQL request without a token, named `GraphQL <name>`.
+pub fn graphql(name: &str, query: &str) -> Case {
     Case {
         name: format!("GraphQL {name}"),
         method: "POST",

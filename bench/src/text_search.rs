@@ -1,0 +1,130 @@
+//! `peba-bench text-search`: latency of free-text filters (`AlertFilter.text`) on the
+//! embedded data set, for a selective and a common term.
+
+use crate::client::Conn;
+use crate::measure::{self, Case, ms};
+use crate::report::{self, DataSetOptions};
+use crate::server::Server;
+use crate::synth;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// Options of `peba-bench text-search`.
+#[derive(Debug, clap::Args)]
+pub struct TextSearchOptions {
+    /// The data set (generated when missing, as `generate` does).
+    #[command(flatten)]
+    pub data: DataSetOptions,
+    /// Measured requests per query.
+    #[arg(long, default_value_t = 30)]
+    pub iterations: usize,
+    /// Most seconds spent measuring one query.
+    #[arg(long, default_value_t = 30)]
+    pub query_seconds: u64,
+}
+
+/// The searched terms: one the generator writes rarely, one it writes in many alerts.
+const TERMS: [(&str, &str); 3] = [
+    ("selective", synth::RARE_TERM),
+    ("command", "wget"),
+    ("credential", "admin"),
+];
+
+/// One measured query: its case and the alerts its term matches.
+struct TextCase {
+    kind: &'static str,
+    term: &'static str,
+    case: Case,
+}
+
+/// The page and the count of each term, as anonymous dashboards ask them (community data).
+fn cases() -> Vec<TextCase> {
+    TERMS
+        .iter()
+        .flat_map(|&(kind, term)| {
+            let filter = format!("filter: {{ text: {} }}", serde_json::Value::from(term));
+            [
+                TextCase {
+                    kind,
+                    term,
+                    case: measure::graphql(
+                        "alerts first=35",
+                        &format!(
+                            "{{ alerts(first: 35, {filter}) {{ nodes {{ id createdAt request }} }} }}"
+                        ),
+                    ),
+                },
+                TextCase {
+                    kind,
+                    term,
+                    case: measure::graphql("alertCount", &format!("{{ alertCount({filter}) }}")),
+                },
+            ]
+        })
+        .collect()
+}
+
+/// How many community alerts contain `term`, asked of the server.
+async fn matches(conn: &mut Conn, term: &str) -> u64 {
+    let count = measure::graphql(
+        "alertCount",
+        &format!(
+            "{{ alertCount(filter: {{ text: {} }}) }}",
+            serde_json::Value::from(term)
+        ),
+    );
+    let answer = count.send(conn).await.expect("count request");
+    serde_json::from_slice::<serde_json::Value>(&answer.body).expect("JSON answer")["data"]
+        ["alertCount"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count: {}", answer.text()))
+}
+
+/// Runs the measurements on the data set of `options` and returns the Markdown report.
+pub async fn run(options: TextSearchOptions) -> String {
+    let dir = options.data.dir();
+    let meta = report::prepare_embedded(&dir, options.data.alerts, options.data.days, false).await;
+    let server = Server::start(&dir, &report::settings(&dir, false, Some(meta.end)));
+    let mut conn = Conn::connect(server.addr).await.expect("connect");
+    let mut counts = Vec::new();
+    for (_, term) in TERMS {
+        counts.push((term, matches(&mut conn, term).await));
+    }
+    let cases = cases();
+    let plain: Vec<Case> = cases.iter().map(|c| c.case.clone()).collect();
+    let results = measure::route_latencies(
+        server.addr,
+        &plain,
+        options.iterations,
+        Duration::from_secs(options.query_seconds),
+    )
+    .await
+    .expect("text search requests");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### Free-text search (embedded store, `cache=false`, {} alerts, community data)\n\n\
+         | query | term | matching alerts | n | p50 ms | p99 ms | max ms |\n\
+         |---|---|---:|---:|---:|---:|---:|",
+        meta.alerts
+    );
+    for (case, result) in cases.iter().zip(&results) {
+        let n = counts
+            .iter()
+            .find(|(term, _)| *term == case.term)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(
+            out,
+            "| {} | {} `{}` | {} | {} | {} | {} | {} |",
+            result.name,
+            case.kind,
+            case.term,
+            n,
+            result.latency.n,
+            ms(result.latency.p50),
+            ms(result.latency.p99),
+            ms(result.latency.max)
+        );
+    }
+    out
+}
