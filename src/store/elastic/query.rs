@@ -412,6 +412,27 @@ mod tests {
     }
 
     #[test]
+    fn search_text_reads_doc_values_where_the_engine_cannot_query_them() {
+        let answer = json!({"i": {"mappings": {
+            "originalRequestString": {"full_name": "originalRequestString",
+                "mapping": {"originalRequestString": {"type": "keyword"}}},
+            "username": {"full_name": "username",
+                "mapping": {"username": {"type": "keyword", "index": false}}}
+        }}});
+        let layout = FieldLayout::from_field_mappings(&answer, ALERT_FIELDS, false);
+        let mut filter = AlertFilter::domain(DataDomain::All);
+        filter.text = Some(SearchText::parse("WGet").unwrap());
+        let clauses = filter_clauses(&filter, &layout);
+        let fields = &clauses[0]["bool"]["should"];
+        assert_eq!(
+            fields[0]["regexp"]["originalRequestString"]["value"],
+            ".*[wW][gG][eE][tT].*"
+        );
+        assert_eq!(fields[1]["script"]["script"]["params"]["f"], "username");
+        assert_eq!(fields[1]["script"]["script"]["params"]["t"], "wget");
+    }
+
+    #[test]
     fn search_text_is_never_pattern_syntax() {
         let text = SearchText::parse(r#"a.*"\w?é"#).unwrap();
         assert_eq!(contains_pattern(&text), r#".*[aA]\.\*\"\\[wW]\?\é.*"#);
