@@ -1220,7 +1220,14 @@ async fn text_finds_requests_and_credentials_in_any_ascii_case() {
     assert_eq!(listed.len(), expected.len());
     assert!(expected.iter().all(|a| listed.contains(&a.id)));
 
-    // Too short or too long a text is refused with a code, also inside `not`.
+    // A NUL character is refused, and so is too short or too long a text, also inside `not`.
+    let body = gql
+        .post(
+            "query($t: String) { alertCount(filter: { text: $t }) }",
+            json!({ "t": "php\u{0}" }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
     let long = "x".repeat(201);
     for filter in [
         "{ text: \"wg\" }".to_owned(),

@@ -13,12 +13,18 @@ pub struct SearchText(String);
 
 /// Why a search text is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the search text must be {min} to {max} characters long, not {0}",
-    min = SearchText::CHARS.start(),
-    max = SearchText::CHARS.end()
-)]
-pub struct SearchTextError(pub usize);
+pub enum SearchTextError {
+    /// Too short or too long, in characters.
+    #[error(
+        "the search text must be {min} to {max} characters long, not {0}",
+        min = SearchText::CHARS.start(),
+        max = SearchText::CHARS.end()
+    )]
+    Length(usize),
+    /// A NUL character, which SQLite's full-text queries end at.
+    #[error("the search text must not contain the NUL character")]
+    Nul,
+}
 
 impl SearchText {
     /// Accepted lengths in characters: at least a trigram (the embedded store's index unit),
@@ -28,11 +34,13 @@ impl SearchText {
     /// The text, when its length is in [`Self::CHARS`].
     pub fn parse(text: &str) -> Result<Self, SearchTextError> {
         let chars = text.chars().count();
-        if Self::CHARS.contains(&chars) {
-            Ok(SearchText(text.to_owned()))
-        } else {
-            Err(SearchTextError(chars))
+        if !Self::CHARS.contains(&chars) {
+            return Err(SearchTextError::Length(chars));
         }
+        if text.contains('\0') {
+            return Err(SearchTextError::Nul);
+        }
+        Ok(SearchText(text.to_owned()))
     }
 
     /// The text as given.
@@ -74,8 +82,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lengths_are_bounded_in_characters() {
-        assert_eq!(SearchText::parse("wg"), Err(SearchTextError(2)));
+    fn lengths_are_bounded_in_characters_and_nul_is_refused() {
+        assert_eq!(SearchText::parse("wg"), Err(SearchTextError::Length(2)));
+        assert_eq!(SearchText::parse("php\0"), Err(SearchTextError::Nul));
         assert!(SearchText::parse("攻撃者").is_ok());
         assert!(SearchText::parse(&"x".repeat(200)).is_ok());
         assert_eq!(
