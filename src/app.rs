@@ -161,12 +161,17 @@ impl AppState {
         let jwt = JwtKeys::from_settings(&settings)?;
         let metrics = Arc::new(Metrics::new());
         let clock = settings.frozen_clock.map_or(Clock::System, Clock::Frozen);
-        crate::retention::spawn(store.clone(), clock, settings.retention_days);
+        crate::retention::spawn(
+            store.clone(),
+            clock,
+            settings.retention_days,
+            metrics.retention.clone(),
+        );
         let query = Arc::new(QueryLayer::new(store.clone()));
         let live = AlertFeed::new();
         if settings.elasticsearch_host.is_some() {
             // Other servers may share the cluster: their alerts reach this server's feed too.
-            crate::ingest::cluster_feed::spawn(query.clone(), live.clone(), clock);
+            crate::ingest::cluster_feed::spawn(store.clone(), live.clone(), clock);
         }
         Ok(AppState {
             jwt: Arc::new(jwt),

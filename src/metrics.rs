@@ -20,6 +20,8 @@
 //! | `peba_writer_backlog_alerts` | gauge | |
 //! | `peba_cache_hits_total`, `peba_cache_misses_total` | counter | |
 //! | `peba_store_read_errors_total` | counter | |
+//! | `peba_retention_passes_total` | counter | (retention passes completed, space returned) |
+//! | `peba_retention_deleted_alerts_total` | counter | |
 
 use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -106,6 +108,15 @@ pub struct ReadMetrics {
     pub store_read_errors: Counter,
 }
 
+/// What retention counts.
+#[derive(Clone, Default)]
+pub struct RetentionMetrics {
+    /// Passes completed (old alerts deleted and their space returned).
+    pub passes: Counter,
+    /// Alerts deleted.
+    pub deleted_alerts: Counter,
+}
+
 /// Every metric of one server, and the registry that exposes them.
 pub struct Metrics {
     registry: Registry,
@@ -123,6 +134,8 @@ pub struct Metrics {
     pub writer: WriterMetrics,
     /// Read and cache accounting.
     pub reads: ReadMetrics,
+    /// Retention accounting.
+    pub retention: RetentionMetrics,
 }
 
 impl Default for Metrics {
@@ -148,6 +161,7 @@ impl Metrics {
         let alerts_ingested = Counter::default();
         let writer = WriterMetrics::default();
         let reads = ReadMetrics::default();
+        let retention = RetentionMetrics::default();
         let r = &mut registry;
         r.register(
             "peba_http_requests",
@@ -239,6 +253,16 @@ impl Metrics {
             "Answers computed for the answer cache",
             reads.cache_misses.clone(),
         );
+        r.register(
+            "peba_retention_passes",
+            "Retention passes completed (old alerts deleted, their space returned)",
+            retention.passes.clone(),
+        );
+        r.register(
+            "peba_retention_deleted_alerts",
+            "Alerts deleted by retention",
+            retention.deleted_alerts.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -250,6 +274,7 @@ impl Metrics {
             alerts_ingested,
             writer,
             reads,
+            retention,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::clock::Clock;
 use crate::domain::Timestamp;
+use crate::metrics::RetentionMetrics;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,15 +16,19 @@ const PAUSE: Duration = Duration::from_millis(20);
 const INTERVAL: Duration = Duration::from_secs(600);
 
 /// Starts the retention task when `days` is not 0: a pass at once, then every ten minutes.
-pub fn spawn(store: Arc<dyn Store>, clock: Clock, days: u32) {
+pub fn spawn(store: Arc<dyn Store>, clock: Clock, days: u32, metrics: RetentionMetrics) {
     if days == 0 {
         return;
     }
     tokio::spawn(async move {
         loop {
             let before = clock.now().plus_seconds(-i64::from(days) * Timestamp::DAY);
-            if let Err(e) = pass(store.as_ref(), before).await {
-                tracing::warn!(error = %e, "retention pass failed; trying again later");
+            match pass(store.as_ref(), before).await {
+                Ok(deleted) => {
+                    metrics.deleted_alerts.inc_by(deleted as u64);
+                    metrics.passes.inc();
+                }
+                Err(e) => tracing::warn!(error = %e, "retention pass failed; trying again later"),
             }
             tokio::time::sleep(INTERVAL).await;
         }

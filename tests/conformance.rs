@@ -1068,19 +1068,58 @@ async fn both_stores_answer_every_query_family_alike() {
     );
 }
 
-/// Retention on the embedded store: after a pass, every query family answers as a store that
-/// only ever received the surviving alerts (and statistics).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retention_answers_as_a_store_that_only_received_the_survivors() {
+/// The cut-off of the retention tests: a day boundary, so that on Elasticsearch the daily
+/// indices of the days before it (one per day of received alerts) expire completely.
+const RETENTION_CUTOFF: &str = "2024-06-25 00:00:00";
+
+/// The retention tests' statistics: the fixtures' (all after the cut-off) and periods starting
+/// before it, and exactly at it.
+fn retention_statistics() -> Vec<(String, peba::store::StatisticsDocument)> {
+    let mut statistics = read_documents(&compat_dir().join("fixtures/statistics.jsonl"));
+    for (id, from) in [
+        ("old-1", "2024-06-21 00:00:00"),
+        ("old-2", "2024-06-24 23:55:00"),
+        ("at-cutoff", RETENTION_CUTOFF),
+    ] {
+        let doc = serde_json::json!({"UTCtimeFrom": from, "UTCtimeTo": from,
+                                     "comm_totalNumberAlerts": 3});
+        statistics.push((id.to_owned(), doc.as_object().cloned().expect("object")));
+    }
+    statistics
+}
+
+/// The CVE copy of an alert (its own id).
+fn cve_copy(alert: &Alert) -> Alert {
+    Alert {
+        id: format!("cve-{}", alert.id),
+        ..alert.clone()
+    }
+}
+
+/// The day an alert was received on.
+fn received_day(alert: &Alert) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp(alert.recieved_time.unix(), 0)
+        .expect("time")
+        .date_naive()
+}
+
+/// Retention: after a pass over `expired` (loaded day by day, each day in a daily index of its
+/// own on Elasticsearch), every query family, legacy route and GraphQL query answers as `fresh`,
+/// which only ever received the surviving alerts and statistics; the CVE copies received before the cut-off are gone (a
+/// new alert of their CVE is copied again) and later ones stay.
+async fn retention_answers_as_survivors_only(
+    expired: Arc<dyn Store>,
+    fresh: Arc<dyn Store>,
+    daily: Option<&ElasticStore>,
+    backends: [&Backend; 2],
+) {
     let fixtures = compat_dir().join("fixtures");
     let mut data = read_alerts(&fixtures.join("alerts.jsonl"));
     data.extend(synthetic(11, SYNTHETIC));
-    let statistics = read_documents(&fixtures.join("statistics.jsonl"));
-    let mut received: Vec<Timestamp> = data.iter().map(|a| a.recieved_time).collect();
-    received.sort();
-    let cutoff = received[received.len() / 2];
+    let cutoff = ts(RETENTION_CUTOFF);
     let survives = |a: &&Alert| a.recieved_time >= cutoff;
     let survivors: Vec<Alert> = data.iter().filter(survives).cloned().collect();
+    let statistics = retention_statistics();
     let statistics_from = |doc: &peba::store::StatisticsDocument| {
         doc.get("UTCtimeFrom")
             .and_then(|v| v.as_str())
@@ -1091,19 +1130,38 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
         .filter(|(_, doc)| statistics_from(doc).is_none_or(|t| t >= cutoff))
         .cloned()
         .collect();
+    assert!(surviving_statistics.len() < statistics.len());
+    // A CVE first seen after the cut-off.
+    let mut late_cve = cve_copy(survivors.first().expect("survivors"));
+    late_cve.vulnid = "CVE-2024-3094".into();
 
-    let dirs = [
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    ];
-    let expired: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("store"));
-    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("store"));
-    for chunk in data.chunks(700) {
-        let batch = WriteBatch {
-            alerts: chunk.to_vec(),
-            cve_copies: Vec::new(),
-        };
-        expired.write(batch).await.expect("write");
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, Vec<Alert>> = Default::default();
+    for a in &data {
+        days.entry(received_day(a)).or_default().push(a.clone());
+    }
+    let today = chrono::Utc::now().date_naive();
+    for (n, alerts) in days.values().enumerate() {
+        if let Some(elastic) = daily {
+            elastic
+                .ensure_daily_index(today + chrono::Days::new(n as u64))
+                .await
+                .expect("rollover");
+        }
+        for chunk in alerts.chunks(700) {
+            let mut cve_copies: Vec<Alert> = chunk
+                .iter()
+                .filter(|a| !a.vulnid.is_empty())
+                .map(cve_copy)
+                .collect();
+            if chunk.iter().any(|a| a.id == survivors[0].id) {
+                cve_copies.push(late_cve.clone());
+            }
+            let batch = WriteBatch {
+                alerts: chunk.to_vec(),
+                cve_copies,
+            };
+            expired.write(batch).await.expect("write");
+        }
     }
     expired
         .write_statistics(statistics)
@@ -1120,6 +1178,9 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
         .write_statistics(surviving_statistics)
         .await
         .expect("statistics");
+    for backend in backends {
+        backend.refresh().await;
+    }
 
     let deleted = peba::retention::pass(expired.as_ref(), cutoff)
         .await
@@ -1157,6 +1218,37 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
             .collect::<Vec<_>>()
             .join("\n\n")
     );
+
+    servers_answer_alike(&[expired.clone(), fresh.clone()]).await;
+
+    // The old CVEs are copied anew, the late one is still known.
+    let old_cves: BTreeSet<&str> = data
+        .iter()
+        .filter(|a| !a.vulnid.is_empty())
+        .map(|a| a.vulnid.as_str())
+        .collect();
+    assert!(!old_cves.is_empty());
+    let mut again: Vec<Alert> = data
+        .iter()
+        .filter(|a| !a.vulnid.is_empty())
+        .map(|a| Alert {
+            id: format!("again-{}", a.id),
+            ..a.clone()
+        })
+        .collect();
+    again.push(Alert {
+        id: "again-late".into(),
+        ..late_cve.clone()
+    });
+    let outcome = expired
+        .write(WriteBatch {
+            alerts: Vec::new(),
+            cve_copies: again,
+        })
+        .await
+        .expect("write");
+    assert_eq!(outcome.cve_copies, old_cves.len(), "CVE copies stored anew");
+
     // A second pass finds nothing left to delete.
     assert_eq!(
         peba::retention::pass(expired.as_ref(), cutoff)
@@ -1164,6 +1256,157 @@ async fn retention_answers_as_a_store_that_only_received_the_survivors() {
             .expect("pass"),
         0
     );
+}
+
+/// Legacy routes (public ones, and private ones with a user's credentials) compared between
+/// servers, an hour after the retention tests' data ends.
+const LEGACY_ROUTES: [(&str, &str); 19] = [
+    (
+        "GET",
+        "/alert/retrieveAlertsCount?time=46081&ci=-1&out=json",
+    ),
+    ("GET", "/alert/retrieveAlertsCount?time=day&ci=-1&out=json"),
+    ("GET", "/alert/retrieveAlertsCountWithType?time=20160&ci=-1"),
+    ("GET", "/alert/retrieveAlertsJson?ci=-1"),
+    ("GET", "/alert/datasetAlertsPerMonth?days=40&ci=-1"),
+    ("GET", "/alert/datasetAlertTypesPerMonth?days=40&ci=-1"),
+    ("GET", "/alert/retrieveAlertStats?ci=-1"),
+    ("GET", "/alert/topCountriesAttacks?monthOffset=0&ci=-1"),
+    (
+        "GET",
+        "/alert/retrieveLatLonAttacks?offset=20&topx=50&ci=-1",
+    ),
+    ("GET", "/alert/TpotStats?day=20240621"),
+    ("GET", "/alert/TpotStats?day=20240626"),
+    (
+        "GET",
+        "/alert/getStats?values=Network(Dionaea),SSH%2Fconsole(cowrie),Unclassified\
+         &gte=2024-06-01+00%3A00%3A00&lt=2024-07-02+00%3A00%3A00",
+    ),
+    ("GET", "/alert/tops?type=urls&days=28&ci=-1"),
+    ("GET", "/alert/tops?type=destports&days=7&topx=5"),
+    ("GET", "/alert/tops?type=destports&days=28"),
+    ("POST", "/alert/retrieveAlertsCyber?ci=-1&topx=30"),
+    ("POST", "/alert/retrieveIPs?out=json&ci=-1"),
+    ("POST", "/alert/retrieveIPs15m?ci=-1"),
+    ("POST", "/alert/querySingleIP?ip=8.8.0.37&ci=-1"),
+];
+
+/// GraphQL queries compared between servers.
+const GRAPHQL_QUERIES: [&str; 6] = [
+    "{ alertCount(domain: ALL) }",
+    "{ honeypotTypes(domain: ALL, first: 50) { honeypotType count } }",
+    "{ topSourceCountries(domain: ALL, first: 50) { code name count } }",
+    "{ topUrls(domain: ALL, first: 50) { value count } }",
+    "{ timeline(domain: ALL, intervalSeconds: 3600) { start count } }",
+    "{ alerts(domain: ALL, first: 200) { nodes { id request } } }",
+];
+
+/// Real servers over each of `stores` (frozen clock) give equal answers to every legacy
+/// route of [`LEGACY_ROUTES`] and every query of [`GRAPHQL_QUERIES`].
+async fn servers_answer_alike(stores: &[Arc<dyn Store>]) {
+    let reader = user("reader", "readerpass", false, false);
+    let mut servers = Vec::new();
+    for store in stores {
+        store.add_user(&reader).await.expect("user");
+        let settings = peba::config::Settings {
+            frozen_clock: Some(ts("2024-07-01 01:00:00")),
+            ..Default::default()
+        };
+        let state = peba::app::AppState::with_store(settings, store.clone()).expect("state");
+        servers.push(support::in_process::serve(state).await);
+    }
+    let client = reqwest::Client::new();
+    let mut answers: Vec<Vec<(u16, String)>> = vec![Vec::new(); servers.len()];
+    for ((base, _), answers) in servers.iter().zip(&mut answers) {
+        for (method, target) in LEGACY_ROUTES {
+            let request = if method == "POST" {
+                client
+                    .post(format!("{base}{target}"))
+                    .body(support::in_process::credentials("reader", "readerpass"))
+            } else {
+                client.get(format!("{base}{target}"))
+            };
+            let response = request.send().await.expect("legacy route");
+            answers.push((
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            ));
+        }
+        for query in GRAPHQL_QUERIES {
+            let response = client
+                .post(format!("{base}/graphql"))
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await
+                .expect("graphql");
+            answers.push((
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            ));
+        }
+    }
+    let asked: Vec<String> = LEGACY_ROUTES
+        .iter()
+        .map(|(method, target)| format!("{method} {target}"))
+        .chain(GRAPHQL_QUERIES.iter().map(|q| q.to_string()))
+        .collect();
+    for (i, what) in asked.iter().enumerate() {
+        let (status, body) = &answers[0][i];
+        assert_eq!(*status, 200, "{what}: {body}");
+        assert!(!body.contains("\"errors\""), "{what}: {body}");
+        for other in &answers[1..] {
+            assert_eq!(&other[i], &answers[0][i], "{what}");
+        }
+    }
+    for (_, task) in servers {
+        task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_answers_as_a_store_that_only_received_the_survivors() {
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let expired: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[0].path()).expect("store"));
+    let fresh: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dirs[1].path()).expect("store"));
+    let embedded = Backend::Embedded;
+    retention_answers_as_survivors_only(expired, fresh, None, [&embedded, &embedded]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_on_elasticsearch_answers_as_a_store_that_only_received_the_survivors() {
+    let Some(url) = elastic_url() else { return };
+    let backends = [
+        Backend::Elastic(support::backend::elastic_config(
+            &url,
+            &unique_prefix("retx"),
+        )),
+        Backend::Elastic(support::backend::elastic_config(
+            &url,
+            &unique_prefix("retf"),
+        )),
+    ];
+    let connect = |backend: &Backend| {
+        let Backend::Elastic(config) = backend else {
+            unreachable!()
+        };
+        ElasticStore::connect(config.clone())
+    };
+    let expired = Arc::new(connect(&backends[0]).await.expect("elasticsearch"));
+    let fresh: Arc<dyn Store> = Arc::new(connect(&backends[1]).await.expect("elasticsearch"));
+    retention_answers_as_survivors_only(
+        expired.clone(),
+        fresh,
+        Some(&expired),
+        [&backends[0], &backends[1]],
+    )
+    .await;
+    for backend in &backends {
+        backend.cleanup().await;
+    }
 }
 
 /// Upgrades: a store written with an older layout (version 1: no received-time location

@@ -965,7 +965,8 @@ async fn windowed_searches_skip_the_daily_indices_they_do_not_need() {
 
 /// Retention deletes the daily indices whose alerts are all past the window, and nothing
 /// else: not an index with a newer alert, not the write index, not an index of another name
-/// under the prefix, not the CVE, user or statistics indices; two servers passing at once
+/// under the prefix, not the CVE, user or statistics indices, of which it deletes only the CVE
+/// copies received and the statistics starting before the cut-off; two servers passing at once
 /// both succeed.
 #[tokio::test]
 async fn retention_deletes_only_daily_indices_past_the_window() {
@@ -999,6 +1000,34 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
         .unwrap();
     stores[0]
         .write(batch(vec![alert("c1", "2024-06-02 12:00:00")]))
+        .await
+        .unwrap();
+    // CVE copies and statistics documents on both sides of the cut-off.
+    let cve_copy = |id: &str, vulnid: &str, received: &str| Alert {
+        vulnid: vulnid.to_owned(),
+        ..alert(id, received)
+    };
+    stores[0]
+        .write(WriteBatch {
+            alerts: Vec::new(),
+            cve_copies: vec![
+                cve_copy("cve-old", "CVE-2017-0144", "2024-06-09 23:59:59"),
+                cve_copy("cve-new", "CVE-2021-44228", "2024-06-10 00:00:00"),
+            ],
+        })
+        .await
+        .unwrap();
+    let period = |from: &str| {
+        json!({"UTCtimeFrom": from, "UTCtimeTo": from, "comm_totalNumberAlerts": 1})
+            .as_object()
+            .cloned()
+            .unwrap()
+    };
+    stores[0]
+        .write_statistics(vec![
+            ("s-old".into(), period("2024-06-09 23:55:00")),
+            ("s-new".into(), period("2024-06-10 00:00:00")),
+        ])
         .await
         .unwrap();
     let stranger = format!("{prefix}-archive");
@@ -1040,7 +1069,59 @@ async fn retention_deletes_only_daily_indices_past_the_window() {
     let all = AlertFilter::domain(DataDomain::All);
     refresh(&stores[0]).await;
     assert_eq!(stores[0].count(&all).await.unwrap(), 4);
+    // The CVE copy and the statistics document from before the cut-off are gone, the newer
+    // ones stay.
+    let ids = |index: String| {
+        let url = url.clone();
+        async move {
+            let hits = raw(
+                &url,
+                reqwest::Method::POST,
+                &format!("{index}/_search"),
+                Some(json!({"query": {"match_all": {}}, "_source": false})),
+            )
+            .await;
+            let mut ids: Vec<String> = hits["hits"]["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids(cfg.cve_index.clone()).await, ["cve-new"]);
+    assert_eq!(ids(cfg.statistic_index.clone()).await, ["s-new"]);
     // By name: Elasticsearch 8 refuses wildcard deletes (`action.destructive_requires_name`).
     let left = index_names(&url, &format!("{prefix}*")).await;
+    raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
+}
+
+/// The cluster-wide live feed's poll: the ids of the newest alerts received since a time, as
+/// the embedded store lists them from whole alerts.
+#[tokio::test]
+async fn recent_alert_ids_are_the_newest_received_since_a_time() {
+    let Some(url) = node_url() else { return };
+    let cfg = config(&url);
+    let store = ElasticStore::connect(cfg.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = peba::store::embedded::EmbeddedStore::open(dir.path()).unwrap();
+    let alerts = vec![
+        alert("old", "2024-06-02 09:59:59"),
+        alert("n1", "2024-06-02 10:00:00"),
+        alert("n2", "2024-06-02 10:00:05"),
+        alert("n3", "2024-06-02 10:00:09"),
+    ];
+    store.write(batch(alerts.clone())).await.unwrap();
+    embedded.write(batch(alerts)).await.unwrap();
+    refresh(&store).await;
+    let since = t("2024-06-02 10:00:00");
+    for limit in [10, 2] {
+        let ids = store.recent_alert_ids(since, limit).await.unwrap();
+        assert_eq!(ids, ["n3", "n2", "n1"][..limit.min(3)]);
+        assert_eq!(embedded.recent_alert_ids(since, limit).await.unwrap(), ids);
+    }
+    let left = index_names(&url, &format!("{}*", cfg.alert_read_prefix)).await;
     raw(&url, reqwest::Method::DELETE, &left.join(","), None).await;
 }

@@ -42,14 +42,6 @@ fn memory(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// The value of an unlabelled counter in the metrics text.
-async fn counter(app: &TestApp, name: &str) -> f64 {
-    let text = app.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in metrics"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_element_with_300k_attributes_is_refused_at_once() {
     let app = spawn_app(&[]).await;
@@ -164,12 +156,12 @@ async fn parameters_a_route_does_not_read_do_not_bypass_the_cache() {
         .text()
         .await
         .unwrap();
-    let misses = counter(&app, "peba_cache_misses_total").await;
+    let misses = app.metric("peba_cache_misses_total").await;
     for n in 0..50 {
         let path = format!("/alert/retrieveAlertsJson?nocache={n}&ci=1&x{n}=y");
         assert_eq!(app.get(&path).await.text().await.unwrap(), first);
     }
-    assert_eq!(counter(&app, "peba_cache_misses_total").await, misses);
+    assert_eq!(app.metric("peba_cache_misses_total").await, misses);
     // A parameter the route reads is part of the key.
     let count = app
         .get("/alert/retrieveAlertsCount?time=5")
@@ -177,14 +169,14 @@ async fn parameters_a_route_does_not_read_do_not_bypass_the_cache() {
         .text()
         .await
         .unwrap();
-    let misses = counter(&app, "peba_cache_misses_total").await;
+    let misses = app.metric("peba_cache_misses_total").await;
     for n in 0..20 {
         let path = format!("/alert/retrieveAlertsCount?time=5&pad={n}");
         assert_eq!(app.get(&path).await.text().await.unwrap(), count);
     }
-    assert_eq!(counter(&app, "peba_cache_misses_total").await, misses);
+    assert_eq!(app.metric("peba_cache_misses_total").await, misses);
     app.get("/alert/retrieveAlertsCount?time=6").await;
-    assert_eq!(counter(&app, "peba_cache_misses_total").await, misses + 1.0);
+    assert_eq!(app.metric("peba_cache_misses_total").await, misses + 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,13 +204,13 @@ async fn spellings_of_one_number_share_one_cache_entry() {
             let first = app.get(&format!("{route}{}", spellings[0])).await;
             assert_eq!(first.status(), 200, "{route}{}", spellings[0]);
             let first = first.text().await.unwrap();
-            let misses = counter(&app, "peba_cache_misses_total").await;
+            let misses = app.metric("peba_cache_misses_total").await;
             for spelling in &spellings[1..] {
                 let answer = app.get(&format!("{route}{spelling}")).await;
                 assert_eq!(answer.text().await.unwrap(), first, "{route}{spelling}");
             }
             assert_eq!(
-                counter(&app, "peba_cache_misses_total").await,
+                app.metric("peba_cache_misses_total").await,
                 misses,
                 "{route}: {} spellings of one value missed the cache",
                 spellings.len() - 1

@@ -298,6 +298,18 @@ async fn a_server_with_retention_deletes_old_alerts_in_the_background_and_keeps_
     }
     let requests = stored_requests(&app).await;
     assert_eq!(requests, BTreeSet::from([format!("/probe-{}", usize::MAX)]));
+    // The pass shows in the metrics once it has also returned the space.
+    while app.metric("peba_retention_passes_total").await < 1.0 {
+        assert!(
+            Instant::now() < give_up,
+            "the retention pass never completed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        app.metric("peba_retention_deleted_alerts_total").await,
+        25.0
+    );
 }
 
 /// A size-limited tmpfs mounted on a temporary directory, unmounted when dropped.

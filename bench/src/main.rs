@@ -12,6 +12,7 @@ mod measure;
 #[path = "../../tests/support/mmdb.rs"]
 mod mmdb;
 mod report;
+mod retention;
 mod server;
 mod store_write;
 mod synth;
@@ -58,6 +59,8 @@ enum Command {
     /// Latency of free-text filters (`text`) for a selective and a common term on the
     /// embedded data set `/tmp/peba-bench-<alerts>` (generated when missing).
     TextSearch(text_search::TextSearchOptions),
+    /// Ingest and dashboard latency while a retention pass deletes the oldest alerts.
+    Retention(retention::RetentionOptions),
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
     #[command(hide = true, disable_help_flag = true)]
     Peba {
@@ -101,6 +104,10 @@ fn main() -> std::process::ExitCode {
         }
         Command::TextSearch(options) => {
             print!("{}", runtime.block_on(text_search::run(options)));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Retention(options) => {
+            runtime.block_on(retention::run(options));
             std::process::ExitCode::SUCCESS
         }
         Command::All(options) => {

@@ -428,9 +428,30 @@ pub async fn ingest(
     max_alerts: u64,
     seed: u64,
 ) -> IngestResult {
+    let stop = Arc::new(AtomicBool::new(false));
+    let timer = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(duration).await;
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let result = ingest_until(addr, size, senders, &stop, max_alerts, seed).await;
+    timer.abort();
+    result
+}
+
+/// As [`ingest`], until `stop` is set (or `max_alerts` were sent).
+pub async fn ingest_until(
+    addr: SocketAddr,
+    size: usize,
+    senders: usize,
+    stop: &Arc<AtomicBool>,
+    max_alerts: u64,
+    seed: u64,
+) -> IngestResult {
     const ROUTE: &str = "/ews-0.1/alert/postSimpleMessage";
     let sent = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let began = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..senders {
@@ -443,8 +464,7 @@ pub async fn ingest(
                 return (samples, 0, 0, 1);
             };
             let mut xml = String::with_capacity(size * 1200);
-            while began.elapsed() < duration
-                && !stop.load(Ordering::Relaxed)
+            while !stop.load(Ordering::Relaxed)
                 && sent.fetch_add(size as u64, Ordering::Relaxed) < max_alerts
             {
                 let now = Timestamp::now();

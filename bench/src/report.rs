@@ -74,7 +74,7 @@ pub struct AllOptions {
     pub out: Option<PathBuf>,
 }
 
-const META: &str = "bench-meta.json";
+pub const META: &str = "bench-meta.json";
 
 /// The GeoIP databases of a data set directory (city, ASN).
 pub fn geoip_paths(data_dir: &Path) -> (PathBuf, PathBuf) {

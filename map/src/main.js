@@ -126,20 +126,37 @@ function scheduleRefresh(delay) {
 
 setInterval(() => scheduleRefresh(0), IDLE_REFRESH_MS);
 
-// ---- live feed: batched per animation frame ----------------------------------------------
+// ---- live feed: batched per frame -------------------------------------------------------
+
+/** Arcs are redrawn at most this often (20 frames/s), the ticker at most this often. */
+const FRAME_MS = 50;
+const TICKER_MS = 250;
 
 let incoming = [];
+let tickerQueue = [];
 let frameRequested = false;
+let lastFrame = 0;
+let lastTicker = 0;
 
 function frame(now) {
   frameRequested = false;
+  if (now - lastFrame < FRAME_MS) {
+    requestFrame();
+    return;
+  }
+  lastFrame = now;
   if (incoming.length) {
     const batch = incoming;
     incoming = [];
     world.addArcs(batch, now);
-    pushTicker(ui.ticker, batch.reverse());
+    tickerQueue.push(...batch);
   }
-  if (world.drawArcs(now)) requestFrame();
+  if (tickerQueue.length && now - lastTicker >= TICKER_MS) {
+    lastTicker = now;
+    pushTicker(ui.ticker, tickerQueue.slice(-30).reverse());
+    tickerQueue = [];
+  }
+  if (world.drawArcs(now) || tickerQueue.length) requestFrame();
 }
 
 function requestFrame() {

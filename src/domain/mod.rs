@@ -14,9 +14,7 @@ mod time;
 mod user;
 
 pub use alert::{Alert, COMMUNITY_CLIENT, DEFAULT_SENSOR_IP, Submitter, UNDEFINED_HOSTNAME};
-pub use attackers::{
-    Attacker, AttackerQuery, MAX_ATTACKER_PORTS, address_order, feed_port, rank_attackers,
-};
+pub use attackers::{Attacker, AttackerDetails, AttackerQuery, AttackerRanking};
 pub use data_domain::DataDomain;
 pub use geo::GeoPoint;
 pub use health::ServiceHealth;

@@ -1,12 +1,13 @@
 //! The live feed across servers that share one cluster: while anybody on this server
-//! subscribes, one task tails the alerts the cluster received in the last seconds and publishes
-//! those this server has not published itself (alerts posted to the other servers). One query
-//! per poll, whatever the number of subscribers; nothing at all while nobody listens.
+//! subscribes, one task polls the ids of the alerts the cluster received in the last seconds
+//! (ids only, no documents), then reads and publishes only the alerts this server has not
+//! published itself (alerts posted to the other servers). Two small queries per poll, whatever
+//! the number of subscribers; nothing at all while nobody listens.
 
 use super::AlertFeed;
 use crate::clock::Clock;
-use crate::domain::{AlertCursor, AlertFilter, AlertPage, DataDomain, TimeField, TimeRange};
-use crate::query::QueryLayer;
+use crate::domain::Alert;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,13 +16,12 @@ pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// How far back each poll looks: an alert becomes searchable only after the next refresh
 /// (a second by default), and the servers' clocks may differ a little.
 pub const LOOKBACK_SECONDS: i64 = 5;
-/// Alerts read per page, and the most pages per poll (a busier cluster than that feeds the
-/// newest alerts; the feed skips ahead for slow subscribers anyway).
-const PAGE: usize = 1000;
-const MAX_PAGES: usize = 4;
+/// Most ids read per poll (a busier cluster than that feeds the newest alerts; the feed skips
+/// ahead for slow subscribers anyway).
+const MAX_IDS: usize = 4000;
 
 /// Starts tailing the cluster into `feed`.
-pub fn spawn(query: Arc<QueryLayer>, feed: AlertFeed, clock: Clock) {
+pub fn spawn(store: Arc<dyn Store>, feed: AlertFeed, clock: Clock) {
     tokio::spawn(async move {
         let mut failing = false;
         loop {
@@ -29,11 +29,10 @@ pub fn spawn(query: Arc<QueryLayer>, feed: AlertFeed, clock: Clock) {
             if !feed.is_watched() {
                 continue;
             }
-            match recent_alerts(&query, clock).await {
-                Ok(mut alerts) => {
+            match unpublished_alerts(store.as_ref(), &feed, clock).await {
+                Ok(alerts) => {
                     failing = false;
-                    alerts.reverse();
-                    feed.publish_unseen(alerts);
+                    feed.publish(alerts);
                 }
                 Err(error) if !failing => {
                     failing = true;
@@ -45,33 +44,22 @@ pub fn spawn(query: Arc<QueryLayer>, feed: AlertFeed, clock: Clock) {
     });
 }
 
-/// Every alert received in the look-back window, newest first.
-async fn recent_alerts(
-    query: &QueryLayer,
+/// The alerts received in the look-back window that `feed` has not published, oldest first.
+async fn unpublished_alerts(
+    store: &dyn Store,
+    feed: &AlertFeed,
     clock: Clock,
-) -> Result<Vec<crate::domain::Alert>, crate::store::StoreError> {
+) -> Result<Vec<Alert>, StoreError> {
     let since = clock.now().plus_seconds(-LOOKBACK_SECONDS);
-    let mut page = AlertPage {
-        filter: AlertFilter {
-            received: TimeRange::since(since),
-            ..AlertFilter::domain(DataDomain::All)
-        },
-        order_by: TimeField::Received,
-        limit: PAGE,
-        after: None,
-    };
-    let mut alerts = Vec::new();
-    for _ in 0..MAX_PAGES {
-        let batch = query.alerts_page(&page).await?;
-        let full = batch.len() == PAGE;
-        page.after = batch.last().map(|last| AlertCursor {
-            time: last.recieved_time,
-            id: last.id.clone(),
-        });
-        alerts.extend(batch);
-        if !full {
-            break;
-        }
+    let ids = feed.unpublished(store.recent_alert_ids(since, MAX_IDS).await?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
+    let mut alerts = store.alerts_by_id(&ids).await?;
+    alerts.sort_by(|a, b| {
+        a.recieved_time
+            .cmp(&b.recieved_time)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     Ok(alerts)
 }

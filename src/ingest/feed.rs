@@ -54,14 +54,12 @@ impl AlertFeed {
         }
     }
 
-    /// Hands on those of `alerts` not published in the last minute (alerts read back from a
-    /// cluster that other servers share).
-    pub fn publish_unseen(&self, alerts: Vec<Alert>) {
-        let unseen = alerts
-            .into_iter()
-            .filter(|alert| !self.published.contains_key(&alert.id))
-            .collect();
-        self.publish(unseen);
+    /// Those of `ids` not published in the last minute (ids read back from a cluster that
+    /// other servers share).
+    pub fn unpublished(&self, ids: Vec<String>) -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| !self.published.contains_key(id))
+            .collect()
     }
 
     /// A new subscription, receiving alerts published from now on.

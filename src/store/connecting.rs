@@ -129,6 +129,14 @@ impl Store for ConnectingStore {
         self.store()?.alerts_by_id(ids).await
     }
 
+    async fn recent_alert_ids(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.store()?.recent_alert_ids(since, limit).await
+    }
+
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         self.store()?.installations(filter).await
     }

@@ -8,7 +8,7 @@ use crate::domain::{
     Alert, AlertFilter, AlertPage, CredentialCount, HistogramBucket, HistogramQuery, Installation,
     TermCount, TermField, Timestamp, User, UserName,
 };
-use crate::domain::{Attacker, AttackerQuery};
+use crate::domain::{Attacker, AttackerQuery, DataDomain, TimeField, TimeRange};
 use async_trait::async_trait;
 
 pub mod connecting;
@@ -113,12 +113,37 @@ pub trait Store: Send + Sync + 'static {
     /// Alerts by id (missing ids are left out).
     async fn alerts_by_id(&self, ids: &[String]) -> Result<Vec<Alert>, StoreError>;
 
+    /// The ids of the newest `limit` alerts received at `since` or later (the cluster-wide
+    /// live feed's poll). By default read from [`Store::alerts`]; a store that can list ids
+    /// without reading whole alerts does so.
+    async fn recent_alert_ids(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let page = AlertPage {
+            filter: AlertFilter {
+                received: TimeRange::since(since),
+                ..AlertFilter::domain(DataDomain::All)
+            },
+            order_by: TimeField::Received,
+            limit,
+            after: None,
+        };
+        Ok(self
+            .alerts(&page)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect())
+    }
+
     /// Installations (by host name, or by target address when the host name is `undefined`)
     /// among matching alerts.
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError>;
 
     /// The source addresses of matching alerts with their counts, first and last received
-    /// times, honeypot types and ports, ranked by [`crate::domain::rank_attackers`].
+    /// times, honeypot types and ports, as [`crate::domain::AttackerRanking`] lists them.
     async fn attackers(&self, query: &AttackerQuery) -> Result<Vec<Attacker>, StoreError>;
 
     /// Pre-computed statistics documents whose `UTCtimeFrom` lies in `[from, to]` (both
@@ -150,8 +175,8 @@ pub trait Store: Send + Sync + 'static {
     /// One step of retention: deletes alerts received before `before` with everything counted
     /// from them, and returns how many went. The embedded store deletes up to `limit` of them
     /// (oldest first) and, once none are left, the CVE copies received and the statistics
-    /// starting before it; Elasticsearch deletes the daily indices holding only such alerts.
-    /// Stores without retention refuse.
+    /// starting before it; Elasticsearch deletes the daily indices holding only such alerts,
+    /// then those CVE copies and statistics. Stores without retention refuse.
     async fn expire(&self, before: Timestamp, limit: usize) -> Result<usize, StoreError> {
         let _ = (before, limit);
         Err(StoreError::Unavailable(

@@ -10,8 +10,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-cargo build --quiet --manifest-path "$root/Cargo.toml" --bin peba
-peba="$target/debug/peba"
+# PEBA_BIN=target/release/peba measures a release build instead.
+if [ -n "${PEBA_BIN:-}" ]; then
+  peba="$PEBA_BIN"
+else
+  cargo build --quiet --manifest-path "$root/Cargo.toml" --bin peba
+  peba="$target/debug/peba"
+fi
 
 (cd "$here" && npm ci --no-audit --no-fund --silent)
 

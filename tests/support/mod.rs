@@ -152,6 +152,14 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The value of an unlabelled counter or gauge in `GET /metrics` (e.g. `peba_cache_hits_total`).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.expect("metrics");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in metrics"))
+    }
+
     /// Posts an EWS message to the ingest route; returns status and body.
     pub async fn submit(&self, xml: impl Into<reqwest::Body>) -> (u16, String) {
         let response = self.post("/ews-0.1/alert/postSimpleMessage", xml).await;

@@ -26,9 +26,9 @@ pub const MESSAGE_ALERTS: usize = 100;
 pub struct Capture {
     /// The `_bulk` requests writing alerts and CVE copies, replayed as the raw side.
     pub bulks: Plan,
-    /// Alert documents in those bulks (`index` actions).
+    /// Alert documents in those bulks (actions on the write alias).
     pub alerts: u64,
-    /// CVE copies in those bulks (`create` actions).
+    /// CVE copies in those bulks (actions on the CVE index).
     pub cve_copies: u64,
     /// The other requests (id look-ups before writes, user look-ups, alias checks), as
     /// method and path without the query string, with their count.
@@ -141,9 +141,16 @@ pub async fn capture(
         if e.target.starts_with("/_bulk") {
             capture.bulk_ms += ms(&e);
             for line in e.body.split(|b| *b == b'\n') {
-                if line.starts_with(b"{\"index\"") {
+                // Alerts are written through the alias with `create` (`index` when replacing
+                // a copy of the same id), CVE copies with `create` into the CVE index.
+                if !(line.starts_with(b"{\"index\"") || line.starts_with(b"{\"create\"")) {
+                    continue;
+                }
+                let action: serde_json::Value = serde_json::from_slice(line).expect("action");
+                let target = action.as_object().and_then(|o| o.values().next());
+                if target.and_then(|t| t["_index"].as_str()) == Some(ALIAS) {
                     capture.alerts += 1;
-                } else if line.starts_with(b"{\"create\"") {
+                } else {
                     capture.cve_copies += 1;
                 }
             }

@@ -329,7 +329,11 @@ impl ElasticStore {
                 query::ALERT_FIELDS,
                 &engine,
             ),
-            cve_layout: LayoutCache::new(config.cve_index.clone(), &["vulnid"], &engine),
+            cve_layout: LayoutCache::new(
+                config.cve_index.clone(),
+                &["vulnid", "recievedTime"],
+                &engine,
+            ),
             users_layout: LayoutCache::new(config.user_index.clone(), &["peerName"], &engine),
             stats_layout: LayoutCache::new(
                 config.statistic_index.clone(),
@@ -513,6 +517,15 @@ impl Store for ElasticStore {
         read::alerts_by_id(self, ids).await
     }
 
+    /// Ids only: the hits carry no `_source`.
+    async fn recent_alert_ids(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        read::recent_alert_ids(self, since, limit).await
+    }
+
     async fn installations(&self, filter: &AlertFilter) -> Result<Vec<Installation>, StoreError> {
         read::installations(self, filter).await
     }
@@ -552,8 +565,9 @@ impl Store for ElasticStore {
         users::users(self).await
     }
 
-    /// Whole daily indices at a time (see [`retention`]); `limit` does not apply.
+    /// Whole daily indices at a time, then CVE copies and statistics (see [`retention`]);
+    /// `limit` does not apply.
     async fn expire(&self, before: Timestamp, _limit: usize) -> Result<usize, StoreError> {
-        self.expire_indices(before).await
+        ElasticStore::expire(self, before).await
     }
 }

@@ -8,8 +8,8 @@ use super::query::{
     total_hits,
 };
 use crate::domain::{
-    Alert, AlertFilter, AlertPage, HistogramBucket, HistogramQuery, Installation, TermCount,
-    TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME, rank_terms,
+    Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
+    TermCount, TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME, rank_terms,
 };
 use crate::store::StoreError;
 use serde_json::{Value, json};
@@ -407,6 +407,33 @@ pub(super) async fn alerts_by_id(
         }
     }
     Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+}
+
+pub(super) async fn recent_alert_ids(
+    store: &ElasticStore,
+    since: Timestamp,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let layout = store.alerts_layout.get(&store.http).await?;
+    let filter = AlertFilter {
+        received: TimeRange::since(since),
+        ..AlertFilter::domain(DataDomain::All)
+    };
+    let body = json!({
+        "size": limit.min(MAX_HITS),
+        "track_total_hits": false,
+        "_source": false,
+        "query": bool_filter(filter_clauses(&filter, &layout)),
+        "sort": [{time_field_name(TimeField::Received): {"order": "desc"}}],
+    });
+    let answer = store.search_alerts(&body).await?;
+    Ok(answer["hits"]["hits"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|hit| hit["_id"].as_str().map(str::to_owned))
+        .collect())
 }
 
 /// Per installation: alerts per peerIdent and the set of peerTypes. Key: (by target IP?, key).

@@ -5,18 +5,77 @@
 //! index of this prefix (other prefixes, `users`, `statistics`, `ewscve`). Several servers on
 //! one cluster may decide to delete the same index: the one that finds it gone already takes
 //! that as done.
+//!
+//! The same pass deletes, document by document, the CVE copies received before the cut-off and
+//! the statistics documents whose period starts before it, as the embedded store does
+//! (`delete_by_query`: version conflicts with a concurrent pass are skipped, and the indices
+//! are refreshed, so answers follow at once).
 
 use super::ElasticStore;
+use super::layout::{FieldRef, QUERY_DATE_FORMAT};
 use super::rollover::parse_daily;
 use crate::domain::Timestamp;
 use crate::store::StoreError;
 use elasticsearch::http::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 impl ElasticStore {
+    /// Deletes the daily indices whose alerts were all received before `before`, then the CVE
+    /// copies and statistics documents before it; returns how many alerts went.
+    pub(super) async fn expire(&self, before: Timestamp) -> Result<usize, StoreError> {
+        let alerts = self.expire_indices(before).await?;
+        let cve = self.cve_layout.get(&self.http).await?.get("recievedTime");
+        self.delete_before(&self.config.cve_index, &cve, before)
+            .await?;
+        let stats = self.stats_layout.get(&self.http).await?.get("UTCtimeFrom");
+        self.delete_before(&self.config.statistic_index, &stats, before)
+            .await?;
+        Ok(alerts)
+    }
+
+    /// Deletes the documents of `index` whose `field` lies before `before`; logs how many.
+    async fn delete_before(
+        &self,
+        index: &str,
+        field: &FieldRef,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let body = json!({"query": {"range": {field.name.clone(): before_range(field, before)}}});
+        let answer = self
+            .http
+            .json(
+                Method::Post,
+                &format!("{index}/_delete_by_query"),
+                &[
+                    ("conflicts", "proceed"),
+                    ("refresh", "true"),
+                    ("ignore_unavailable", "true"),
+                    ("allow_no_indices", "true"),
+                ],
+                &body,
+            )
+            .await?;
+        if answer["failures"].as_array().is_some_and(|f| !f.is_empty()) {
+            return Err(StoreError::Unavailable(format!(
+                "cannot delete old documents of {index}: {}",
+                answer["failures"]
+            )));
+        }
+        let deleted = answer["deleted"].as_u64().unwrap_or(0);
+        if deleted > 0 {
+            tracing::info!(
+                index,
+                deleted,
+                before = %before.format_legacy(),
+                "retention deleted documents before the window"
+            );
+        }
+        Ok(deleted)
+    }
+
     /// Deletes the daily indices whose alerts were all received before `before`; returns how
     /// many alerts they held.
-    pub(super) async fn expire_indices(&self, before: Timestamp) -> Result<usize, StoreError> {
+    async fn expire_indices(&self, before: Timestamp) -> Result<usize, StoreError> {
         let prefix = &self.config.alert_read_prefix;
         let write_index = self.current_write_index().await?;
         let body = json!({
@@ -76,5 +135,15 @@ impl ElasticStore {
             }
         }
         Ok(deleted)
+    }
+}
+
+/// A range query's bounds for "before `before`": on a date field in the query format, on a
+/// dynamically mapped text value (a `.keyword`) as the legacy form, which sorts as it reads.
+fn before_range(field: &FieldRef, before: Timestamp) -> Value {
+    if field.ty.as_deref() == Some("date") || field.ty.is_none() {
+        json!({"lt": before.format_legacy(), "format": QUERY_DATE_FORMAT})
+    } else {
+        json!({"lt": before.format_legacy()})
     }
 }
