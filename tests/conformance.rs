@@ -20,7 +20,8 @@ use futures::{StreamExt, TryStreamExt};
 use peba::domain::AttackerQuery;
 use peba::domain::{
     Alert, AlertCursor, AlertFilter, AlertPage, CredentialCount, DataDomain, DerivedField,
-    HistogramQuery, PortField, PortRange, TermField, TimeField, TimeRange, Timestamp, UserName,
+    HistogramQuery, PortField, PortRange, SearchText, TermField, TimeField, TimeRange, Timestamp,
+    UserName,
 };
 use peba::query::{Densify, QueryLayer, alert_stream};
 use peba::store::elastic::ElasticStore;
@@ -639,7 +640,43 @@ fn search_filters() -> Vec<AlertFilter> {
     both.source_as_numbers = Some(vec![3, 3320]);
     out.push(both.clone());
     out.push(not(both, cowrie));
+    out.extend(text_filters());
     out
+}
+
+/// Free-text filters: a hit in each searched field, ASCII letters in either case, non-ASCII
+/// compared exactly, quotes, backslashes, pattern and query syntax taken literally, inside
+/// `not` and beside windows. The last four select nothing.
+fn text_filters() -> Vec<AlertFilter> {
+    let week = TimeRange::since(ts(BASE).plus_seconds(3 * 24 * 3600));
+    let text = |t: &str| {
+        let mut f = AlertFilter::domain(DataDomain::All);
+        f.text = Some(SearchText::parse(t).expect("search text"));
+        f
+    };
+    let not = |mut f: AlertFilter, sub: AlertFilter| {
+        f.excluded.push(sub);
+        f
+    };
+    vec![
+        text("uname -a"),
+        text("CPUINFO"),
+        text("ubuntu"),
+        text("123456"),
+        text("rOOt"),
+        text("['uname"),
+        text("ViewLog.asp \"quoted\" \\ b"),
+        text("sswörd \"q"),
+        text("Ünïcödé 攻撃"),
+        text(&"a".repeat(200)),
+        text("Attack on port").within(TimeField::Received, week),
+        not(AlertFilter::domain(DataDomain::Community), text("uname")),
+        not(text("GET /"), text("HTTP/1.0")),
+        text("ünïcödé"),
+        text("View*.asp"),
+        text("a\" OR \"b"),
+        text("no such text"),
+    ]
 }
 
 fn questions(data: &[Alert]) -> Vec<Question> {
@@ -977,15 +1014,16 @@ async fn both_stores_answer_every_query_family_alike() {
         "too many empty answers: {empty}"
     );
 
-    // Negations, AS numbers and port ranges select what the live feed's matcher selects.
+    // Negations, AS numbers, port ranges and texts select what the live feed's matcher
+    // selects.
     let search = search_filters();
     let selecting = search
         .iter()
         .filter(|f| data.iter().any(|a| f.matches(a)))
         .count();
-    // All but the four built to select nothing (everything negated, no AS numbers, an AS
-    // number nowhere, port 444).
-    assert_eq!(selecting, search.len() - 4, "filters selecting alerts");
+    // All but the eight built to select nothing (everything negated, no AS numbers, an AS
+    // number nowhere, port 444, four texts).
+    assert_eq!(selecting, search.len() - 8, "filters selecting alerts");
     for filter in search {
         let expected = data.iter().filter(|a| filter.matches(a)).count() as u64;
         for (layer, _) in &layers {
@@ -1434,9 +1472,9 @@ async fn retention_on_elasticsearch_answers_as_a_store_that_only_received_the_su
     }
 }
 
-/// Upgrades: a store written with the previous layout (version 1: no received-time location
-/// counters) opens, migrates, and answers every query family as a store written by this
-/// version.
+/// Upgrades: a store written with an older layout (version 1: no received-time location
+/// counters, no search index) opens, migrates through every step, and answers every query
+/// family (free-text filters included) as a store written by this version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
     let fixtures = compat_dir().join("fixtures");
@@ -1464,6 +1502,12 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
             .execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
             .expect("version 1 layout");
         assert!(removed > 100, "{removed} counters");
+        // Nor had it (nor version 2) the search index.
+        conn.execute_batch(
+            "DROP TRIGGER alert_text_insert; DROP TRIGGER alert_text_update; \
+             DROP TRIGGER alert_text_delete; DROP TABLE alert_text;",
+        )
+        .expect("version 2 layout");
         conn.pragma_update(None, "user_version", 1)
             .expect("version");
     }
@@ -1473,7 +1517,7 @@ async fn a_store_of_the_previous_layout_migrates_and_answers_as_a_fresh_one() {
         .expect("database")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 
     let layers = [
         Arc::new(QueryLayer::new(migrated.clone())),

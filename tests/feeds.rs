@@ -679,7 +679,25 @@ async fn exports_stream_every_matching_alert_in_order() {
         count(ndjson("domain=all&lastMinutes=1", "reader", "readerpass").await),
         recent
     );
+    // Free text, as GraphQL's `text` (every request here is `GET /,x\n"y"`).
+    let webpages = alerts.iter().filter(|a| a.peer_type == "Webpage").count();
+    assert_eq!(
+        count(
+            ndjson(
+                "domain=all&honeypotType=Webpage&text=%22Y%22",
+                "reader",
+                "readerpass"
+            )
+            .await
+        ),
+        webpages
+    );
+    assert_eq!(
+        count(ndjson("domain=all&text=%22Y%22%20", "reader", "readerpass").await),
+        0
+    );
     for bad in [
+        "text=%22y",
         "receivedFrom=yesterday",
         "sourceIp=45.1",
         "colour=blue",

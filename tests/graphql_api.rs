@@ -1173,6 +1173,84 @@ async fn filters_negate_and_select_as_numbers_and_port_ranges() {
 }
 
 #[tokio::test]
+async fn text_finds_requests_and_credentials_in_any_ascii_case() {
+    let alerts = ranking_alerts();
+    let server = support::in_process::start(NOW, alerts.clone(), Vec::new(), Vec::new()).await;
+    let gql = Gql::new(&server.base);
+    let data = gql
+        .data(
+            "{
+               wget: alertCount(filter: { text: \"WGET\" })
+               oot: alertCount(filter: { text: \"oot\" })
+               admin: alertCount(filter: { text: \"Admin\" })
+               notUname: alertCount(filter: { not: { text: \"uname\" } })
+               webIndex: alerts(first: 35, filter: { honeypotType: \"Webpage\", text: \"index.PHP\" }) {
+                 totalCount nodes { id } }
+               pattern: alertCount(filter: { text: \"w*t\" })
+               syntax: alertCount(filter: { text: \"\\\" OR \\\"\" })
+             }",
+            json!({}),
+        )
+        .await;
+    let has = |a: &Alert, text: &str| {
+        [
+            Some(a.original_request_string.as_str()),
+            a.username.as_deref(),
+            a.password.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.to_lowercase().contains(text))
+    };
+    let count = |f: &dyn Fn(&Alert) -> bool| alerts.iter().filter(|a| f(a)).count();
+    for (name, n) in [
+        ("wget", count(&|a| has(a, "wget"))),
+        ("oot", count(&|a| has(a, "oot"))),
+        ("admin", count(&|a| has(a, "admin"))),
+        ("notUname", count(&|a| !has(a, "uname"))),
+        ("pattern", 0),
+        ("syntax", 0),
+    ] {
+        assert_eq!(data[name], n, "{name}: {data}");
+    }
+    assert!(data["wget"].as_u64() > Some(0) && data["admin"].as_u64() > data["wget"].as_u64());
+    let listed: Vec<String> = ids(&data["webIndex"]["nodes"]);
+    let expected: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.peer_type == "Webpage" && has(a, "index.php"))
+        .collect();
+    assert_eq!(data["webIndex"]["totalCount"], expected.len());
+    assert_eq!(listed.len(), expected.len());
+    assert!(expected.iter().all(|a| listed.contains(&a.id)));
+
+    // A NUL character is refused, and so is too short or too long a text, also inside `not`.
+    let body = gql
+        .post(
+            "query($t: String) { alertCount(filter: { text: $t }) }",
+            json!({ "t": "php\u{0}" }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    let long = "x".repeat(201);
+    for filter in [
+        "{ text: \"wg\" }".to_owned(),
+        "{ not: { text: \"\" } }".to_owned(),
+        format!("{{ text: \"{long}\" }}"),
+    ] {
+        let body = gql
+            .post(&format!("{{ alertCount(filter: {filter}) }}"), json!({}))
+            .await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{filter}: {body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("3 to 200 characters")),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn deeply_nested_negations_are_refused_without_harm() {
     let server = fixture_server().await;
     let gql = Gql::new(&server.base);

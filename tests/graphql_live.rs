@@ -299,6 +299,63 @@ const SUBSCRIPTION: &str = "subscription($d: DataDomain!, $f: AlertFilter) {
 }";
 
 #[tokio::test]
+async fn subscriptions_select_alerts_by_text_as_the_store_does() {
+    let live = start(30).await;
+    let mut socket = connect(host(&live.base), json!({})).await;
+    for (id, filter) in [
+        ("port", json!({ "text": "ON PORT 445" })),
+        ("otherPort", json!({ "text": "on port 22/" })),
+        ("notAttack", json!({ "not": { "text": "attack" } })),
+    ] {
+        let payload =
+            json!({ "query": SUBSCRIPTION, "variables": { "d": "COMMUNITY", "f": filter } });
+        send(
+            &mut socket,
+            json!({ "id": id, "type": "subscribe", "payload": payload }),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = || async {
+        Gql::new(&live.base)
+            .data(
+                "{ port: alertCount(filter: { text: \"ON PORT 445\" })
+                   otherPort: alertCount(filter: { text: \"on port 22/\" })
+                   notAttack: alertCount(filter: { not: { text: \"attack\" } }) }",
+                json!({}),
+            )
+            .await
+    };
+    let before = counts().await;
+    let body = message(
+        COMMUNITY_USER,
+        COMMUNITY_TOKEN,
+        &alert("8.8.8.8", 4444, "2024-07-01 00:19:00"),
+    );
+    let status = reqwest::Client::new()
+        .post(format!("{}/ews-0.1/alert/postSimpleMessage", live.base))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let event = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(event["id"], "port", "{event}");
+    assert_eq!(next(&mut socket, Duration::from_millis(500)).await, None);
+    // The store counts the stored alert where the live feed sent it.
+    let after = counts().await;
+    let grew = |name: &str| after[name].as_u64().unwrap() - before[name].as_u64().unwrap();
+    assert_eq!(
+        (grew("port"), grew("otherPort"), grew("notAttack")),
+        (1, 0, 0),
+        "{before} {after}"
+    );
+}
+
+#[tokio::test]
 async fn subscribers_receive_alerts_once_they_are_stored() {
     let live = start(30).await;
     let http = reqwest::Client::new();

@@ -453,6 +453,11 @@ async fn start_up_and_migration_on_a_full_disk_fail_with_one_line_and_leave_the_
         let conn = rusqlite::Connection::open(&database).expect("database");
         conn.execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
             .expect("version 1 layout");
+        conn.execute_batch(
+            "DROP TRIGGER alert_text_insert; DROP TRIGGER alert_text_update; \
+             DROP TRIGGER alert_text_delete; DROP TABLE alert_text;",
+        )
+        .expect("no search index before version 3");
         conn.pragma_update(None, "user_version", 1)
             .expect("version");
     }

@@ -16,6 +16,7 @@ mod retention;
 mod server;
 mod store_write;
 mod synth;
+mod text_search;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ enum Command {
     },
     /// peba on Elasticsearch beside raw requests to the node, and beside the embedded store.
     Elastic(elastic::ElasticOptions),
+    /// Latency of free-text filters (`text`) for a selective and a common term on the
+    /// embedded data set `/tmp/peba-bench-<alerts>` (generated when missing).
+    TextSearch(text_search::TextSearchOptions),
     /// Ingest and dashboard latency while a retention pass deletes the oldest alerts.
     Retention(retention::RetentionOptions),
     /// Runs peba's own command line (used when no `peba` binary is beside this one).
@@ -96,6 +100,10 @@ fn main() -> std::process::ExitCode {
         }
         Command::Elastic(options) => {
             runtime.block_on(elastic::run(options));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::TextSearch(options) => {
+            print!("{}", runtime.block_on(text_search::run(options)));
             std::process::ExitCode::SUCCESS
         }
         Command::Retention(options) => {

@@ -43,6 +43,7 @@ fn get(name: &str, path: &str) -> Case {
     }
 }
 
+/// A GraphQL request without a token, named `GraphQL <name>`.
 pub fn graphql(name: &str, query: &str) -> Case {
     Case {
         name: format!("GraphQL {name}"),

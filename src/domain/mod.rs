@@ -8,6 +8,7 @@ mod geo;
 mod health;
 mod query;
 mod request_string;
+mod search;
 mod text;
 mod time;
 mod user;
@@ -23,6 +24,7 @@ pub use query::{
     Installation, PortField, PortRange, TermCount, TermField, TimeField, names_as_number,
     rank_credentials, rank_terms, term_value,
 };
+pub use search::{SearchText, SearchTextError, searched_fields};
 pub use text::{html_escape, unquote};
 pub use time::{LEGACY_FORMAT, TimeRange, Timestamp, TimestampError};
 pub use user::{TokenHash, User, UserName, UserNameError};

@@ -3,7 +3,7 @@
 //! Both front ends (legacy REST and GraphQL) express every read as one of these typed
 //! queries; a store answers them without knowing which front end asked.
 
-use super::{Alert, DataDomain, TimeRange, Timestamp};
+use super::{Alert, DataDomain, SearchText, TimeRange, Timestamp};
 use ipnet::IpNet;
 
 /// A field alerts can be grouped or matched by.
@@ -89,6 +89,8 @@ pub struct AlertFilter {
     pub source_as_numbers: Option<Vec<u32>>,
     /// Port ranges the alert's ports must lie in (see [`PortRange::contains_text`]).
     pub port_ranges: Vec<(PortField, PortRange)>,
+    /// Text the request, username or password must contain (see [`SearchText`]).
+    pub text: Option<SearchText>,
     /// Filters the alert must not match. Each is a whole filter, windows and domain
     /// included, and is negated exactly: a sub-filter matches only when every condition holds
     /// (a condition on a missing field does not), and the alert is kept otherwise.
@@ -195,6 +197,10 @@ impl AlertFilter {
             && self.port_ranges.iter().all(|(field, range)| {
                 port_value(alert, *field).is_some_and(|port| range.contains_text(port))
             })
+            && self
+                .text
+                .as_ref()
+                .is_none_or(|text| text.found_in_alert(alert))
             && !self.excluded.iter().any(|sub| sub.matches(alert))
     }
 }

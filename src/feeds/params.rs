@@ -5,7 +5,7 @@
 use super::FeedError;
 use super::access::FeedReader;
 use crate::domain::{
-    AlertFilter, AttackerQuery, DataDomain, TermField, TimeField, TimeRange, Timestamp,
+    AlertFilter, AttackerQuery, DataDomain, SearchText, TermField, TimeField, TimeRange, Timestamp,
 };
 use axum::extract::Query;
 use axum::http::Uri;
@@ -74,6 +74,7 @@ pub struct ExportParams {
     target_country: Option<String>,
     source_ip: Option<String>,
     target_port: Option<u16>,
+    text: Option<String>,
     order_by: Option<OrderParam>,
     limit: Option<u64>,
 }
@@ -203,6 +204,9 @@ impl ExportRequest {
         }
         if let Some(port) = p.target_port {
             filter = filter.matching(TermField::TargetPort, port.to_string());
+        }
+        if let Some(text) = &p.text {
+            filter.text = Some(SearchText::parse(text).map_err(|e| bad(format!("`text`: {e}")))?);
         }
         if let Some(source) = &p.source_ip {
             let source = source.trim();

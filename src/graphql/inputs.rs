@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::errors::{bad_input, token_required};
-use crate::domain::{self, PortField, PortRange, TermField, TimeRange, Timestamp};
+use crate::domain::{self, PortField, PortRange, SearchText, TermField, TimeRange, Timestamp};
 use crate::ingest::classify;
 use async_graphql::{
     Enum, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, Value,
@@ -194,6 +194,11 @@ pub struct AlertFilterInput {
     /// Target (honeypot) port inside this range, e.g. `{from: 22, to: 23}`. Ports are stored
     /// as the sensor sent them: only a port of one to five digits is in a range.
     pub target_port_range: Option<PortRangeInput>,
+    /// Free text: alerts whose request (URL, command input, request line), username or
+    /// password contains it, e.g. `wget`. ASCII letters match in either case; every other
+    /// character, `*`, `?` and quotes included, must be equal (no patterns). 3 to 200
+    /// characters.
+    pub text: Option<String>,
     /// Leaves out the alerts this filter matches (at most four `not` deep). Its conditions,
     /// time windows included, apply as in any filter and the alert is left out when all of
     /// them hold; a condition on a field the alert lacks (e.g. `username` on an alert without
@@ -318,6 +323,10 @@ impl AlertFilterInput {
             }
         }
         out.source_as_numbers = as_numbers(filter.asn, filter.asns.as_deref())?;
+        if let Some(text) = &filter.text {
+            out.text =
+                Some(SearchText::parse(text).map_err(|e| bad_input(format!("`text`: {e}")))?);
+        }
         for (field, name, range) in [
             (
                 PortField::Source,

@@ -2,7 +2,8 @@
 
 use super::layout::{FieldLayout, FieldRef, QUERY_DATE_FORMAT};
 use crate::domain::{
-    AlertFilter, PortField, PortRange, TermCount, TermField, TimeField, TimeRange, Timestamp,
+    AlertFilter, PortField, PortRange, SearchText, TermCount, TermField, TimeField, TimeRange,
+    Timestamp,
 };
 use crate::store::StoreError;
 use serde_json::{Value, json};
@@ -148,6 +149,9 @@ pub(crate) fn filter_clauses(filter: &AlertFilter, layout: &FieldLayout) -> Vec<
         };
         clauses.push(port_range_clause(&layout.get(name), *range));
     }
+    if let Some(text) = &filter.text {
+        clauses.push(text_clause(layout, text));
+    }
     for sub in &filter.excluded {
         clauses.push(json!({"bool": {"must_not": [bool_filter(filter_clauses(sub, layout))]}}));
     }
@@ -233,6 +237,57 @@ fn port_range_by_length(field: &str, range: PortRange) -> Value {
         })
         .collect();
     json!({"bool": {"should": any, "minimum_should_match": 1}})
+}
+
+/// Matches alerts whose request, username or password contains `text`, ASCII letters in
+/// either case (see [`SearchText`]).
+fn text_clause(layout: &FieldLayout, text: &SearchText) -> Value {
+    let any: Vec<Value> = ["originalRequestString", "username", "password"]
+        .iter()
+        .map(|name| contains_clause(&layout.get(name), text))
+        .collect();
+    json!({"bool": {"should": any, "minimum_should_match": 1}})
+}
+
+/// Matches a keyword value containing `text`. Where the engine queries the field, a `regexp`
+/// without optional operators: any text around, each ASCII letter as a class of both cases,
+/// every other character but digits escaped (so nothing of the text is syntax, and letters
+/// never form an escape such as `\w`). Elsewhere a doc-values script does the same match.
+fn contains_clause(field: &FieldRef, text: &SearchText) -> Value {
+    if field.searchable {
+        return json!({"regexp": {field.name.clone(): {
+            "value": contains_pattern(text),
+            "flags": "NONE",
+        }}});
+    }
+    json!({"script": {"script": {
+        "lang": "painless",
+        "source": "def v = doc[params.f]; if (v.size() == 0) { return false; } \
+                   String s = v.value.toString(); StringBuilder b = new StringBuilder(); \
+                   for (int i = 0; i < s.length(); ++i) { \
+                     char c = s.charAt(i); \
+                     if (c >= (char) 'A' && c <= (char) 'Z') { c = (char) (c + 32); } \
+                     b.append(c); \
+                   } \
+                   return b.toString().contains(params.t);",
+        "params": {"f": field.name, "t": text.folded()}
+    }}})
+}
+
+/// The Lucene regular expression of a keyword value containing `text`.
+fn contains_pattern(text: &SearchText) -> String {
+    let mut pattern = String::from(".*");
+    for c in text.as_str().chars() {
+        if c.is_ascii_alphabetic() {
+            pattern.extend(['[', c.to_ascii_lowercase(), c.to_ascii_uppercase(), ']']);
+        } else if c.is_ascii_digit() {
+            pattern.push(c);
+        } else {
+            pattern.extend(['\\', c]);
+        }
+    }
+    pattern.push_str(".*");
+    pattern
 }
 
 /// `{"bool": {"filter": clauses}}`.
@@ -354,5 +409,32 @@ mod tests {
         assert_eq!(clauses[0], json!({"term": {"clientDomain": false}}));
         assert!(clauses[1].get("script").is_some());
         assert_eq!(clauses[2], json!({"match_none": {}}));
+    }
+
+    #[test]
+    fn search_text_reads_doc_values_where_the_engine_cannot_query_them() {
+        let answer = json!({"i": {"mappings": {
+            "originalRequestString": {"full_name": "originalRequestString",
+                "mapping": {"originalRequestString": {"type": "keyword"}}},
+            "username": {"full_name": "username",
+                "mapping": {"username": {"type": "keyword", "index": false}}}
+        }}});
+        let layout = FieldLayout::from_field_mappings(&answer, ALERT_FIELDS, false);
+        let mut filter = AlertFilter::domain(DataDomain::All);
+        filter.text = Some(SearchText::parse("WGet").unwrap());
+        let clauses = filter_clauses(&filter, &layout);
+        let fields = &clauses[0]["bool"]["should"];
+        assert_eq!(
+            fields[0]["regexp"]["originalRequestString"]["value"],
+            ".*[wW][gG][eE][tT].*"
+        );
+        assert_eq!(fields[1]["script"]["script"]["params"]["f"], "username");
+        assert_eq!(fields[1]["script"]["script"]["params"]["t"], "wget");
+    }
+
+    #[test]
+    fn search_text_is_never_pattern_syntax() {
+        let text = SearchText::parse(r#"a.*"\w?é"#).unwrap();
+        assert_eq!(contains_pattern(&text), r#".*[aA]\.\*\"\\[wW]\?\é.*"#);
     }
 }

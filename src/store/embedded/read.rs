@@ -7,7 +7,8 @@ use super::error::DbError;
 use super::rollup::{DAY, Dim, Plan, Span, decompose, installations_window, plan, tf_code};
 use crate::domain::{
     Alert, AlertFilter, AlertPage, DataDomain, HistogramBucket, HistogramQuery, Installation,
-    PortField, PortRange, TermCount, TermField, TimeField, UNDEFINED_HOSTNAME, rank_terms,
+    PortField, PortRange, SearchText, TermCount, TermField, TimeField, UNDEFINED_HOSTNAME,
+    rank_terms,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
@@ -125,12 +126,24 @@ fn raw_where(filter: &AlertFilter) -> Where {
         let (cond, params) = port_range_condition(*field, *range);
         w.push(&cond, params);
     }
+    if let Some(text) = &filter.text {
+        w.push(
+            "rowid IN (SELECT rowid FROM alert_text WHERE alert_text MATCH ?)",
+            [Value::Text(text_phrase(text))],
+        );
+    }
     for sub in &filter.excluded {
         // A condition on a NULL column is NULL: the sub-filter matches only when it is true.
         let sub = raw_where(sub);
         w.push(&format!("NOT IFNULL(({}), 0)", sub.sql), sub.params);
     }
     w
+}
+
+/// The search index query for `text`: one phrase of the folded text (the index holds folded
+/// fields, see the layout's version 3), quoted so that no character is query syntax.
+fn text_phrase(text: &SearchText) -> String {
+    format!("\"{}\"", text.folded().replace('"', "\"\""))
 }
 
 /// The condition that `source_as` names one of `numbers` (see [`crate::domain::names_as_number`]).

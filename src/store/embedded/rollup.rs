@@ -390,9 +390,10 @@ fn dim_of(field: TermField, tf: TimeField) -> Option<Dim> {
 }
 
 /// Whether `filter` has conditions no rollup keeps (lists, networks, AS numbers, port
-/// ranges, exclusions): only a scan of the rows answers it.
+/// ranges, search text, exclusions): only a scan of the rows answers it.
 fn needs_rows(filter: &AlertFilter) -> bool {
     filter.source_net.is_some()
+        || filter.text.is_some()
         || !filter.one_of.is_empty()
         || filter.source_as_numbers.is_some()
         || !filter.port_ranges.is_empty()

