@@ -1,7 +1,8 @@
 // The map: countries shaded by attack volume on one canvas, arcs in flight on another one
 // above it, both drawn with d3-geo on a 2D context (no WebGL). Country outlines are projected
 // once per size and each arc once when it arrives; a frame only strokes, one path per colour
-// and fade level, so hundreds of arcs cost a few dozen draw calls.
+// and fade level, so hundreds of arcs cost a few dozen draw calls. Countries are redrawn only
+// when a shade changes.
 import { geoNaturalEarth1, geoPath, geoInterpolate } from 'd3-geo';
 import { feature } from 'topojson-client';
 import atlas from 'world-atlas/countries-110m.json';
@@ -21,9 +22,12 @@ const countries = feature(atlas, atlas.objects.countries).features.map((shape) =
   code: alpha2ByNumeric.get(shape.id) ?? null,
 }));
 
+/** Shades per country: volumes are drawn in this many steps, so most refreshes change none. */
+const SHADES = 16;
+
 function shade(count, max) {
   if (!count) return '#1b2433';
-  const t = Math.log1p(count) / Math.log1p(max);
+  const t = Math.ceil((Math.log1p(count) / Math.log1p(max)) * SHADES) / SHADES;
   const r = Math.round(40 + t * 190);
   const g = Math.round(50 + t * 40);
   const b = Math.round(80 - t * 30);
@@ -64,7 +68,7 @@ export class WorldMap {
     this.width = width;
     this.height = height;
     this.arcs = [];
-    this.drawCountries();
+    this.drawCountries({ force: true });
   }
 
   /** Shades the countries by `volumes` (alpha-2 code → alerts). */
@@ -73,20 +77,24 @@ export class WorldMap {
     this.drawCountries();
   }
 
-  drawCountries() {
+  drawCountries({ force = false } = {}) {
     if (!this.projection) return;
+    const max = Math.max(1, ...this.volumes.values());
+    const fills = this.outlines.map(({ code }) => shade(this.volumes.get(code) ?? 0, max));
+    const key = fills.join();
+    if (!force && key === this.drawnFills) return;
+    this.drawnFills = key;
     const context = this.base.getContext('2d');
     context.clearRect(0, 0, this.width, this.height);
     context.fillStyle = '#0b111b';
     context.fill(this.sphere);
-    const max = Math.max(1, ...this.volumes.values());
     context.lineWidth = 0.5;
     context.strokeStyle = '#324055';
-    for (const { code, path } of this.outlines) {
-      context.fillStyle = shade(this.volumes.get(code) ?? 0, max);
+    this.outlines.forEach(({ path }, i) => {
+      context.fillStyle = fills[i];
       context.fill(path);
       context.stroke(path);
-    }
+    });
   }
 
   /** The arc's screen points, `null` where it leaves one edge of the map for the other. */
