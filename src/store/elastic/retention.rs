@@ -9,15 +9,22 @@
 //! The same pass deletes, document by document, the CVE copies received before the cut-off and
 //! the statistics documents whose period starts before it, as the embedded store does
 //! (`delete_by_query`: version conflicts with a concurrent pass are skipped, and the indices
-//! are refreshed, so answers follow at once).
+//! are refreshed, so answers follow at once). A cluster without `_delete_by_query` (a node
+//! without the reindex module answers "no handler found") gets the same deletion as pages of
+//! matching ids searched and deleted in bulk.
 
 use super::ElasticStore;
 use super::layout::{FieldRef, QUERY_DATE_FORMAT};
+use super::query::bool_filter;
 use super::rollover::parse_daily;
+use super::write::{Refresh, action, bulk};
 use crate::domain::Timestamp;
 use crate::store::StoreError;
 use elasticsearch::http::Method;
 use serde_json::{Value, json};
+
+/// Documents searched and deleted per bulk request where `_delete_by_query` is missing.
+const DELETE_PAGE: usize = 1_000;
 
 impl ElasticStore {
     /// Deletes the daily indices whose alerts were all received before `before`, then the CVE
@@ -40,10 +47,10 @@ impl ElasticStore {
         field: &FieldRef,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        let body = json!({"query": {"range": {field.name.clone(): before_range(field, before)}}});
+        let query = json!({"range": {field.name.clone(): before_range(field, before)}});
         let answer = self
             .http
-            .json(
+            .request(
                 Method::Post,
                 &format!("{index}/_delete_by_query"),
                 &[
@@ -52,16 +59,27 @@ impl ElasticStore {
                     ("ignore_unavailable", "true"),
                     ("allow_no_indices", "true"),
                 ],
-                &body,
+                Some(json!({"query": query}).to_string()),
             )
             .await?;
-        if answer["failures"].as_array().is_some_and(|f| !f.is_empty()) {
+        let deleted = if is_missing_route(&answer.body) {
+            self.delete_in_pages(index, &query).await?
+        } else if !answer.is_success() {
+            return Err(StoreError::Unavailable(format!(
+                "cannot delete old documents of {index}: HTTP {}: {}",
+                answer.status, answer.body
+            )));
+        } else if answer.body["failures"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+        {
             return Err(StoreError::Unavailable(format!(
                 "cannot delete old documents of {index}: {}",
-                answer["failures"]
+                answer.body["failures"]
             )));
-        }
-        let deleted = answer["deleted"].as_u64().unwrap_or(0);
+        } else {
+            answer.body["deleted"].as_u64().unwrap_or(0)
+        };
         if deleted > 0 {
             tracing::info!(
                 index,
@@ -71,6 +89,44 @@ impl ElasticStore {
             );
         }
         Ok(deleted)
+    }
+
+    /// Deletes the documents of `index` matching `query` a page at a time: ids searched, then
+    /// deleted in bulk with a refresh, until none match. A document another pass deleted first
+    /// (404) counts as gone.
+    async fn delete_in_pages(&self, index: &str, query: &Value) -> Result<u64, StoreError> {
+        let body = json!({"size": DELETE_PAGE, "_source": false, "query": bool_filter(vec![query.clone()])});
+        let mut deleted = 0;
+        loop {
+            let answer = self
+                .http
+                .json(
+                    Method::Post,
+                    &format!("{index}/_search"),
+                    &[("ignore_unavailable", "true"), ("allow_no_indices", "true")],
+                    &body,
+                )
+                .await?;
+            let hits = answer["hits"]["hits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut actions = String::new();
+            for hit in &hits {
+                if let (Some(index), Some(id)) = (hit["_index"].as_str(), hit["_id"].as_str()) {
+                    actions.push_str(&action("delete", index, id));
+                    actions.push('\n');
+                }
+            }
+            if actions.is_empty() {
+                return Ok(deleted);
+            }
+            let items = bulk(self, actions, Refresh::Now, &[404]).await?;
+            deleted += items
+                .iter()
+                .filter(|item| item["delete"]["result"] == "deleted")
+                .count() as u64;
+        }
     }
 
     /// Deletes the daily indices whose alerts were all received before `before`; returns how
@@ -136,6 +192,13 @@ impl ElasticStore {
         }
         Ok(deleted)
     }
+}
+
+/// Whether an answer says the cluster serves no such route (`no handler found for uri`).
+fn is_missing_route(answer: &Value) -> bool {
+    answer["error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("no handler found"))
 }
 
 /// A range query's bounds for "before `before`": on a date field in the query format, on a
