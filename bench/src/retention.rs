@@ -55,25 +55,17 @@ pub async fn run(options: RetentionOptions) {
     let cut_off = meta.end.plus_seconds(-(keep_days as i64) * Timestamp::DAY);
     let settings = report::settings(&dir, false, Some(meta.end));
 
-    let baseline = {
-        let server = Server::start(&dir, &settings);
-        let stop = Arc::new(AtomicBool::new(false));
-        let traffic = tokio::spawn(traffic(
-            server.addr,
-            options.senders,
-            options.size,
-            stop.clone(),
-        ));
-        tokio::time::sleep(Duration::from_secs(options.baseline_seconds)).await;
-        stop.store(true, Ordering::Relaxed);
-        let (ingest, reads, failed_reads) = traffic.await.expect("traffic");
-        Phase {
-            name: "retention off".into(),
-            seconds: options.baseline_seconds as f64,
-            ingest,
-            reads,
-            failed_reads,
-        }
+    let server = Server::start(&dir, &settings);
+    let baseline_time = Duration::from_secs(options.baseline_seconds);
+    let ((), ingest, reads, failed_reads) =
+        traffic_during(server.addr, &options, tokio::time::sleep(baseline_time)).await;
+    drop(server);
+    let baseline = Phase {
+        name: "retention off".into(),
+        seconds: baseline_time.as_secs_f64(),
+        ingest,
+        reads,
+        failed_reads,
     };
 
     let expiring = count_before(&dir, &settings, cut_off).await;
@@ -82,20 +74,20 @@ pub async fn run(options: RetentionOptions) {
     with_retention.push(("retention_days".into(), keep_days.to_string()));
     let started = Instant::now();
     let server = Server::start(&dir, &with_retention);
-    let stop = Arc::new(AtomicBool::new(false));
-    let traffic = tokio::spawn(traffic(
-        server.addr,
-        options.senders,
-        options.size,
-        stop.clone(),
-    ));
-    let deleted_after = wait_until_deleted(server.addr, cut_off).await;
-    let completed_after = wait_until_pass_completed(server.addr).await + deleted_after;
-    stop.store(true, Ordering::Relaxed);
-    let (ingest, reads, failed_reads) = traffic.await.expect("traffic");
+    let ((deleted_after, completed_after), ingest, reads, failed_reads) =
+        traffic_during(server.addr, &options, async {
+            let deleted = wait_until_deleted(server.addr, cut_off).await;
+            (
+                deleted,
+                deleted + wait_until_pass_completed(server.addr).await,
+            )
+        })
+        .await;
     let size_after = store_size(&dir);
     let pass = Phase {
-        name: format!("pass deleting {expiring} alerts"),
+        name: format!(
+            "pass deleting {expiring} community alerts (and the private ones of those days)"
+        ),
         seconds: started.elapsed().as_secs_f64(),
         ingest,
         reads,
@@ -137,6 +129,20 @@ pub async fn run(options: RetentionOptions) {
             phase.failed_reads,
         );
     }
+}
+
+/// Runs [`traffic`] on `addr` until `until` completes; its output and the traffic's latencies.
+async fn traffic_during<T>(
+    addr: SocketAddr,
+    options: &RetentionOptions,
+    until: impl std::future::Future<Output = T>,
+) -> (T, IngestResult, Summary, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn(traffic(addr, options.senders, options.size, stop.clone()));
+    let out = until.await;
+    stop.store(true, Ordering::Relaxed);
+    let (ingest, reads, failed_reads) = load.await.expect("traffic");
+    (out, ingest, reads, failed_reads)
 }
 
 /// Steady ingest beside one dashboard reader cycling the Sicherheitstacho URLs, until `stop`.
