@@ -1,10 +1,27 @@
 //! UTC timestamps with one-second precision, in the legacy `YYYY-MM-DD HH:MM:SS` form.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::format::{Item, Numeric, Pad, Parsed};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use std::fmt;
 
 /// The one textual form PEBA stores and compares timestamps in.
 pub const LEGACY_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// [`LEGACY_FORMAT`] as chrono's parsed items, so that formatting and parsing (once or twice
+/// per stored alert) skip reading the format string.
+const LEGACY_ITEMS: &[Item<'static>] = &[
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Space(" "),
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+];
 
 /// Seconds since the Unix epoch, UTC. The only time type the store and the queries see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,7 +53,9 @@ impl Timestamp {
 
     /// Reads exactly `YYYY-MM-DD HH:MM:SS` (UTC).
     pub fn parse_legacy(text: &str) -> Result<Self, TimestampError> {
-        NaiveDateTime::parse_from_str(text, LEGACY_FORMAT)
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, text, LEGACY_ITEMS.iter())
+            .and_then(|()| parsed.to_naive_datetime_with_offset(0))
             .ok()
             .filter(|_| text.len() == 19)
             .map(|t| Timestamp(t.and_utc().timestamp()))
@@ -86,7 +105,9 @@ impl Timestamp {
 
     /// The legacy textual form, `YYYY-MM-DD HH:MM:SS`.
     pub fn format_legacy(self) -> String {
-        self.to_datetime().format(LEGACY_FORMAT).to_string()
+        self.to_datetime()
+            .format_with_items(LEGACY_ITEMS.iter())
+            .to_string()
     }
 
     /// As a chrono date-time in UTC.
@@ -162,6 +183,13 @@ impl TimeRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::format::StrftimeItems;
+
+    #[test]
+    fn legacy_items_are_the_legacy_format() {
+        let items: Vec<Item<'_>> = StrftimeItems::new(LEGACY_FORMAT).collect();
+        assert_eq!(items, LEGACY_ITEMS);
+    }
 
     #[test]
     fn legacy_form_round_trips() {
