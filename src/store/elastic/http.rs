@@ -2,14 +2,16 @@
 //!
 //! Requests go through [`Transport::send`] with plain `application/json` headers and without
 //! the client's meta header, so that Elasticsearch 7.10+, 8.x and OpenSearch 2.x all accept
-//! them. Every request is bounded by the configured timeout; transport failures, timeouts, 429
+//! them, and without gzip (see [`identity_encoding`]). Every request is bounded by the configured timeout; transport failures, timeouts, 429
 //! and 5xx answers become [`StoreError::Unavailable`].
 
 use crate::store::StoreError;
+use bytes::Bytes;
 use elasticsearch::auth::Credentials;
-use elasticsearch::http::headers::HeaderMap;
+use elasticsearch::http::headers::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
 use elasticsearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
 use elasticsearch::http::{Method, Url};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -67,6 +69,57 @@ impl Http {
         })
     }
 
+    /// Sends a request and returns the status and raw body of the answer; transport failures,
+    /// timeouts, 429 and 5xx answers are errors.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<(u16, Bytes), StoreError> {
+        let full_path = format!("/{path}");
+        let what = || self.what(method, path);
+        let send = self.transport.send(
+            method,
+            &full_path,
+            identity_encoding(),
+            Some(query),
+            body,
+            Some(self.timeout),
+        );
+        // The transport enforces the timeout too; this bound also covers reading the body.
+        let guard = self.timeout + Duration::from_millis(500);
+        let outcome = tokio::time::timeout(guard, async {
+            let response = send
+                .await
+                .map_err(|e| unavailable(&what(), &e.to_string()))?;
+            let status = response.status_code().as_u16();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| unavailable(&what(), &e.to_string()))?;
+            Ok::<_, StoreError>((status, bytes))
+        })
+        .await;
+        let (status, bytes) = match outcome {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(unavailable(
+                    &what(),
+                    &format!("no answer within {:?}", self.timeout),
+                ));
+            }
+        };
+        if status == 429 || status >= 500 {
+            return Err(unavailable(
+                &what(),
+                &format!("HTTP {status}: {}", truncate(&bytes)),
+            ));
+        }
+        Ok((status, bytes))
+    }
+
     /// Sends a request and returns whatever the cluster answered, except that transport
     /// failures, timeouts, 429 and 5xx answers are errors.
     pub async fn request(
@@ -76,51 +129,29 @@ impl Http {
         query: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<Answer, StoreError> {
-        let what = format!("{} {}/{}", method_name(method), self.base, path);
-        let full_path = format!("/{path}");
-        let send = self.transport.send(
-            method,
-            &full_path,
-            HeaderMap::new(),
-            Some(query),
-            body,
-            Some(self.timeout),
-        );
-        // The transport enforces the timeout too; this bound also covers reading the body.
-        let guard = self.timeout + Duration::from_millis(500);
-        let outcome = tokio::time::timeout(guard, async {
-            let response = send.await.map_err(|e| unavailable(&what, &e.to_string()))?;
-            let status = response.status_code().as_u16();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| unavailable(&what, &e.to_string()))?;
-            Ok::<_, StoreError>((status, text))
-        })
-        .await;
-        let (status, text) = match outcome {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(unavailable(
-                    &what,
-                    &format!("no answer within {:?}", self.timeout),
-                ));
-            }
-        };
-        if status == 429 || status >= 500 {
-            return Err(unavailable(
-                &what,
-                &format!("HTTP {status}: {}", truncate(&text)),
-            ));
-        }
-        let body = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).map_err(|e| {
-                unavailable(&what, &format!("HTTP {status}, unreadable answer: {e}"))
-            })?
-        };
+        let (status, bytes) = self.send(method, path, query, body).await?;
+        let body = self.read_body(method, path, status, &bytes)?;
         Ok(Answer { status, body })
+    }
+
+    /// Like [`Http::request`], but any non-2xx answer is an error and the body is read straight
+    /// into `T` (no intermediate JSON value).
+    pub async fn ok_as<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<T, StoreError> {
+        let (status, bytes) = self.send(method, path, query, body).await?;
+        if !(200..300).contains(&status) {
+            return Err(StoreError::Unavailable(format!(
+                "Elasticsearch refused {} /{path}: HTTP {status}: {}",
+                method_name(method),
+                truncate(&bytes)
+            )));
+        }
+        self.read_body(method, path, status, &bytes)
     }
 
     /// Like [`Http::request`], but any non-2xx answer is an error.
@@ -131,17 +162,33 @@ impl Http {
         query: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<Value, StoreError> {
-        let answer = self.request(method, path, query, body).await?;
-        if answer.is_success() {
-            Ok(answer.body)
+        self.ok_as(method, path, query, body).await
+    }
+
+    /// Reads an answer's body as `T`; an empty body reads as JSON `null`.
+    fn read_body<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        status: u16,
+        bytes: &[u8],
+    ) -> Result<T, StoreError> {
+        let json: &[u8] = if bytes.trim_ascii().is_empty() {
+            b"null"
         } else {
-            Err(StoreError::Unavailable(format!(
-                "Elasticsearch refused {} /{path}: HTTP {}: {}",
-                method_name(method),
-                answer.status,
-                truncate(&answer.body.to_string())
-            )))
-        }
+            bytes
+        };
+        serde_json::from_slice(json).map_err(|e| {
+            unavailable(
+                &self.what(method, path),
+                &format!("HTTP {status}, unreadable answer: {e}"),
+            )
+        })
+    }
+
+    /// Names a request in error messages.
+    fn what(&self, method: Method, path: &str) -> String {
+        format!("{} {}/{path}", method_name(method), self.base)
     }
 
     /// Sends a JSON body and requires a 2xx answer.
@@ -154,6 +201,15 @@ impl Http {
     ) -> Result<Value, StoreError> {
         self.ok(method, path, query, Some(body.to_string())).await
     }
+}
+
+/// Asks for uncompressed answers. The client would otherwise accept gzip, and the cluster
+/// would spend CPU compressing every answer (and peba inflating it) for a node that is on the
+/// same host or network.
+fn identity_encoding() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    headers
 }
 
 fn method_name(method: Method) -> &'static str {
@@ -170,10 +226,11 @@ fn unavailable(what: &str, why: &str) -> StoreError {
     StoreError::Unavailable(format!("Elasticsearch at {what} failed: {why}"))
 }
 
-fn truncate(text: &str) -> String {
+fn truncate(bytes: &[u8]) -> String {
     const MAX: usize = 600;
+    let text = String::from_utf8_lossy(bytes);
     if text.len() <= MAX {
-        return text.to_owned();
+        return text.into_owned();
     }
     let mut end = MAX;
     while !text.is_char_boundary(end) {

@@ -44,9 +44,14 @@
 //!   counts as replaced, and its older copies are deleted, so an id is stored once. After a
 //!   rollover the store refreshes the previous index, so its last writes are found.
 //! - **Listing order.** Sorting on `_id` is refused by recent Elasticsearch. Listings sort on
-//!   the time field only; for the last second of a page (and the cursor's second) all alerts of
-//!   that second are fetched and ordered by id locally, so pages are exact and never skip or
-//!   repeat an alert. At most 10 000 alerts may share one second of a listing.
+//!   the time field only and ask for one alert more than the page needs: when that extra alert
+//!   lies in a later second, the answer holds every alert of the page's last second, which are
+//!   ordered by id locally (one search per page, as PEBA sends). Otherwise all alerts of that
+//!   second are fetched with a second search; so are the cursor's second's. Pages are exact and
+//!   never skip or repeat an alert. At most 10 000 alerts may share one second of a listing.
+//! - **Answers** are read straight into serde types where they are large or frequent (search
+//!   hits, bulk results, see [`answer`]); bulk answers are cut to the fields read
+//!   (`filter_path`), and no answer is gzip-compressed (see [`http`]).
 //! - **Exact rankings.** Terms aggregations rank by count descending then key ascending with a
 //!   generous `shard_size`. If the cluster reports a possible count error, or (for `ip` keys,
 //!   which the cluster orders binarily, not as text) ties may straddle the cut-off, the store
@@ -63,6 +68,7 @@
 //!   on every retry. Longer values are stored and read back unchanged, but neither match
 //!   filters nor form buckets (the embedded store has no such limit).
 
+mod answer;
 mod attackers;
 mod engine;
 mod http;
@@ -87,6 +93,8 @@ use engine::EngineCell;
 use http::Http;
 use layout::FieldLayout;
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -432,21 +440,39 @@ impl ElasticStore {
         Ok(())
     }
 
-    /// Searches `index` (missing indices are no error).
-    async fn search(&self, index: &str, body: &Value) -> Result<Value, StoreError> {
+    /// Searches `index` (missing indices are no error), reading the answer as `T`.
+    async fn search_as<T: DeserializeOwned>(
+        &self,
+        index: &str,
+        body: &Value,
+    ) -> Result<T, StoreError> {
         self.http
-            .json(
+            .ok_as(
                 Method::Post,
                 &format!("{index}/_search"),
                 SEARCH_PARAMS,
-                body,
+                Some(body.to_string()),
             )
             .await
+    }
+
+    /// Searches `index` (missing indices are no error).
+    async fn search(&self, index: &str, body: &Value) -> Result<Value, StoreError> {
+        self.search_as(index, body).await
     }
 
     /// Searches the alert indices.
     async fn search_alerts(&self, body: &Value) -> Result<Value, StoreError> {
         self.search(&self.config.alert_read_pattern(), body).await
+    }
+
+    /// Searches the alert indices for whole alerts, each `_source` kept as raw JSON.
+    async fn search_alert_hits(
+        &self,
+        body: &Value,
+    ) -> Result<answer::SearchHits<Box<RawValue>>, StoreError> {
+        self.search_as(&self.config.alert_read_pattern(), body)
+            .await
     }
 }
 

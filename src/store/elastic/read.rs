@@ -1,6 +1,7 @@
 //! Alert queries.
 
 use super::ElasticStore;
+use super::answer::SearchHits;
 use super::layout::FieldLayout;
 use super::query::{
     bool_filter, bucket_label, filter_clauses, key_text, label_field_name, labelled_terms,
@@ -12,6 +13,7 @@ use crate::domain::{
     TermCount, TermField, TimeField, TimeRange, Timestamp, UNDEFINED_HOSTNAME, rank_terms,
 };
 use crate::store::StoreError;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -83,8 +85,8 @@ async fn terms_once(
         "query": bool_filter(clauses.to_vec()),
         "aggs": {"t": labelled_terms(name, label, size, min_doc_count)},
     });
-    let answer = store.search_alerts(&body).await?;
-    Ok(answer["aggregations"]["t"].clone())
+    let mut answer = store.search_alerts(&body).await?;
+    Ok(answer["aggregations"]["t"].take())
 }
 
 /// Pages through a composite aggregation, handing every bucket to `f`.
@@ -234,24 +236,18 @@ pub(super) async fn histogram(
     Ok(buckets)
 }
 
-/// Reads a hit into an alert.
-fn alert_of_hit(hit: &Value) -> Result<Alert, StoreError> {
-    let id = hit["_id"]
-        .as_str()
-        .ok_or_else(|| StoreError::Corrupt("search hit without _id".to_owned()))?;
-    let mut alert: Alert = serde_json::from_value(hit["_source"].clone())
-        .map_err(|e| StoreError::Corrupt(format!("alert {id} does not read: {e}")))?;
-    alert.id = id.to_owned();
-    Ok(alert)
-}
-
-fn hits_of(answer: &Value) -> Result<Vec<Alert>, StoreError> {
-    answer["hits"]["hits"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(alert_of_hit)
+/// The alerts of a search answer, in its order.
+fn alerts_of(answer: SearchHits<Box<RawValue>>) -> Result<Vec<Alert>, StoreError> {
+    answer
+        .into_hits()
+        .into_iter()
+        .map(|hit| {
+            // Each `_source` is read on its own, so that an unreadable one is named.
+            let mut alert: Alert = serde_json::from_str(hit.source.get())
+                .map_err(|e| StoreError::Corrupt(format!("alert {} does not read: {e}", hit.id)))?;
+            alert.id = hit.id;
+            Ok(alert)
+        })
         .collect()
 }
 
@@ -321,20 +317,25 @@ async fn alerts_at(
     let mut all = clauses.to_vec();
     all.push(time_equals(time_field_name(field), t));
     let body = json!({"size": MAX_HITS, "track_total_hits": true, "query": bool_filter(all)});
-    let answer = store.search_alerts(&body).await?;
-    if total_hits(&answer)? > MAX_HITS as u64 {
+    let answer = store.search_alert_hits(&body).await?;
+    let total = answer
+        .total()
+        .ok_or_else(|| StoreError::Corrupt("search answer without a hit count".to_owned()))?;
+    if total > MAX_HITS as u64 {
         return Err(StoreError::Unavailable(format!(
             "more than {MAX_HITS} alerts share the second {t}; the listing cannot order them"
         )));
     }
-    let mut alerts = hits_of(&answer)?;
+    let mut alerts = alerts_of(answer)?;
     alerts.sort_by(|a, b| order.compare(field, a, b));
     Ok(alerts)
 }
 
 /// A page of alerts in `order` by the page's time, continuing after its cursor. The cluster
-/// sorts by time only; the alerts of a second the page ends in are read whole and ordered by
-/// id here.
+/// sorts by time only, and each search asks for one hit more than the page needs: when that
+/// extra hit lies in a later second than the page's last one, every alert of the last second is
+/// in the answer and is ordered by id here; only otherwise are that second's alerts read whole
+/// with a second search.
 pub(super) async fn alerts(
     store: &ElasticStore,
     page: &AlertPage,
@@ -356,34 +357,37 @@ pub(super) async fn alerts(
         window = order.past(cursor.time);
     }
     while out.len() < page.limit {
-        let need = (page.limit - out.len()).min(MAX_HITS);
+        let need = (page.limit - out.len()).min(MAX_HITS - 1);
         let mut all = clauses.clone();
         all.extend(time_range(time, &window));
         let body = json!({
-            "size": need,
+            "size": need + 1,
             "track_total_hits": false,
             "query": bool_filter(all),
             "sort": [{time: {"order": order.sort()}}],
         });
-        let mut batch = hits_of(&store.search_alerts(&body).await?)?;
-        let full = batch.len() == need;
-        let Some(last) = batch.last().map(|a| time_of(a, field)) else {
-            break;
-        };
-        if full {
-            // The last second may hold more alerts than this page saw: take them all in order.
-            batch.retain(|a| time_of(a, field) != last);
-            batch.sort_by(|a, b| order.compare(field, a, b));
-            let ties = alerts_at(store, &clauses, field, last, order).await?;
-            out.extend(batch);
-            let room = page.limit - out.len();
-            out.extend(ties.into_iter().take(room));
-            window = order.past(last);
-        } else {
+        let mut batch = alerts_of(store.search_alert_hits(&body).await?)?;
+        if batch.len() <= need {
             batch.sort_by(|a, b| order.compare(field, a, b));
             out.extend(batch);
             break;
         }
+        let last = time_of(&batch[need - 1], field);
+        if time_of(&batch[need], field) != last {
+            // The extra hit is past the last second, so the answer holds all of that second.
+            batch.truncate(need);
+            batch.sort_by(|a, b| order.compare(field, a, b));
+            out.extend(batch);
+            break;
+        }
+        // The last second may hold more alerts than this answer: take them all in order.
+        batch.retain(|a| time_of(a, field) != last);
+        batch.sort_by(|a, b| order.compare(field, a, b));
+        let ties = alerts_at(store, &clauses, field, last, order).await?;
+        out.extend(batch);
+        let room = page.limit - out.len();
+        out.extend(ties.into_iter().take(room));
+        window = order.past(last);
     }
     out.truncate(page.limit);
     Ok(out)
@@ -402,7 +406,7 @@ pub(super) async fn alerts_by_id(
             "size": MAX_HITS,
             "query": {"ids": {"values": chunk}},
         });
-        for alert in hits_of(&store.search_alerts(&body).await?)? {
+        for alert in alerts_of(store.search_alert_hits(&body).await?)? {
             found.entry(alert.id.clone()).or_insert(alert);
         }
     }

@@ -17,7 +17,7 @@ use super::ElasticStore;
 use super::layout::{FieldRef, QUERY_DATE_FORMAT};
 use super::query::bool_filter;
 use super::rollover::parse_daily;
-use super::write::{Refresh, action, bulk};
+use super::write::{BulkBody, Refresh, bulk};
 use crate::domain::Timestamp;
 use crate::store::StoreError;
 use elasticsearch::http::Method;
@@ -111,21 +111,17 @@ impl ElasticStore {
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            let mut actions = String::new();
+            let mut actions = BulkBody::default();
             for hit in &hits {
                 if let (Some(index), Some(id)) = (hit["_index"].as_str(), hit["_id"].as_str()) {
-                    actions.push_str(&action("delete", index, id));
-                    actions.push('\n');
+                    actions.action("delete", index, id)?;
                 }
             }
             if actions.is_empty() {
                 return Ok(deleted);
             }
             let items = bulk(self, actions, Refresh::Now, &[404]).await?;
-            deleted += items
-                .iter()
-                .filter(|item| item["delete"]["result"] == "deleted")
-                .count() as u64;
+            deleted += items.iter().filter(|item| item.did("deleted")).count() as u64;
         }
     }
 

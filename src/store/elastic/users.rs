@@ -1,8 +1,9 @@
 //! Users and statistics documents.
 
 use super::ElasticStore;
+use super::answer::SearchHits;
 use super::layout::QUERY_DATE_FORMAT;
-use super::write::{Refresh, action, bulk};
+use super::write::{BulkBody, Refresh, bulk};
 use crate::domain::{Timestamp, User, UserName};
 use crate::store::{StatisticsDocument, StoreError};
 use elasticsearch::http::Method;
@@ -76,15 +77,12 @@ pub(super) async fn remove_user(store: &ElasticStore, name: &UserName) -> Result
     if docs.is_empty() {
         return Ok(false);
     }
-    let mut body = String::new();
+    let mut body = BulkBody::default();
     for (id, _) in &docs {
-        body.push_str(&action("delete", &store.config.user_index, id));
-        body.push('\n');
+        body.action("delete", &store.config.user_index, id)?;
     }
     let items = bulk(store, body, Refresh::WaitFor, &[404]).await?;
-    Ok(items
-        .iter()
-        .any(|i| i["delete"]["result"].as_str() == Some("deleted")))
+    Ok(items.iter().any(|i| i.did("deleted")))
 }
 
 pub(super) async fn users(store: &ElasticStore) -> Result<Vec<User>, StoreError> {
@@ -135,18 +133,13 @@ pub(super) async fn statistics(
         "query": {"range": {field.name.clone(): range}},
         "sort": [{field.name: {"order": "asc"}}],
     });
-    let answer = store.search(&store.config.statistic_index, &body).await?;
+    let answer: SearchHits<StatisticsDocument> = store
+        .search_as(&store.config.statistic_index, &body)
+        .await?;
     let mut docs: Vec<(i64, String, StatisticsDocument)> = Vec::new();
-    for hit in answer["hits"]["hits"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let (Some(id), Some(source)) = (hit["_id"].as_str(), hit["_source"].as_object()) else {
-            continue;
-        };
-        if let Some(t) = time_from(source).filter(|t| (from.unix()..=to.unix()).contains(t)) {
-            docs.push((t, id.to_owned(), source.clone()));
+    for hit in answer.into_hits() {
+        if let Some(t) = time_from(&hit.source).filter(|t| (from.unix()..=to.unix()).contains(t)) {
+            docs.push((t, hit.id, hit.source));
         }
     }
     docs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
@@ -160,12 +153,10 @@ pub(super) async fn write_statistics(
     if documents.is_empty() {
         return Ok(0);
     }
-    let mut body = String::new();
+    let mut body = BulkBody::default();
     for (id, doc) in &documents {
-        body.push_str(&action("index", &store.config.statistic_index, id));
-        body.push('\n');
-        body.push_str(&Value::Object(doc.clone()).to_string());
-        body.push('\n');
+        body.action("index", &store.config.statistic_index, id)?;
+        body.document(id, doc)?;
     }
     bulk(store, body, Refresh::WaitFor, &[]).await?;
     Ok(documents.len())

@@ -3,11 +3,13 @@
 //! beside it ([`Alert::id_beside`]).
 
 use super::ElasticStore;
+use super::answer::{BULK_FILTER, BulkAnswer, BulkResult};
 use super::query::{time_range, total_hits};
 use super::rollover::parse_daily;
 use crate::domain::{Alert, COMMUNITY_CLIENT, Submitter, TimeRange, Timestamp};
 use crate::store::{StoreError, WriteBatch, WriteOutcome};
 use elasticsearch::http::Method;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -42,38 +44,84 @@ impl Refresh {
     }
 }
 
-/// One bulk action line.
-pub(super) fn action(op: &str, index: &str, id: &str) -> String {
-    json!({op: {"_index": index, "_id": id}}).to_string()
+/// A bulk request body, written line by line straight into one buffer.
+#[derive(Default)]
+pub(super) struct BulkBody(Vec<u8>);
+
+/// The target of a bulk action.
+#[derive(Serialize)]
+struct Target<'a> {
+    #[serde(rename = "_index")]
+    index: &'a str,
+    #[serde(rename = "_id")]
+    id: &'a str,
 }
 
-/// Sends a bulk body and returns its items. Any failed item makes the whole call fail (the
-/// caller retries; ids make retries idempotent). Items with a status in `tolerated` are not
-/// failures.
+impl BulkBody {
+    /// An empty body with room for `documents` alerts.
+    pub fn for_documents(documents: usize) -> Self {
+        BulkBody(Vec::with_capacity(documents * 1_200))
+    }
+
+    /// Adds an action line: `{"<op>":{"_index":…,"_id":…}}`.
+    pub fn action(&mut self, op: &'static str, index: &str, id: &str) -> Result<(), StoreError> {
+        self.0.extend_from_slice(b"{\"");
+        self.0.extend_from_slice(op.as_bytes());
+        self.0.extend_from_slice(b"\":");
+        self.write(id, &Target { index, id })?;
+        self.0.extend_from_slice(b"}\n");
+        Ok(())
+    }
+
+    /// Adds a document line.
+    pub fn document<T: Serialize>(&mut self, id: &str, document: &T) -> Result<(), StoreError> {
+        self.write(id, document)?;
+        self.0.push(b'\n');
+        Ok(())
+    }
+
+    fn write<T: Serialize>(&mut self, id: &str, value: &T) -> Result<(), StoreError> {
+        serde_json::to_writer(&mut self.0, value)
+            .map_err(|e| StoreError::Corrupt(format!("document {id} does not serialise: {e}")))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn into_string(self) -> Result<String, StoreError> {
+        String::from_utf8(self.0)
+            .map_err(|e| StoreError::Corrupt(format!("a bulk body is not UTF-8: {e}")))
+    }
+}
+
+/// Sends a bulk body and returns what happened to each action, in order. Any failed item makes
+/// the whole call fail (the caller retries; ids make retries idempotent). Items with a status
+/// in `tolerated` are not failures.
 pub(super) async fn bulk(
     store: &ElasticStore,
-    body: String,
+    body: BulkBody,
     refresh: Refresh,
-    tolerated: &[u64],
-) -> Result<Vec<Value>, StoreError> {
-    let answer = store
+    tolerated: &[u16],
+) -> Result<Vec<BulkResult>, StoreError> {
+    let mut query = vec![("filter_path", BULK_FILTER)];
+    query.extend_from_slice(refresh.params());
+    let answer: BulkAnswer = store
         .http
-        .ok(Method::Post, "_bulk", refresh.params(), Some(body))
+        .ok_as(Method::Post, "_bulk", &query, Some(body.into_string()?))
         .await?;
-    let items = answer["items"].as_array().cloned().unwrap_or_default();
-    for item in &items {
-        let Some(result) = item.as_object().and_then(|o| o.values().next()) else {
-            continue;
-        };
-        let status = result["status"].as_u64().unwrap_or(0);
-        if result.get("error").is_some() && !tolerated.contains(&status) {
+    let results = answer.into_results();
+    for result in &results {
+        if let Some(error) = &result.error
+            && !tolerated.contains(&result.status)
+        {
             return Err(StoreError::Unavailable(format!(
-                "Elasticsearch refused document {}: HTTP {status}: {}",
-                result["_id"], result["error"]
+                "Elasticsearch refused document {}: HTTP {}: {error}",
+                result.id, result.status
             )));
         }
     }
-    Ok(items)
+    Ok(results)
 }
 
 /// The alerts of a batch that may have a copy in an older daily index than `write_index`:
@@ -128,11 +176,6 @@ async fn holders(
         }
     }
     Ok(out)
-}
-
-fn source_line(alert: &Alert) -> Result<String, StoreError> {
-    serde_json::to_string(alert)
-        .map_err(|e| StoreError::Corrupt(format!("alert {} does not serialise: {e}", alert.id)))
 }
 
 /// Rounds of [`write_alerts`] before alerts that keep meeting new documents fail the write.
@@ -265,8 +308,7 @@ async fn write_alerts(
 ) -> Result<(Vec<Alert>, HashMap<String, BTreeSet<String>>), StoreError> {
     let before = place(store, write_index, &mut alerts, known).await?;
     let alias = &store.config.alert_write_alias;
-    let mut body = String::new();
-    let mut ops: Vec<&str> = Vec::with_capacity(alerts.len());
+    let mut body = BulkBody::for_documents(alerts.len());
     for alert in &alerts {
         // A repeated new id meets its first copy and is replaced in the next round.
         let op = if before.contains_key(&alert.id) {
@@ -274,11 +316,8 @@ async fn write_alerts(
         } else {
             "create"
         };
-        ops.push(op);
-        body.push_str(&action(op, alias, &alert.id));
-        body.push('\n');
-        body.push_str(&source_line(alert)?);
-        body.push('\n');
+        body.action(op, alias, &alert.id)?;
+        body.document(&alert.id, alert)?;
     }
     // 409: a create met a document written since the look-up.
     let items = bulk(store, body, Refresh::Periodic, &[409]).await?;
@@ -294,10 +333,9 @@ async fn write_alerts(
     let mut written_to: HashMap<&str, String> = HashMap::new();
     let mut again: Vec<usize> = Vec::new();
     let mut met: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for (position, ((alert, item), op)) in alerts.iter().zip(&items).zip(&ops).enumerate() {
-        let result = &item[*op];
-        let index = result["_index"].as_str().unwrap_or_default().to_owned();
-        if result["status"].as_u64() == Some(409) {
+    for (position, (alert, result)) in alerts.iter().zip(items).enumerate() {
+        let index = result.index;
+        if result.status == 409 {
             again.push(position);
             met.entry(alert.id.clone()).or_default().insert(index);
             continue;
@@ -305,7 +343,7 @@ async fn write_alerts(
         let elsewhere = before
             .get(&alert.id)
             .is_some_and(|set| set.iter().any(|i| *i != index));
-        match result["result"].as_str() {
+        match result.result.as_deref() {
             Some("updated") => outcome.replaced += 1,
             Some("created") if elsewhere && !written_to.contains_key(alert.id.as_str()) => {
                 outcome.replaced += 1
@@ -326,10 +364,9 @@ async fn write_alerts(
         written_to.insert(alert.id.as_str(), index);
     }
     if !stale.is_empty() {
-        let mut body = String::new();
+        let mut body = BulkBody::default();
         for (index, id) in &stale {
-            body.push_str(&action("delete", index, id));
-            body.push('\n');
+            body.action("delete", index, id)?;
         }
         bulk(store, body, Refresh::Periodic, &[404]).await?;
     }
@@ -379,18 +416,38 @@ async fn write_cve_copies(store: &ElasticStore, copies: &[Alert]) -> Result<usiz
     if new.is_empty() {
         return Ok(0);
     }
-    let mut body = String::new();
+    let mut body = BulkBody::for_documents(new.len());
     for copy in &new {
-        body.push_str(&action("create", index, &copy.id));
-        body.push('\n');
-        body.push_str(&source_line(copy)?);
-        body.push('\n');
+        body.action("create", index, &copy.id)?;
+        body.document(&copy.id, copy)?;
     }
     // 409: a copy with this id exists already (same alert content, so same vulnid). The
     // refresh makes the next batch's `vulnid` check see these copies (new CVEs are rare).
     let items = bulk(store, body, Refresh::Now, &[409]).await?;
-    Ok(items
-        .iter()
-        .filter(|i| i["create"]["result"].as_str() == Some("created"))
-        .count())
+    Ok(items.iter().filter(|i| i.did("created")).count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_bodies_are_one_json_value_per_line() {
+        let mut body = BulkBody::default();
+        body.action("create", "ews-2024.06.24-000001", "a\"b\\c")
+            .unwrap();
+        body.document("a\"b\\c", &json!({"text": "line\nbreak"}))
+            .unwrap();
+        body.action("delete", "ews", "x").unwrap();
+        let text = body.into_string().unwrap();
+        assert_eq!(
+            text,
+            "{\"create\":{\"_index\":\"ews-2024.06.24-000001\",\"_id\":\"a\\\"b\\\\c\"}}\n\
+             {\"text\":\"line\\nbreak\"}\n\
+             {\"delete\":{\"_index\":\"ews\",\"_id\":\"x\"}}\n"
+        );
+        for line in text.lines() {
+            serde_json::from_str::<Value>(line).unwrap();
+        }
+    }
 }
