@@ -1,6 +1,7 @@
 //! Credentials under attack, against a real `peba serve` on loopback: user changes made by
 //! `peba user …` in another process take effect within seconds (ingest, private routes,
-//! GraphQL tokens), failed checks back off per client address and per user name with 429,
+//! GraphQL tokens), failed checks back off per client address and per user name with 429
+//! (concurrent checks of the same credentials spend one attempt),
 //! unknown users cost as much as wrong tokens, Argon2id work is bounded, weak secrets are
 //! refused, and failures are logged without the token.
 
@@ -243,6 +244,30 @@ async fn failed_checks_back_off_per_address_and_per_user_with_429() {
     assert_eq!(ingest(&app, &sender, USER, TOKEN).await, 200);
 }
 
+/// A fleet of sensors sharing one account behind one address, all sending at once after a
+/// restart: one verification serves them all and spends one attempt, so none is refused.
+#[tokio::test]
+async fn concurrent_first_checks_of_the_same_credentials_spend_one_attempt() {
+    let app = spawn_app(&[("auth_attempts_per_minute", "4")]).await;
+    add_user_from_stdin(&app, USER, TOKEN, "--token-stdin");
+    tokio::time::sleep(auth_recheck()).await;
+    let app = std::sync::Arc::new(app);
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let app = app.clone();
+        senders.spawn(async move { ingest(&app, &app.client, USER, TOKEN).await });
+    }
+    let statuses: Vec<u16> = senders.join_all().await;
+    assert_eq!(statuses, [200; 32]);
+    // One attempt of 4 was spent: three wrong guesses are refused as such, the fourth is not
+    // even checked.
+    let mut guesses = Vec::new();
+    for guess in 0..4 {
+        guesses.push(ingest(&app, &app.client, USER, &format!("guess-{guess}")).await);
+    }
+    assert_eq!(guesses, [403, 403, 403, 429]);
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -289,8 +314,12 @@ async fn a_flood_of_wrong_tokens_keeps_argon2_memory_bounded() {
     add_user_from_stdin(&app, USER, TOKEN, "--token-stdin");
     tokio::time::sleep(auth_recheck()).await;
     let started = Instant::now();
+    // Distinct guesses: concurrent checks of one guess share a verification.
+    let guesses: Vec<String> = (0..60).map(|i| format!("guess-{i}")).collect();
     let answers = futures::future::join_all(
-        (0..60).map(|i| ingest(&app, &app.client, USER, if i % 2 == 0 { "a" } else { "b" })),
+        guesses
+            .iter()
+            .map(|guess| ingest(&app, &app.client, USER, guess)),
     )
     .await;
     let took = started.elapsed();

@@ -277,23 +277,38 @@ impl Authenticator {
             name.clone(),
             Sha256::digest(attempt.token.as_bytes()).into(),
         );
-        if let Some(matched) = self.verified.get(&key).await
-            && let Some(user) = self.current_user(&name).await?
-            && record_digest(&user.token) == matched
-        {
-            return Ok(user);
+        if let Some(matched) = self.verified.get(&key).await {
+            if let Some(user) = self.current_user(&name).await?
+                && record_digest(&user.token) == matched
+            {
+                return Ok(user);
+            }
+            // The record changed since: verify again.
+            self.verified.invalidate(&key).await;
         }
-        self.backoff
-            .spend(attempt.client, name.as_str())
-            .map_err(|retry_after| AuthError::RateLimited { retry_after })?;
-        let record = self.current_user(&name).await?;
-        let stored = record.as_ref().map(|user| &user.token);
-        if !self.verifier.verify(stored, attempt.token).await? {
-            return Err(AuthError::Rejected);
-        }
-        let user = record.ok_or(AuthError::Rejected)?;
-        self.verified.insert(key, record_digest(&user.token)).await;
-        Ok(user)
+        // Concurrent checks of the same credentials (a fleet of sensors sharing an account,
+        // all sending at once after a restart) wait for one verification, which spends one
+        // attempt, and share its outcome.
+        let matched = self
+            .verified
+            .try_get_with_by_ref(&key, async {
+                self.backoff
+                    .spend(attempt.client, name.as_str())
+                    .map_err(|retry_after| AuthError::RateLimited { retry_after })?;
+                let record = self.current_user(&name).await?;
+                let stored = record.as_ref().map(|user| &user.token);
+                if !self.verifier.verify(stored, attempt.token).await? {
+                    return Err(AuthError::Rejected);
+                }
+                let user = record.ok_or(AuthError::Rejected)?;
+                Ok(record_digest(&user.token))
+            })
+            .await
+            .map_err(|shared: Arc<AuthError>| shared.as_ref().clone())?;
+        self.current_user(&name)
+            .await?
+            .filter(|user| record_digest(&user.token) == matched)
+            .ok_or(AuthError::Rejected)
     }
 }
 
