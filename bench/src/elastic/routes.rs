@@ -1,5 +1,6 @@
 //! Legacy routes on Elasticsearch: what each route asks the node (captured through the
-//! proxy), and its latency through peba against the same requests sent directly.
+//! proxy), and its latency through peba against the same requests sent directly and sent
+//! through a forwarding proxy.
 
 use super::proxy::Proxy;
 use super::replay::{Plan, Replayer};
@@ -39,6 +40,9 @@ pub struct Comparison {
     pub peba: Summary,
     /// Time of the same requests sent directly.
     pub raw: Summary,
+    /// Time of the same requests sent through a forwarding proxy: what any server between
+    /// the client and the node costs before it does any work of its own.
+    pub hop: Summary,
     /// Status of peba's last answer.
     pub status: u16,
     /// Size of peba's last answer.
@@ -50,14 +54,21 @@ impl Comparison {
     pub fn ratio(&self) -> f64 {
         self.peba.p50.as_secs_f64() / self.raw.p50.as_secs_f64().max(1e-9)
     }
+
+    /// peba's median over the median through the forwarding proxy.
+    pub fn hop_ratio(&self) -> f64 {
+        self.peba.p50.as_secs_f64() / self.hop.p50.as_secs_f64().max(1e-9)
+    }
 }
 
 /// For each case: 2 warm-up rounds, then up to `iterations` rounds (at least 5, at most
-/// `budget` per case) of one request to peba and one replay of its captured requests to the
-/// node, alternating which goes first so both see the same machine load.
+/// `budget` per case) of one request to peba, one replay of its captured requests to the node
+/// and one replay through the forwarding `proxy`, rotating which goes first so all three see
+/// the same machine load.
 pub async fn compare(
     server: SocketAddr,
     node: SocketAddr,
+    proxy: &Proxy,
     cases: &[Case],
     plans: &[Plan],
     iterations: usize,
@@ -65,27 +76,32 @@ pub async fn compare(
 ) -> io::Result<Vec<Comparison>> {
     let mut conn = Conn::connect(server).await?;
     let mut replayer = Replayer::connect(node).await?;
+    let mut hop = Replayer::connect(proxy.addr).await?;
     let mut out = Vec::new();
     for (case, plan) in cases.iter().zip(plans) {
         for _ in 0..2 {
             case.send(&mut conn).await?;
             replayer.run(plan).await?;
+            hop.run(plan).await?;
         }
-        let (mut peba, mut raw) = (Vec::new(), Vec::new());
+        let (mut peba, mut raw, mut hopped) = (Vec::new(), Vec::new(), Vec::new());
         let (mut status, mut bytes) = (0, 0);
         let began = Instant::now();
         while peba.len() < iterations && (peba.len() < 5 || began.elapsed() < budget) {
-            let peba_first = peba.len() % 2 == 0;
-            if !peba_first {
-                raw.push(replayer.run(plan).await?);
+            let round = peba.len();
+            for turn in 0..3 {
+                match (round + turn) % 3 {
+                    0 => {
+                        let t = Instant::now();
+                        let answer = case.send(&mut conn).await?;
+                        peba.push(t.elapsed());
+                        (status, bytes) = (answer.status, answer.body.len());
+                    }
+                    1 => raw.push(replayer.run(plan).await?),
+                    _ => hopped.push(hop.run(plan).await?),
+                }
             }
-            let t = Instant::now();
-            let answer = case.send(&mut conn).await?;
-            peba.push(t.elapsed());
-            (status, bytes) = (answer.status, answer.body.len());
-            if peba_first {
-                raw.push(replayer.run(plan).await?);
-            }
+            proxy.take();
         }
         out.push(Comparison {
             name: case.name.clone(),
@@ -93,6 +109,7 @@ pub async fn compare(
             concurrency: plan.concurrency(),
             peba: Summary::of(&mut peba),
             raw: Summary::of(&mut raw),
+            hop: Summary::of(&mut hopped),
             status,
             bytes,
         });
