@@ -2,8 +2,9 @@
 //!
 //! Requests go through [`Transport::send`] with plain `application/json` headers and without
 //! the client's meta header, so that Elasticsearch 7.10+, 8.x and OpenSearch 2.x all accept
-//! them, and without gzip (see [`identity_encoding`]). Every request is bounded by the configured timeout; transport failures, timeouts, 429
-//! and 5xx answers become [`StoreError::Unavailable`].
+//! them, and without gzip (see [`identity_encoding`]). Every request is bounded by the
+//! configured timeout; transport failures, timeouts, 429 and 5xx answers become
+//! [`StoreError::Unavailable`].
 
 use crate::store::StoreError;
 use bytes::Bytes;
