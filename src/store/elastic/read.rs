@@ -367,19 +367,17 @@ pub(super) async fn alerts(
             "sort": [{time: {"order": order.sort()}}],
         });
         let mut batch = alerts_of(store.search_alert_hits(&body).await?)?;
-        if batch.len() <= need {
-            batch.sort_by(|a, b| order.compare(field, a, b));
-            out.extend(batch);
-            break;
-        }
-        let last = time_of(&batch[need - 1], field);
-        if time_of(&batch[need], field) != last {
-            // The extra hit is past the last second, so the answer holds all of that second.
+        // The page's last second, when the extra hit shows it may continue past the answer.
+        let open_second = batch
+            .get(need)
+            .map(|extra| time_of(extra, field))
+            .filter(|t| Some(*t) == batch.get(need - 1).map(|a| time_of(a, field)));
+        let Some(last) = open_second else {
             batch.truncate(need);
             batch.sort_by(|a, b| order.compare(field, a, b));
             out.extend(batch);
             break;
-        }
+        };
         // The last second may hold more alerts than this answer: take them all in order.
         batch.retain(|a| time_of(a, field) != last);
         batch.sort_by(|a, b| order.compare(field, a, b));
